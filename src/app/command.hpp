@@ -1,0 +1,19 @@
+#pragma once
+// Each subcommand of `priorbench` lives in its own file and registers itself here: it
+// adds its options to the CLI11 app and returns the function to run once the
+// MPI/PETSc session is up.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "core/session.hpp"
+
+namespace priorbench::app {
+
+using CommandRunner = std::function<void(const Session&)>;
+
+// Registers `priorbench solve`; the runner is called only if that subcommand was chosen.
+CommandRunner register_solve(CLI::App& app);
+
+}  // namespace priorbench::app

@@ -1,0 +1,64 @@
+// priorbench: Bayesian inverse problems with deep generative priors, benchmarked.
+//
+// Sample runs:
+//   priorbench solve --image fashion-mnist:test:17 --operator inpaint --data-size 392
+//                    --sigma 0.01 --method white,empirical --seed 1 -o out.h5
+//   mpirun -n 2 priorbench solve --image fashion-mnist:test:3 --operator blur --sigma 0.01
+//                    --method white -o blur.h5 -ksp_monitor
+//
+// Options with a single dash and a name (-ksp_type cg, -log_view) go to PETSc/SLEPc
+// unchanged; everything else is parsed here.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <vector>
+
+#include "app/command.hpp"
+#include "core/error.hpp"
+#include "core/session.hpp"
+#include "core/version.hpp"
+
+namespace {
+
+int report_failure(const priorbench::Session& session, const std::string& message) {
+  std::cerr << "priorbench: error: " << message << std::endl;
+  if (session.size() > 1) {
+    // Other ranks may be waiting in a collective call; end them all with a failure.
+    MPI_Abort(session.comm(), 1);
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto arguments = priorbench::split_petsc_arguments(argc, argv);
+  priorbench::Session session(arguments.petsc);
+
+  CLI::App app{"priorbench: Bayesian inverse problems with deep generative priors"};
+  app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ")");
+  app.require_subcommand(1);
+  const auto run_solve = priorbench::app::register_solve(app);
+
+  try {
+    std::vector<std::string> reversed(arguments.application.rbegin(), arguments.application.rend() - 1);
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    if (session.rank() == 0) {
+      return app.exit(error);
+    }
+    return error.get_exit_code();
+  }
+
+  try {
+    if (app.got_subcommand("solve")) {
+      run_solve(session);
+    }
+  } catch (const priorbench::Error& error) {
+    return report_failure(session, error.what());
+  } catch (const std::exception& error) {
+    return report_failure(session, error.what());
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+#pragma once
+// One error type for the whole code base. It carries the source location where it was
+// raised and a message written for the user: name the file, field and value at fault.
+
+#include <petscsys.h>
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace priorbench {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string message, const char* file, int line)
+      : std::runtime_error(std::move(message)), file_(file), line_(line) {}
+
+  const char* file() const noexcept { return file_; }
+  int line() const noexcept { return line_; }
+
+ private:
+  const char* file_;
+  int line_;
+};
+
+[[noreturn]] void throw_petsc_error(PetscErrorCode code, const char* call, const char* file, int line);
+
+namespace detail {
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+  std::ostringstream out;
+  out.precision(17);
+  (out << ... << parts);
+  return out.str();
+}
+}  // namespace detail
+
+}  // namespace priorbench
+
+// PB_FAIL("field 'sigma' in ", path, " must be positive, got ", sigma)
+#define PB_FAIL(...) throw ::priorbench::Error(::priorbench::detail::concat(__VA_ARGS__), __FILE__, __LINE__)
+
+#define PB_REQUIRE(condition, ...) \
+  do {                             \
+    if (!(condition)) {            \
+      PB_FAIL(__VA_ARGS__);        \
+    }                              \
+  } while (false)
+
+// Every PETSc/SLEPc call goes through this: a non-zero code becomes an Error.
+#define PB_PETSC(call)                                                      \
+  do {                                                                      \
+    const PetscErrorCode pb_petsc_code_ = (call);                           \
+    if (pb_petsc_code_ != 0) {                                              \
+      ::priorbench::throw_petsc_error(pb_petsc_code_, #call, __FILE__, __LINE__); \
+    }                                                                       \
+  } while (false)

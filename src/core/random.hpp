@@ -1,0 +1,49 @@
+#pragma once
+// Deterministic randomness (DESIGN §4). Every draw is a pure function of
+// (seed, task, purpose, index): the Philox4x64-10 counter-based generator is keyed by
+// (seed, task) and its counter is (purpose, index). A distributed vector draws entry i
+// from index i, so results never depend on the rank count or the schedule.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <petscvec.h>
+
+namespace priorbench {
+
+// One value per reason for randomness; never renumber (it would change every result).
+enum class Purpose : std::uint64_t {
+  data_noise = 1,
+  inpaint_mask = 2,
+  gaussian_matrix = 3,
+  fourier_mask = 4,
+  posterior_samples = 5,
+  truth_selection = 6,
+  test_values = 99,
+};
+
+class CounterRandom {
+ public:
+  CounterRandom(std::uint64_t seed, std::uint64_t task, Purpose purpose, std::uint64_t stream = 0);
+
+  // Independent draws at counter position `index`.
+  std::uint64_t bits(std::uint64_t index) const;
+  double uniform(std::uint64_t index) const;  // in (0, 1)
+  double normal(std::uint64_t index) const;   // standard normal (Box–Muller)
+
+  // Entries [begin, end) of the standard-normal sequence.
+  void fill_normal(std::span<double> out, std::uint64_t begin) const;
+  // Each rank fills its own part of `vector` with entry i = normal(i).
+  void fill_normal(Vec vector) const;
+  // `count` distinct indices drawn uniformly from [0, population), sorted ascending.
+  std::vector<std::int64_t> sample_without_replacement(std::int64_t population, std::int64_t count) const;
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t task_;
+  std::uint64_t purpose_;
+  std::uint64_t stream_;
+};
+
+}  // namespace priorbench

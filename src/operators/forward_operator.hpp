@@ -1,0 +1,36 @@
+#pragma once
+// A forward operator A of DESIGN §1: a LinearOperator that also knows its entrywise
+// square A∘A (which gives exact diagonals of A D Aᵀ and Aᵀ Λ A for diagonal D, Λ:
+// diag(A D Aᵀ) = (A∘A) diag(D), diag(Aᵀ Λ A) = (A∘A)ᵀ diag(Λ)), whether A D Aᵀ is itself
+// diagonal, and how to record its definition so a result file can rebuild it.
+
+#include <hdf5.h>
+
+#include <string>
+
+#include "operators/linear_operator.hpp"
+
+namespace priorbench {
+
+class ForwardOperator : public LinearOperator {
+ public:
+  using LinearOperator::LinearOperator;
+
+  void apply_squared(Vec x, Vec y) const;            // y = (A∘A) x
+  void apply_squared_transpose(Vec y, Vec x) const;  // x = (A∘A)ᵀ y
+
+  // True when A D Aᵀ is diagonal for every diagonal D (or, with `scalar_weight`, for
+  // D = c I). Then the Woodbury preconditioner of the posterior solve is exact.
+  virtual bool gram_is_diagonal(bool scalar_weight) const = 0;
+
+  // Short name as used on the command line ("inpaint").
+  virtual std::string name() const = 0;
+  // Writes the definition (name, parameters, index sets, matrices) into `group`.
+  virtual void save(hid_t group) const = 0;
+
+ protected:
+  virtual void apply_squared_impl(Vec x, Vec y) const = 0;
+  virtual void apply_squared_transpose_impl(Vec y, Vec x) const = 0;
+};
+
+}  // namespace priorbench

@@ -1,0 +1,124 @@
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/petsc.hpp"
+
+namespace priorbench::testing_support {
+namespace {
+
+void set_unit(Vec v, PetscInt index) {
+  PB_PETSC(VecSet(v, 0.0));
+  const auto [begin, end] = petsc::ownership(v);
+  if (index >= begin && index < end) {
+    petsc::WriteView view(v);
+    view[static_cast<std::size_t>(index - begin)] = 1.0;
+  }
+}
+
+}  // namespace
+
+Dense dense_of(const LinearOperator& op) {
+  Dense result(op.rows(), op.cols());
+  auto x = op.make_domain_vector();
+  auto y = op.make_range_vector();
+  for (PetscInt j = 0; j < op.cols(); ++j) {
+    set_unit(x, j);
+    op.apply(x, y);
+    const auto column = petsc::gather_all(y);
+    for (PetscInt i = 0; i < op.rows(); ++i) {
+      result(i, j) = column[static_cast<std::size_t>(i)];
+    }
+  }
+  return result;
+}
+
+Dense dense_of_transpose(const LinearOperator& op) {
+  Dense result(op.cols(), op.rows());
+  auto x = op.make_domain_vector();
+  auto y = op.make_range_vector();
+  for (PetscInt i = 0; i < op.rows(); ++i) {
+    set_unit(y, i);
+    op.apply_transpose(y, x);
+    const auto column = petsc::gather_all(x);
+    for (PetscInt j = 0; j < op.cols(); ++j) {
+      result(j, i) = column[static_cast<std::size_t>(j)];
+    }
+  }
+  return result;
+}
+
+Dense multiply(const Dense& a, const Dense& b) {
+  if (a.cols != b.rows) throw std::invalid_argument("multiply: shape mismatch");
+  Dense c(a.rows, b.cols);
+  for (int i = 0; i < a.rows; ++i) {
+    for (int k = 0; k < a.cols; ++k) {
+      const double aik = a(i, k);
+      if (aik == 0.0) continue;
+      for (int j = 0; j < b.cols; ++j) c(i, j) += aik * b(k, j);
+    }
+  }
+  return c;
+}
+
+Dense transpose(const Dense& a) {
+  Dense t(a.cols, a.rows);
+  for (int i = 0; i < a.rows; ++i)
+    for (int j = 0; j < a.cols; ++j) t(j, i) = a(i, j);
+  return t;
+}
+
+Dense spd_inverse(const Dense& a) {
+  const int n = a.rows;
+  Dense l(n, n);
+  for (int j = 0; j < n; ++j) {
+    double diagonal = a(j, j);
+    for (int k = 0; k < j; ++k) diagonal -= l(j, k) * l(j, k);
+    if (diagonal <= 0) throw std::runtime_error("spd_inverse: matrix is not positive definite");
+    l(j, j) = std::sqrt(diagonal);
+    for (int i = j + 1; i < n; ++i) {
+      double value = a(i, j);
+      for (int k = 0; k < j; ++k) value -= l(i, k) * l(j, k);
+      l(i, j) = value / l(j, j);
+    }
+  }
+  // Solve L Lᵀ X = I column by column.
+  Dense inverse(n, n);
+  std::vector<double> z(static_cast<std::size_t>(n));
+  for (int c = 0; c < n; ++c) {
+    for (int i = 0; i < n; ++i) {
+      double value = (i == c) ? 1.0 : 0.0;
+      for (int k = 0; k < i; ++k) value -= l(i, k) * z[k];
+      z[i] = value / l(i, i);
+    }
+    for (int i = n - 1; i >= 0; --i) {
+      double value = z[i];
+      for (int k = i + 1; k < n; ++k) value -= l(k, i) * inverse(k, c);
+      inverse(i, c) = value / l(i, i);
+    }
+  }
+  return inverse;
+}
+
+std::vector<double> multiply(const Dense& a, const std::vector<double>& x) {
+  std::vector<double> y(static_cast<std::size_t>(a.rows), 0.0);
+  for (int i = 0; i < a.rows; ++i)
+    for (int j = 0; j < a.cols; ++j) y[i] += a(i, j) * x[j];
+  return y;
+}
+
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  double result = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) result = std::max(result, std::abs(a[i] - b[i]));
+  return result;
+}
+
+double max_abs(const std::vector<double>& a) {
+  double result = 0;
+  for (const double v : a) result = std::max(result, std::abs(v));
+  return result;
+}
+
+}  // namespace priorbench::testing_support

@@ -1,0 +1,38 @@
+#pragma once
+// Helpers shared by the tests: dense references built by applying operators to unit
+// vectors, and small dense linear algebra that is independent of the code under test.
+
+#include <petscvec.h>
+
+#include <vector>
+
+#include "operators/linear_operator.hpp"
+
+namespace priorbench::testing_support {
+
+// Row-major dense matrix.
+struct Dense {
+  int rows = 0;
+  int cols = 0;
+  std::vector<double> values;
+  Dense() = default;
+  Dense(int r, int c) : rows(r), cols(c), values(static_cast<std::size_t>(r) * c, 0.0) {}
+  double& operator()(int i, int j) { return values[static_cast<std::size_t>(i) * cols + j]; }
+  double operator()(int i, int j) const { return values[static_cast<std::size_t>(i) * cols + j]; }
+};
+
+// The matrix of `op`, column by column (A e_j), on every rank.
+Dense dense_of(const LinearOperator& op);
+// The matrix of Aᵀ, column by column (Aᵀ e_i), on every rank.
+Dense dense_of_transpose(const LinearOperator& op);
+
+Dense multiply(const Dense& a, const Dense& b);
+Dense transpose(const Dense& a);
+// Inverse of a symmetric positive definite matrix (Cholesky, written here on purpose).
+Dense spd_inverse(const Dense& a);
+std::vector<double> multiply(const Dense& a, const std::vector<double>& x);
+
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b);
+double max_abs(const std::vector<double>& a);
+
+}  // namespace priorbench::testing_support

@@ -1,0 +1,98 @@
+// Core: deterministic randomness, argument splitting, HDF5 round trips, errors.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/hdf5.hpp"
+#include "core/random.hpp"
+#include "core/session.hpp"
+
+namespace pb = priorbench;
+
+TEST(CounterRandom, DrawsArePureFunctionsOfKeyAndCounter) {
+  const pb::CounterRandom a(7, 3, pb::Purpose::data_noise);
+  const pb::CounterRandom b(7, 3, pb::Purpose::data_noise);
+  const pb::CounterRandom other_task(7, 4, pb::Purpose::data_noise);
+  const pb::CounterRandom other_purpose(7, 3, pb::Purpose::inpaint_mask);
+  EXPECT_EQ(a.bits(11), b.bits(11));
+  EXPECT_NE(a.bits(11), a.bits(12));
+  EXPECT_NE(a.bits(11), other_task.bits(11));
+  EXPECT_NE(a.bits(11), other_purpose.bits(11));
+}
+
+TEST(CounterRandom, NormalDrawsHaveUnitMomentsWithinMonteCarloError) {
+  const pb::CounterRandom random(1, 0, pb::Purpose::test_values);
+  const int count = 200000;
+  double sum = 0;
+  double sum_squares = 0;
+  for (int i = 0; i < count; ++i) {
+    const double value = random.normal(static_cast<std::uint64_t>(i));
+    sum += value;
+    sum_squares += value * value;
+  }
+  const double mean = sum / count;
+  const double variance = sum_squares / count - mean * mean;
+  // Standard errors: 1/sqrt(N) for the mean, sqrt(2/N) for the variance; allow 5 of them.
+  EXPECT_LT(std::abs(mean), 5.0 / std::sqrt(count));
+  EXPECT_LT(std::abs(variance - 1.0), 5.0 * std::sqrt(2.0 / count));
+}
+
+TEST(CounterRandom, SampleWithoutReplacementIsSortedDistinctAndInRange) {
+  const pb::CounterRandom random(5, 1, pb::Purpose::inpaint_mask);
+  const auto picks = random.sample_without_replacement(784, 392);
+  ASSERT_EQ(picks.size(), 392u);
+  for (std::size_t i = 1; i < picks.size(); ++i) EXPECT_LT(picks[i - 1], picks[i]);
+  EXPECT_GE(picks.front(), 0);
+  EXPECT_LT(picks.back(), 784);
+  EXPECT_EQ(random.sample_without_replacement(784, 392), picks);
+  EXPECT_THROW(random.sample_without_replacement(10, 11), pb::Error);
+}
+
+TEST(SplitArguments, PetscOptionsGoToPetscAndTheRestToTheApplication) {
+  const char* argv[] = {"priorbench", "solve", "--sigma", "-0.5",   "-ksp_type", "cg",
+                        "-o",         "x.h5",  "-log_view", "--force"};
+  const auto split = pb::split_petsc_arguments(10, argv);
+  EXPECT_EQ(split.petsc, (std::vector<std::string>{"priorbench", "-ksp_type", "cg", "-log_view"}));
+  EXPECT_EQ(split.application,
+            (std::vector<std::string>{"priorbench", "solve", "--sigma", "-0.5", "-o", "x.h5", "--force"}));
+}
+
+TEST(Hdf5, RoundTripsDatasetsAndAttributesAndRefusesToOverwrite) {
+  const auto path = (std::filesystem::temp_directory_path() / "priorbench_core_test.h5").string();
+  std::filesystem::remove(path);
+  std::vector<double> values(12);
+  std::iota(values.begin(), values.end(), 0.5);
+  const std::vector<std::int64_t> integers = {3, -1, 4};
+  {
+    auto file = pb::h5::create_file(path, false);
+    auto group = pb::h5::create_group(file, "group");
+    pb::h5::write(group, "matrix", values, {3, 4});
+    pb::h5::write(group, "integers", integers);
+    pb::h5::write_attribute(group, "sigma", 0.25);
+    pb::h5::write_attribute(group, "name", "inpaint");
+    pb::h5::write_string(file, "text", "a = 1\n");
+  }
+  EXPECT_THROW(pb::h5::create_file(path, false), pb::Error);
+  auto file = pb::h5::open_file(path);
+  pb::h5::Shape shape;
+  EXPECT_EQ(pb::h5::read_doubles(file, "group/matrix", &shape), values);
+  EXPECT_EQ(shape, (pb::h5::Shape{3, 4}));
+  EXPECT_EQ(pb::h5::read_integers(file, "group/integers"), integers);
+  auto group = pb::h5::open_group(file, "group");
+  EXPECT_EQ(pb::h5::read_double_attribute(group, "sigma"), 0.25);
+  EXPECT_EQ(pb::h5::read_string_attribute(group, "name"), "inpaint");
+  EXPECT_EQ(pb::h5::read_string(file, "text"), "a = 1\n");
+  EXPECT_FALSE(pb::h5::exists(file, "group/missing/deeper"));
+  try {
+    pb::h5::read_doubles(file, "group/missing");
+    FAIL() << "reading a missing dataset must throw";
+  } catch (const pb::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("priorbench_core_test.h5:/group/missing"), std::string::npos)
+        << error.what();
+  }
+  std::filesystem::remove(path);
+}
