@@ -109,6 +109,51 @@ std::vector<double> multiply(const Dense& a, const std::vector<double>& x) {
   return y;
 }
 
+DenseForwardOperator::DenseForwardOperator(MPI_Comm comm, Dense matrix)
+    : ForwardOperator(comm, matrix.rows, matrix.cols), matrix_(std::move(matrix)), squared_(matrix_) {
+  for (double& value : squared_.values) value *= value;
+}
+
+bool DenseForwardOperator::gram_is_diagonal(bool scalar_weight) const {
+  // A D Aᵀ is diagonal for every diagonal D iff no column has two nonzeros; for D = I
+  // iff the rows are orthogonal.
+  for (int i = 0; i < matrix_.rows; ++i) {
+    for (int l = i + 1; l < matrix_.rows; ++l) {
+      double inner = 0;
+      bool overlap = false;
+      for (int j = 0; j < matrix_.cols; ++j) {
+        inner += matrix_(i, j) * matrix_(l, j);
+        overlap = overlap || (matrix_(i, j) != 0 && matrix_(l, j) != 0);
+      }
+      if (scalar_weight ? std::abs(inner) > 1e-14 : overlap) return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+void dense_apply(const Dense& matrix, bool transpose, Vec in, Vec out) {
+  const auto x = petsc::gather_all(in);
+  std::vector<double> y(static_cast<std::size_t>(transpose ? matrix.cols : matrix.rows), 0.0);
+  for (int i = 0; i < matrix.rows; ++i)
+    for (int j = 0; j < matrix.cols; ++j) {
+      if (transpose) {
+        y[j] += matrix(i, j) * x[i];
+      } else {
+        y[i] += matrix(i, j) * x[j];
+      }
+    }
+  petsc::set_from_global(out, y);
+}
+
+}  // namespace
+
+void DenseForwardOperator::apply_impl(Vec x, Vec y) const { dense_apply(matrix_, false, x, y); }
+void DenseForwardOperator::apply_transpose_impl(Vec y, Vec x) const { dense_apply(matrix_, true, y, x); }
+void DenseForwardOperator::apply_squared_impl(Vec x, Vec y) const { dense_apply(squared_, false, x, y); }
+void DenseForwardOperator::apply_squared_transpose_impl(Vec y, Vec x) const { dense_apply(squared_, true, y, x); }
+
 double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
   double result = 0;
   for (std::size_t i = 0; i < a.size(); ++i) result = std::max(result, std::abs(a[i] - b[i]));

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "operators/forward_operator.hpp"
 #include "operators/linear_operator.hpp"
 
 namespace priorbench::testing_support {
@@ -31,6 +32,27 @@ Dense transpose(const Dense& a);
 // Inverse of a symmetric positive definite matrix (Cholesky, written here on purpose).
 Dense spd_inverse(const Dense& a);
 std::vector<double> multiply(const Dense& a, const std::vector<double>& x);
+
+// A forward operator given by an explicit matrix, applied on every rank from gathered
+// vectors: an independent stand-in for the real operators in posterior tests.
+class DenseForwardOperator final : public ForwardOperator {
+ public:
+  DenseForwardOperator(MPI_Comm comm, Dense matrix);
+  bool gram_is_diagonal(bool scalar_weight) const override;
+  std::string name() const override { return "dense-test"; }
+  void save(hid_t) const override {}
+  const Dense& matrix() const { return matrix_; }
+
+ protected:
+  void apply_impl(Vec x, Vec y) const override;
+  void apply_transpose_impl(Vec y, Vec x) const override;
+  void apply_squared_impl(Vec x, Vec y) const override;
+  void apply_squared_transpose_impl(Vec y, Vec x) const override;
+
+ private:
+  Dense matrix_;
+  Dense squared_;
+};
 
 double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b);
 double max_abs(const std::vector<double>& a);

@@ -46,10 +46,10 @@ void CounterRandom::fill_normal(std::span<double> out, std::uint64_t begin) cons
   }
 }
 
-void CounterRandom::fill_normal(Vec vector) const {
+void CounterRandom::fill_normal(Vec vector, std::uint64_t offset) const {
   const auto [begin, end] = petsc::ownership(vector);
   petsc::WriteView view(vector);
-  fill_normal(view.span(), static_cast<std::uint64_t>(begin));
+  fill_normal(view.span(), offset + static_cast<std::uint64_t>(begin));
 }
 
 std::vector<std::int64_t> CounterRandom::sample_without_replacement(std::int64_t population,

@@ -34,8 +34,8 @@ class CounterRandom {
 
   // Entries [begin, end) of the standard-normal sequence.
   void fill_normal(std::span<double> out, std::uint64_t begin) const;
-  // Each rank fills its own part of `vector` with entry i = normal(i).
-  void fill_normal(Vec vector) const;
+  // Each rank fills its own part of `vector` with entry i = normal(offset + i).
+  void fill_normal(Vec vector, std::uint64_t offset = 0) const;
   // `count` distinct indices drawn uniformly from [0, population), sorted ascending.
   std::vector<std::int64_t> sample_without_replacement(std::int64_t population, std::int64_t count) const;
 
