@@ -20,6 +20,7 @@ enum class Purpose : std::uint64_t {
   fourier_mask = 4,
   posterior_samples = 5,
   truth_selection = 6,
+  randomized_pca = 7,
   test_values = 99,
 };
 

@@ -83,7 +83,7 @@ SymmetricEigen leading_components(const TrainingImages& training, const std::vec
     }
   };
   DenseMatrix q(n, width);
-  const CounterRandom random(0, 0, Purpose::test_values);
+  const CounterRandom random(0, 0, Purpose::randomized_pca);
   random.fill_normal(q.values(), 0);
   orthonormalize(q);
   for (int iteration = 0; iteration < 6; ++iteration) {
