@@ -1,0 +1,295 @@
+// Data layer: IDX/Fashion-MNIST reading against synthetic gzip files with known bytes,
+// HDF5 image round trips, the --image specification parser, and, when the Debian
+// package is installed, documented properties of the real Fashion-MNIST test split.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "data/fashion_mnist.hpp"
+#include "data/idx.hpp"
+#include "data/image_set.hpp"
+
+namespace pb = priorbench;
+namespace fs = std::filesystem;
+using Bytes = std::vector<unsigned char>;
+
+namespace {
+
+void append_big_endian(Bytes& bytes, std::uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    bytes.push_back(static_cast<unsigned char>(value >> shift));
+  }
+}
+
+Bytes idx_images(std::uint32_t declared_count, std::uint32_t rows, std::uint32_t cols, const Bytes& pixels,
+                 std::uint32_t magic = 0x00000803) {
+  Bytes bytes;
+  append_big_endian(bytes, magic);
+  append_big_endian(bytes, declared_count);
+  append_big_endian(bytes, rows);
+  append_big_endian(bytes, cols);
+  bytes.insert(bytes.end(), pixels.begin(), pixels.end());
+  return bytes;
+}
+
+Bytes idx_labels(std::uint32_t declared_count, const Bytes& labels) {
+  Bytes bytes;
+  append_big_endian(bytes, 0x00000801);
+  append_big_endian(bytes, declared_count);
+  bytes.insert(bytes.end(), labels.begin(), labels.end());
+  return bytes;
+}
+
+void write_gzip(const fs::path& path, const Bytes& bytes) {
+  gzFile file = gzopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr) << path;
+  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzclose(file), Z_OK);
+}
+
+void write_plain(const fs::path& path, const Bytes& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Expects `action` to throw priorbench::Error whose message contains every fragment.
+void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments) {
+  try {
+    action();
+    ADD_FAILURE() << "expected a priorbench::Error mentioning " << fragments.front();
+  } catch (const pb::Error& error) {
+    const std::string message = error.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << message;
+    }
+  }
+}
+
+// Three 4x5 images whose bytes cover 0 and 255, and their labels.
+constexpr std::uint32_t kCount = 3;
+constexpr std::uint32_t kRows = 4;
+constexpr std::uint32_t kCols = 5;
+
+Bytes synthetic_pixels() {
+  Bytes pixels(kCount * kRows * kCols);
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    pixels[i] = static_cast<unsigned char>((i * 37 + 11) % 256);
+  }
+  pixels[0] = 0;
+  pixels[1] = 255;
+  return pixels;
+}
+
+const Bytes kLabels = {7, 0, 9};
+
+class TempDirectory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    directory_ = fs::temp_directory_path() /
+                 ("priorbench_data_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" + info->name());
+    fs::remove_all(directory_);
+    fs::create_directories(directory_);
+  }
+  void TearDown() override { fs::remove_all(directory_); }
+
+  std::string path(const std::string& name) const { return (directory_ / name).string(); }
+
+  // A complete synthetic Fashion-MNIST test split in the temporary directory.
+  void write_synthetic_test_split() {
+    write_gzip(path("t10k-images-idx3-ubyte.gz"), idx_images(kCount, kRows, kCols, synthetic_pixels()));
+    write_gzip(path("t10k-labels-idx1-ubyte.gz"), idx_labels(kCount, kLabels));
+  }
+
+  fs::path directory_;
+};
+
+using Idx = TempDirectory;
+
+TEST_F(Idx, ReadsSyntheticImagesExactlyScaledBy255WithLabels) {
+  write_synthetic_test_split();
+  const auto set = pb::data::read_idx_images(path("t10k-images-idx3-ubyte.gz"), path("t10k-labels-idx1-ubyte.gz"));
+  EXPECT_EQ(set.count, kCount);
+  EXPECT_EQ(set.shape, (pb::ImageShape{kRows, kCols}));
+  const Bytes pixels = synthetic_pixels();
+  ASSERT_EQ(set.pixels.size(), pixels.size());
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    ASSERT_EQ(set.pixels[i], static_cast<double>(pixels[i]) / 255.0) << "pixel " << i;
+  }
+  EXPECT_EQ(set.pixels[0], 0.0);
+  EXPECT_EQ(set.pixels[1], 1.0);
+  EXPECT_EQ(set.labels, (std::vector<std::int64_t>{7, 0, 9}));
+  const auto second = set.image(1);
+  ASSERT_EQ(second.size(), kRows * kCols);
+  EXPECT_EQ(second[0], static_cast<double>(pixels[kRows * kCols]) / 255.0);
+  EXPECT_THROW(set.image(3), pb::Error);
+}
+
+TEST_F(Idx, LimitAndFirstSelectAContiguousRangeWithMatchingLabels) {
+  write_synthetic_test_split();
+  const auto images = path("t10k-images-idx3-ubyte.gz");
+  const auto labels = path("t10k-labels-idx1-ubyte.gz");
+  const auto all = pb::data::read_idx_images(images, labels);
+  const auto middle = pb::data::read_idx_images(images, labels, 1, 1);
+  EXPECT_EQ(middle.count, 1u);
+  EXPECT_EQ(middle.labels, (std::vector<std::int64_t>{0}));
+  EXPECT_TRUE(std::equal(middle.pixels.begin(), middle.pixels.end(), all.image(1).begin()));
+  const auto tail = pb::data::read_idx_images(images, "", 10, 1);
+  EXPECT_EQ(tail.count, 2u);
+  EXPECT_TRUE(tail.labels.empty());
+  EXPECT_EQ(pb::data::read_idx_images(images, labels, 2).count, 2u);
+  expect_error([&] { pb::data::read_idx_images(images, labels, 1, 3); }, {images, "out of range [0, 3)"});
+  const auto info = pb::data::read_idx_image_info(images);
+  EXPECT_EQ(info.count, kCount);
+  EXPECT_EQ(info.shape, (pb::ImageShape{kRows, kCols}));
+}
+
+TEST_F(Idx, ReadsUncompressedFilesToo) {
+  write_plain(path("images"), idx_images(kCount, kRows, kCols, synthetic_pixels()));
+  const auto set = pb::data::read_idx_images(path("images"), "");
+  EXPECT_EQ(set.count, kCount);
+  EXPECT_EQ(set.pixels[1], 1.0);
+}
+
+TEST_F(Idx, MissingFileIsAnErrorNamingIt) {
+  const auto missing = path("nothing-here.gz");
+  expect_error([&] { pb::data::read_idx_images(missing, ""); }, {missing, "does not exist"});
+}
+
+TEST_F(Idx, BadMagicNumberIsAnErrorNamingFileAndMagic) {
+  const auto images = path("images.gz");
+  write_gzip(images, idx_images(kCount, kRows, kCols, synthetic_pixels(), 0x00000801));
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "bad magic number 0x00000801", "0x00000803"});
+  write_gzip(images, Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "bad magic number", "not an IDX file"});
+}
+
+TEST_F(Idx, TruncatedPixelsAreAnErrorGivingExpectedAndActualByteCounts) {
+  const auto images = path("images.gz");
+  Bytes pixels = synthetic_pixels();
+  pixels.resize(25);
+  write_gzip(images, idx_images(kCount, kRows, kCols, pixels));
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "truncated: expected 60 pixel bytes, got 25"});
+  // A header cut short.
+  write_gzip(images, Bytes{0, 0, 8, 3, 0, 0});
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "truncated", "IDX header"});
+  // An empty file.
+  write_gzip(images, Bytes{});
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "truncated"});
+}
+
+TEST_F(Idx, CutOffGzipStreamIsAnErrorNamingTheFile) {
+  Bytes pixels(kCount * 100 * 100);
+  std::iota(pixels.begin(), pixels.end(), 0);
+  const auto whole = path("whole.gz");
+  write_gzip(whole, idx_images(kCount, 100, 100, pixels));
+  std::ifstream in(whole, std::ios::binary);
+  const std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto cut = path("cut.gz");
+  std::ofstream(cut, std::ios::binary).write(compressed.data(), static_cast<std::streamsize>(compressed.size() / 2));
+  expect_error([&] { pb::data::read_idx_images(cut, ""); }, {cut, "truncated"});
+}
+
+TEST_F(Idx, CorruptGzipDataIsAnErrorNamingTheFile) {
+  const auto images = path("images.gz");
+  write_gzip(images, idx_images(kCount, kRows, kCols, synthetic_pixels()));
+  std::fstream file(images, std::ios::binary | std::ios::in | std::ios::out);
+  file.seekp(-8, std::ios::end);  // the gzip trailer's CRC-32 of the data
+  file.put('\x5A').put('\x5A');
+  file.close();
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "corrupt gzip data"});
+  expect_error([&] { pb::data::read_idx_images(directory_.string(), ""); }, {directory_.string(), "is a directory"});
+}
+
+TEST_F(Idx, ExtraDataAfterTheDeclaredImagesIsAnError) {
+  const auto images = path("images.gz");
+  Bytes pixels = synthetic_pixels();
+  pixels.push_back(1);
+  write_gzip(images, idx_images(kCount, kRows, kCols, pixels));
+  expect_error([&] { pb::data::read_idx_images(images, ""); }, {images, "unexpected data after the 3 images"});
+  // Reading only a prefix does not look at the end.
+  EXPECT_EQ(pb::data::read_idx_images(images, "", 2).count, 2u);
+}
+
+TEST_F(Idx, LabelCountDifferentFromImageCountIsAnErrorNamingBothFiles) {
+  const auto images = path("images.gz");
+  const auto labels = path("labels.gz");
+  write_gzip(images, idx_images(kCount, kRows, kCols, synthetic_pixels()));
+  write_gzip(labels, idx_labels(2, Bytes{7, 0}));
+  expect_error([&] { pb::data::read_idx_images(images, labels); }, {labels, "holds 2 labels", images, "3 images"});
+  write_gzip(labels, idx_labels(kCount, Bytes{7, 0}));
+  expect_error([&] { pb::data::read_idx_images(images, labels); },
+               {labels, "truncated: expected 3 label bytes, got 2"});
+  write_gzip(labels, idx_images(kCount, kRows, kCols, synthetic_pixels()));
+  expect_error([&] { pb::data::read_idx_images(images, labels); }, {labels, "bad magic number 0x00000803"});
+}
+
+TEST_F(Idx, FashionMnistSplitsMapToTheirFilesAndUnknownSplitsAreNamed) {
+  write_synthetic_test_split();
+  const auto set = pb::data::read_fashion_mnist("test", directory_.string());
+  EXPECT_EQ(set.count, kCount);
+  EXPECT_EQ(set.labels.size(), kCount);
+  expect_error([&] { pb::data::read_fashion_mnist("validation", directory_.string()); },
+               {"'validation'", "train, test"});
+  expect_error([&] { pb::data::read_fashion_mnist("train", directory_.string()); },
+               {path("train-images-idx3-ubyte.gz"), "dataset-fashion-mnist", "PRIORBENCH_FASHION_MNIST_DIR"});
+  EXPECT_EQ(pb::data::fashion_mnist_class_name(9), "Ankle boot");
+  EXPECT_THROW(pb::data::fashion_mnist_class_name(10), pb::Error);
+}
+
+TEST(FashionMnistDirectory, EnvironmentVariableOverridesTheDebianDefault) {
+  const char* saved = std::getenv("PRIORBENCH_FASHION_MNIST_DIR");
+  const std::string previous = saved != nullptr ? saved : "";
+  ::unsetenv("PRIORBENCH_FASHION_MNIST_DIR");
+  EXPECT_EQ(pb::data::fashion_mnist_directory(), "/usr/share/datasets/fashion-mnist");
+  ::setenv("PRIORBENCH_FASHION_MNIST_DIR", "/somewhere/else", 1);
+  EXPECT_EQ(pb::data::fashion_mnist_directory(), "/somewhere/else");
+  if (saved != nullptr) {
+    ::setenv("PRIORBENCH_FASHION_MNIST_DIR", previous.c_str(), 1);
+  } else {
+    ::unsetenv("PRIORBENCH_FASHION_MNIST_DIR");
+  }
+}
+
+// The real data, when the Debian package dataset-fashion-mnist is installed.
+TEST(RealFashionMnist, TestSplitHasTheDocumentedSizeRangeAndBalancedClasses) {
+  const std::string directory = pb::data::kFashionMnistDefaultDirectory;
+  if (!fs::exists(fs::path(directory) / "t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "Fashion-MNIST is not installed in " << directory << " (Debian package dataset-fashion-mnist)";
+  }
+  const auto set = pb::data::read_fashion_mnist("test", directory);
+  EXPECT_EQ(set.count, 10000u);
+  EXPECT_EQ(set.shape, (pb::ImageShape{28, 28}));
+  ASSERT_EQ(set.pixels.size(), 10000u * 784u);
+  const auto [low, high] = std::minmax_element(set.pixels.begin(), set.pixels.end());
+  EXPECT_GE(*low, 0.0);
+  EXPECT_LE(*high, 1.0);
+  // Fashion-MNIST images are mostly dark background around a bright garment.
+  const double mean = std::accumulate(set.pixels.begin(), set.pixels.end(), 0.0) / set.pixels.size();
+  EXPECT_GT(mean, 0.2);
+  EXPECT_LT(mean, 0.4);
+  // Ten classes, 1000 test images each (Xiao, Rasul & Vollgraf 2017).
+  ASSERT_EQ(set.labels.size(), 10000u);
+  std::vector<int> per_class(10, 0);
+  for (const auto label : set.labels) {
+    ASSERT_GE(label, 0);
+    ASSERT_LE(label, 9);
+    ++per_class[static_cast<std::size_t>(label)];
+  }
+  EXPECT_EQ(per_class, std::vector<int>(10, 1000));
+}
+
+}  // namespace
