@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 #include "data/fashion_mnist.hpp"
+#include "data/hdf5_images.hpp"
 #include "data/idx.hpp"
 #include "data/image_set.hpp"
 
@@ -262,6 +265,118 @@ TEST(FashionMnistDirectory, EnvironmentVariableOverridesTheDebianDefault) {
   } else {
     ::unsetenv("PRIORBENCH_FASHION_MNIST_DIR");
   }
+}
+
+// Writes `values` as a dataset of `file_type` (HDF5 converts from `memory_type`).
+template <class Value>
+void write_raw(hid_t location, const std::string& name, hid_t file_type, hid_t memory_type,
+               const std::vector<Value>& values, const pb::h5::Shape& shape) {
+  pb::h5::Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
+  pb::h5::Object dataset(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                         H5Dclose);
+  ASSERT_GE(dataset.id(), 0);
+  ASSERT_GE(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+}
+
+// Three 2x3 images with distinct, non-representable-in-float values.
+pb::data::ImageSet small_stack() {
+  pb::data::ImageSet set;
+  set.shape = {2, 3};
+  set.count = 3;
+  set.pixels.resize(18);
+  for (std::size_t i = 0; i < set.pixels.size(); ++i) {
+    set.pixels[i] = 0.1 * static_cast<double>(i) + 1.0 / 3.0;
+  }
+  set.labels = {4, 1, 8};
+  return set;
+}
+
+using Hdf5Images = TempDirectory;
+
+TEST_F(Hdf5Images, SingleImageAndStackRoundTripExactly) {
+  const auto file_path = path("images.h5");
+  const auto stack = small_stack();
+  const auto first = stack.image(0);
+  {
+    auto file = pb::h5::create_file(file_path, false);
+    pb::data::write_image(file, "image", stack.shape, first);
+    pb::data::write_image_stack(file, "stack", stack);
+    auto unlabelled = stack;
+    unlabelled.labels.clear();
+    pb::data::write_image_stack(file, "unlabelled", unlabelled);
+  }
+  const auto image = pb::data::read_images(file_path, "image");
+  EXPECT_EQ(image.count, 1u);
+  EXPECT_EQ(image.shape, stack.shape);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), image.pixels.begin(), image.pixels.end()));
+  EXPECT_TRUE(image.labels.empty());
+
+  const auto read = pb::data::read_images(file_path, "stack");
+  EXPECT_EQ(read.count, stack.count);
+  EXPECT_EQ(read.shape, stack.shape);
+  EXPECT_EQ(read.pixels, stack.pixels);
+  EXPECT_EQ(read.labels, stack.labels);
+  EXPECT_TRUE(pb::data::read_images(file_path, "unlabelled").labels.empty());
+
+  const auto last_two = pb::data::read_images(file_path, "/stack", 0, 1);
+  EXPECT_EQ(last_two.count, 2u);
+  EXPECT_EQ(last_two.labels, (std::vector<std::int64_t>{1, 8}));
+  EXPECT_TRUE(std::equal(last_two.pixels.begin(), last_two.pixels.end(), stack.pixels.begin() + 6));
+  const auto middle = pb::data::read_images(file_path, "stack", 1, 1);
+  EXPECT_EQ(middle.count, 1u);
+  EXPECT_TRUE(std::equal(middle.pixels.begin(), middle.pixels.end(), stack.image(1).begin()));
+
+  auto file = pb::h5::open_file(file_path);
+  const auto info = pb::data::read_image_info(file, "stack");
+  EXPECT_EQ(info.count, 3u);
+  EXPECT_FALSE(info.single_image);
+  EXPECT_TRUE(pb::data::read_image_info(file, "image").single_image);
+}
+
+TEST_F(Hdf5Images, Float32AndIntegerDatasetsAreReadAsStoredWithoutScaling) {
+  const auto file_path = path("types.h5");
+  const std::vector<float> floats = {0.5F, 0.25F, -1.5F, 0.125F, 3.0F, 0.1F};
+  const std::vector<unsigned char> bytes = {0, 1, 127, 128, 254, 255};
+  const std::vector<std::int16_t> shorts = {-300, 0, 7, 12000, -1, 2};
+  {
+    auto file = pb::h5::create_file(file_path, false);
+    write_raw(file, "float32", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, floats, {2, 3});
+    write_raw(file, "uint8", H5T_STD_U8LE, H5T_NATIVE_UCHAR, bytes, {1, 2, 3});
+    write_raw(file, "int16", H5T_STD_I16BE, H5T_NATIVE_INT16, shorts, {2, 3});
+  }
+  const auto from_floats = pb::data::read_images(file_path, "float32");
+  ASSERT_EQ(from_floats.pixels.size(), floats.size());
+  for (std::size_t i = 0; i < floats.size(); ++i) {
+    EXPECT_EQ(from_floats.pixels[i], static_cast<double>(floats[i]));
+  }
+  const auto from_bytes = pb::data::read_images(file_path, "uint8");
+  EXPECT_EQ(from_bytes.count, 1u);
+  EXPECT_EQ(from_bytes.pixels, (std::vector<double>{0, 1, 127, 128, 254, 255}));
+  EXPECT_EQ(pb::data::read_images(file_path, "int16").pixels, (std::vector<double>{-300, 0, 7, 12000, -1, 2}));
+}
+
+TEST_F(Hdf5Images, BadDatasetsAreErrorsNamingFileAndDataset) {
+  const auto file_path = path("bad.h5");
+  {
+    auto file = pb::h5::create_file(file_path, false);
+    pb::h5::write(file, "vector", std::vector<double>{1, 2, 3});
+    pb::h5::write_string(file, "text", "not an image");
+    pb::h5::write(file, "nan", std::vector<double>{0, 1, 2, std::nan("")}, {2, 2});
+    auto stack = small_stack();
+    pb::data::write_image_stack(file, "stack", stack);
+    pb::h5::write(file, "short_labels", std::vector<std::int64_t>{1, 2});
+    stack.labels.clear();
+    pb::data::write_image_stack(file, "short", stack);
+    EXPECT_THROW(pb::data::write_image(file, "wrong", {2, 2}, std::vector<double>{1, 2, 3}), pb::Error);
+  }
+  expect_error([&] { pb::data::read_images(file_path, "missing"); }, {file_path + ":/missing", "does not exist"});
+  expect_error([&] { pb::data::read_images(file_path, "vector"); }, {file_path + ":/vector", "1 dimensions"});
+  expect_error([&] { pb::data::read_images(file_path, "text"); }, {file_path + ":/text", "not a numeric dataset"});
+  expect_error([&] { pb::data::read_images(file_path, "nan"); }, {file_path + ":/nan", "pixel (1, 1)", "not finite"});
+  expect_error([&] { pb::data::read_images(file_path, "stack", 1, 3); },
+               {file_path + ":/stack", "out of range [0, 3)"});
+  expect_error([&] { pb::data::read_images(file_path, "short"); }, {file_path + ":/short_labels", "expected 3 labels"});
+  expect_error([&] { pb::data::read_images(path("absent.h5"), "stack"); }, {path("absent.h5"), "does not exist"});
 }
 
 // The real data, when the Debian package dataset-fashion-mnist is installed.
