@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "data/hdf5_images.hpp"
 #include "data/idx.hpp"
 #include "data/image_set.hpp"
+#include "data/image_source.hpp"
 
 namespace pb = priorbench;
 namespace fs = std::filesystem;
@@ -377,6 +379,129 @@ TEST_F(Hdf5Images, BadDatasetsAreErrorsNamingFileAndDataset) {
                {file_path + ":/stack", "out of range [0, 3)"});
   expect_error([&] { pb::data::read_images(file_path, "short"); }, {file_path + ":/short_labels", "expected 3 labels"});
   expect_error([&] { pb::data::read_images(path("absent.h5"), "stack"); }, {path("absent.h5"), "does not exist"});
+}
+
+// Points PRIORBENCH_FASHION_MNIST_DIR at a synthetic test split (and an HDF5 file) for
+// the duration of each test.
+class ImageSpecification : public TempDirectory {
+ protected:
+  void SetUp() override {
+    TempDirectory::SetUp();
+    const char* saved = std::getenv(pb::data::kFashionMnistDirectoryVariable);
+    saved_ = saved != nullptr ? std::optional<std::string>(saved) : std::nullopt;
+    ::setenv(pb::data::kFashionMnistDirectoryVariable, directory_.c_str(), 1);
+    write_synthetic_test_split();
+    h5_ = path("user.h5");
+    auto file = pb::h5::create_file(h5_, false);
+    const auto stack = small_stack();
+    pb::data::write_image_stack(file, "stack", stack);
+    pb::data::write_image(file, "image", stack.shape, stack.image(2));
+    auto one = stack;
+    one.count = 1;
+    one.pixels.resize(6);
+    one.labels.resize(1);
+    pb::data::write_image_stack(file, "one", one);
+  }
+  void TearDown() override {
+    if (saved_) {
+      ::setenv(pb::data::kFashionMnistDirectoryVariable, saved_->c_str(), 1);
+    } else {
+      ::unsetenv(pb::data::kFashionMnistDirectoryVariable);
+    }
+    TempDirectory::TearDown();
+  }
+
+  // The exact message load_image throws for `specification`.
+  static std::string message_of(const std::string& specification) {
+    try {
+      pb::data::load_image(specification);
+    } catch (const pb::Error& error) {
+      return error.what();
+    }
+    return "(no error)";
+  }
+
+  std::string h5_;
+  std::optional<std::string> saved_;
+};
+
+TEST_F(ImageSpecification, FashionMnistSplitAndIndexSelectOneLabelledImage) {
+  const auto selection = pb::data::load_image("fashion-mnist:test:2");
+  EXPECT_EQ(selection.shape, (pb::ImageShape{kRows, kCols}));
+  EXPECT_EQ(selection.source, "fashion-mnist:test:2");
+  EXPECT_EQ(selection.label, std::optional<std::int64_t>(9));
+  const Bytes pixels = synthetic_pixels();
+  ASSERT_EQ(selection.pixels.size(), kRows * kCols);
+  for (std::size_t i = 0; i < selection.pixels.size(); ++i) {
+    EXPECT_EQ(selection.pixels[i], static_cast<double>(pixels[2 * kRows * kCols + i]) / 255.0);
+  }
+}
+
+TEST_F(ImageSpecification, FashionMnistMistakesNameTheSpecificationAndTheFault) {
+  EXPECT_EQ(message_of("fashion-mnist:test:3"), "--image fashion-mnist:test:3: index out of range [0, 3)");
+  EXPECT_EQ(
+      message_of("fashion-mnist:validation:0"),
+      "--image fashion-mnist:validation:0: unknown Fashion-MNIST split 'validation'; valid splits are train, test");
+  EXPECT_EQ(message_of("fashion-mnist:test:-1"),
+            "--image fashion-mnist:test:-1: index '-1' is not a non-negative integer");
+  EXPECT_EQ(message_of("fashion-mnist:test:x"),
+            "--image fashion-mnist:test:x: index 'x' is not a non-negative integer");
+  EXPECT_NE(message_of("fashion-mnist:test").find("expected fashion-mnist:SPLIT:INDEX"), std::string::npos);
+  EXPECT_NE(message_of("fashion-mnist:test:1:2").find("expected fashion-mnist:SPLIT:INDEX"), std::string::npos);
+  const auto missing = message_of("fashion-mnist:train:0");
+  EXPECT_EQ(missing.rfind("--image fashion-mnist:train:0: ", 0), 0u) << missing;
+  EXPECT_NE(missing.find(path("train-images-idx3-ubyte.gz")), std::string::npos) << missing;
+}
+
+TEST_F(ImageSpecification, Hdf5StackIndexAndSingleImagesAreSelected) {
+  const auto stack = small_stack();
+  const auto from_stack = pb::data::load_image(h5_ + ":stack:1");
+  EXPECT_EQ(from_stack.source, h5_ + ":/stack:1");
+  EXPECT_EQ(from_stack.shape, stack.shape);
+  EXPECT_TRUE(std::equal(from_stack.pixels.begin(), from_stack.pixels.end(), stack.image(1).begin()));
+  EXPECT_EQ(from_stack.label, std::optional<std::int64_t>(1));
+
+  const auto single = pb::data::load_image(h5_ + ":/image");
+  EXPECT_EQ(single.source, h5_ + ":/image");
+  EXPECT_TRUE(std::equal(single.pixels.begin(), single.pixels.end(), stack.image(2).begin()));
+  EXPECT_FALSE(single.label.has_value());
+
+  const auto only = pb::data::load_image(h5_ + ":one");
+  EXPECT_EQ(only.source, h5_ + ":/one:0");
+  EXPECT_EQ(only.label, std::optional<std::int64_t>(4));
+
+  // The file name may itself contain a colon.
+  const auto colon_path = path("a:b.h5");
+  fs::copy_file(h5_, colon_path);
+  EXPECT_EQ(pb::data::load_image(colon_path + ":stack:0").source, colon_path + ":/stack:0");
+}
+
+TEST_F(ImageSpecification, Hdf5MistakesNameTheSpecificationAndTheFault) {
+  EXPECT_EQ(message_of(h5_ + ":stack:3"), "--image " + h5_ + ":stack:3: index out of range [0, 3)");
+  EXPECT_EQ(message_of(h5_ + ":stack"), "--image " + h5_ + ":stack: " + h5_ +
+                                            ":/stack is a stack of 3 images; add an index, e.g. " + h5_ + ":stack:0");
+  EXPECT_EQ(message_of(h5_ + ":image:0"),
+            "--image " + h5_ + ":image:0: " + h5_ + ":/image is a single 2x3 image; drop the index");
+  EXPECT_NE(message_of(h5_ + ":nothing").find(h5_ + ":/nothing"), std::string::npos);
+  EXPECT_NE(message_of(path("absent.h5") + ":stack:0").find(path("absent.h5")), std::string::npos);
+  EXPECT_EQ(message_of("picture.png"),
+            "--image picture.png: expected fashion-mnist:SPLIT:INDEX or FILE:DATASET[:INDEX]");
+  EXPECT_NE(message_of(":stack").find("must not be empty"), std::string::npos);
+}
+
+TEST_F(ImageSpecification, TrainingSetsComeFromFashionMnistOrHdf5Stacks) {
+  write_gzip(path("train-images-idx3-ubyte.gz"), idx_images(kCount, kRows, kCols, synthetic_pixels()));
+  write_gzip(path("train-labels-idx1-ubyte.gz"), idx_labels(kCount, kLabels));
+  const auto train = pb::data::load_training_set("fashion-mnist");
+  EXPECT_EQ(train.count, kCount);
+  EXPECT_EQ(train.labels.size(), kCount);
+  EXPECT_EQ(pb::data::load_training_set("fashion-mnist:test", 2).count, 2u);
+  const auto user = pb::data::load_training_set(h5_ + ":stack", 2);
+  EXPECT_EQ(user.count, 2u);
+  EXPECT_EQ(user.labels, (std::vector<std::int64_t>{4, 1}));
+  expect_error([] { pb::data::load_training_set("fashion-mnist:dev"); },
+               {"training set fashion-mnist:dev: ", "'dev'", "train, test"});
+  expect_error([] { pb::data::load_training_set("mnist"); }, {"training set mnist: ", "expected"});
 }
 
 // The real data, when the Debian package dataset-fashion-mnist is installed.
