@@ -532,4 +532,20 @@ TEST(RealFashionMnist, TestSplitHasTheDocumentedSizeRangeAndBalancedClasses) {
   EXPECT_EQ(per_class, std::vector<int>(10, 1000));
 }
 
+TEST(RealFashionMnist, TrainSplitDeclaresSixtyThousandImagesOf28By28) {
+  const std::string directory = pb::data::kFashionMnistDefaultDirectory;
+  if (!fs::exists(fs::path(directory) / "train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "Fashion-MNIST is not installed in " << directory << " (Debian package dataset-fashion-mnist)";
+  }
+  const auto files = pb::data::fashion_mnist_files("train", directory);
+  const auto info = pb::data::read_idx_image_info(files.images);
+  EXPECT_EQ(info.count, 60000u);
+  EXPECT_EQ(info.shape, (pb::ImageShape{28, 28}));
+  const auto last = pb::data::read_fashion_mnist("train", directory, 1, 59999);
+  ASSERT_EQ(last.count, 1u);
+  ASSERT_EQ(last.labels.size(), 1u);
+  EXPECT_GE(last.labels[0], 0);
+  EXPECT_LE(last.labels[0], 9);
+}
+
 }  // namespace
