@@ -13,6 +13,10 @@ namespace priorbench::app {
 
 using CommandRunner = std::function<void(const Session&)>;
 
+// The command line as typed, recorded in every output file.
+void set_command_line(int argc, char** argv);
+const std::string& command_line_text();
+
 // Registers `priorbench solve`; the runner is called only if that subcommand was chosen.
 CommandRunner register_solve(CLI::App& app);
 

@@ -21,8 +21,11 @@
 
 namespace {
 
+// Every rank meets the same errors (inputs are read on all ranks), so rank 0 speaks for all.
 int report_failure(const priorbench::Session& session, const std::string& message) {
-  std::cerr << "priorbench: error: " << message << std::endl;
+  if (session.rank() == 0) {
+    std::cerr << "priorbench: error: " << message << std::endl;
+  }
   if (session.size() > 1) {
     // Other ranks may be waiting in a collective call; end them all with a failure.
     MPI_Abort(session.comm(), 1);
@@ -32,7 +35,19 @@ int report_failure(const priorbench::Session& session, const std::string& messag
 
 }  // namespace
 
+namespace priorbench::app {
+namespace {
+std::string the_command_line;
+}
+void set_command_line(int argc, char** argv) {
+  the_command_line.clear();
+  for (int i = 0; i < argc; ++i) the_command_line += (i ? " " : "") + std::string(argv[i]);
+}
+const std::string& command_line_text() { return the_command_line; }
+}  // namespace priorbench::app
+
 int main(int argc, char** argv) {
+  priorbench::app::set_command_line(argc, argv);
   const auto arguments = priorbench::split_petsc_arguments(argc, argv);
   priorbench::Session session(arguments.petsc);
 

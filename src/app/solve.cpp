@@ -1,10 +1,422 @@
+// `priorbench solve`: one image, one operator, one noise level, the variable-space
+// Gaussian priors; writes everything needed to recompute the result into one HDF5 file
+// (layout in docs/solve-output.md) and prints a comparison on rank 0.
+
+#include <hdf5.h>
+#include <petscsys.h>
+#include <slepcsys.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <unistd.h>
+
 #include "app/command.hpp"
+#include "core/error.hpp"
+#include "core/hdf5.hpp"
+#include "core/random.hpp"
+#include "core/version.hpp"
+#include "data/image_source.hpp"
+#include "inference/gaussian_posterior.hpp"
+#include "inference/metrics.hpp"
+#include "operators/operator_factory.hpp"
+#include "priors/variable_space_priors.hpp"
 
 namespace priorbench::app {
+namespace {
+
+const std::vector<std::string> kMethods = {"white", "empirical", "file"};
+
+// Adapts an ImageSet to the prior builders' view of a training set.
+TrainingImages as_training(const data::ImageSet& images) {
+  return {images.count, static_cast<std::size_t>(images.shape.size()), images.pixels};
+}
+
+struct SolveOptions {
+  std::string image;
+  std::string data_file;
+  std::string image_shape;
+  OperatorSpec op{.name = "identity"};
+  double sigma = 0;
+  std::vector<std::string> methods = {"white", "empirical"};
+  std::uint64_t seed = 0;
+  std::string training = "fashion-mnist";
+  std::size_t training_limit = 0;
+  double tau2 = 0;  // 0: from the training set
+  EmpiricalPriorOptions empirical;
+  std::string prior_file;
+  PosteriorOptions posterior;
+  std::string output;
+  bool force = false;
+  std::string command_line;
+};
+
+// The observation: shape, operator, y, σ, and the truth when known.
+struct Problem {
+  ImageShape shape;
+  std::optional<std::vector<double>> truth;
+  std::string source;
+  std::shared_ptr<ForwardOperator> forward;
+  petsc::Vector data;
+  double sigma = 0;
+};
+
+struct MethodOutcome {
+  std::string method;
+  std::shared_ptr<const DiagonalPlusLowRankPrior> prior;
+  PosteriorResult result;
+  std::optional<ReconstructionMetrics> metrics;
+};
+
+void add_options(CLI::App& command, SolveOptions& o) {
+  command.add_option("--image", o.image, "Truth image: fashion-mnist:SPLIT:INDEX, FILE.h5:DATASET[:INDEX]");
+  command.add_option("--data", o.data_file, "Observed data instead of --image: HDF5 with dataset y (see docs)");
+  command.add_option("--image-shape", o.image_shape, "HxW of the unknown image with --data (default: from the file)");
+  command.add_option("--operator", o.op.name, "Forward operator")
+      ->check(CLI::IsMember(operator_names()))
+      ->capture_default_str();
+  command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's, see docs/operators.md)");
+  command.add_option("--blur-width", o.op.blur_width, "blur: Gaussian PSF standard deviation in pixels")
+      ->capture_default_str();
+  command.add_option("--fourier-mask", o.op.fourier_mask, "fourier: k-space mask")
+      ->check(CLI::IsMember(fourier_mask_names()))
+      ->capture_default_str();
+  command
+      .add_option("--fourier-center-fraction", o.op.fourier_center_fraction,
+                  "fourier: fully sampled low-frequency fraction")
+      ->capture_default_str();
+  command.add_option("--matrix-file", o.op.matrix_file, "matrix: HDF5 CSR file (docs/operators.md)");
+  command.add_option("--sigma", o.sigma, "Noise standard deviation sigma > 0 (default with --data: the file's)");
+  command.add_option("--method", o.methods, "Comma-separated priors: white, empirical, file")
+      ->delimiter(',')
+      ->capture_default_str();
+  command.add_option("--seed", o.seed, "Seed of the noise, masks and samples")->capture_default_str();
+  command.add_option("--training", o.training, "Training set for tau^2 and the empirical prior")->capture_default_str();
+  command.add_option("--training-limit", o.training_limit, "Use the first N training images (0: all)")
+      ->capture_default_str();
+  command.add_option("--tau2", o.tau2, "white: prior variance (default: mean squared training pixel)");
+  command.add_option("--empirical-delta", o.empirical.delta, "empirical: nugget delta in S + delta^2 I")
+      ->capture_default_str();
+  command
+      .add_option("--empirical-rank", o.empirical.rank,
+                  "empirical: principal components kept (0: all; probabilistic PCA otherwise)")
+      ->capture_default_str();
+  command.add_option("--prior-file", o.prior_file, "file: HDF5 prior with datasets mean, diagonal, factor");
+  command.add_option("--std", o.posterior.std_method, "Pixel std route: auto, woodbury, dense, samples, none")
+      ->check(CLI::IsMember({"auto", "woodbury", "dense", "samples", "none"}))
+      ->capture_default_str();
+  command.add_option("--std-samples", o.posterior.std_samples, "Posterior samples for the sampled std")
+      ->capture_default_str();
+  command.add_option("--rtol", o.posterior.relative_tolerance, "CG relative tolerance")->capture_default_str();
+  command.add_option("-o,--output", o.output, "Output HDF5 file")->required();
+  command.add_flag("--force", o.force, "Replace an existing output file");
+}
+
+void validate(const SolveOptions& o) {
+  PB_REQUIRE(o.image.empty() != o.data_file.empty(), "give exactly one of --image and --data");
+  PB_REQUIRE(!o.data_file.empty() || o.sigma > 0, "--sigma must be positive, got ", o.sigma);
+  PB_REQUIRE(o.sigma >= 0 && std::isfinite(o.sigma), "--sigma must be positive, got ", o.sigma);
+  PB_REQUIRE(!o.methods.empty(), "--method lists no method");
+  for (const auto& method : o.methods) {
+    PB_REQUIRE(std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end(), "--method: unknown method '",
+               method, "' (valid: white, empirical, file)");
+  }
+  const bool wants_file = std::find(o.methods.begin(), o.methods.end(), "file") != o.methods.end();
+  PB_REQUIRE(!wants_file || !o.prior_file.empty(), "--method file needs --prior-file");
+  PB_REQUIRE(o.tau2 >= 0, "--tau2 must be positive, got ", o.tau2);
+  PB_REQUIRE(o.posterior.std_samples >= 2, "--std-samples must be at least 2, got ", o.posterior.std_samples);
+  PB_REQUIRE(o.posterior.relative_tolerance > 0 && o.posterior.relative_tolerance < 1, "--rtol must be in (0, 1), got ",
+             o.posterior.relative_tolerance);
+  PB_REQUIRE(o.force || !std::filesystem::exists(o.output), "output file ", o.output,
+             " already exists; pass --force to replace it");
+  const auto directory = std::filesystem::absolute(o.output).parent_path();
+  PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", o.output, ": directory ", directory.string(),
+             " does not exist");
+}
+
+ImageShape parse_shape(const std::string& text) {
+  long height = 0, width = 0;
+  char separator = 0;
+  std::istringstream in(text);
+  PB_REQUIRE((in >> height >> separator >> width) && separator == 'x' && in.eof() && height > 0 && width > 0,
+             "--image-shape: expected HxW such as 28x28, got '", text, "'");
+  return {static_cast<PetscInt>(height), static_cast<PetscInt>(width)};
+}
+
+Problem simulate_problem(const SolveOptions& o, MPI_Comm comm) {
+  const auto image = data::load_image(o.image);
+  Problem problem{image.shape, image.pixels, image.source, make_operator(comm, image.shape, o.op), {}, o.sigma};
+  auto truth = problem.forward->make_domain_vector();
+  petsc::set_from_global(truth, image.pixels);
+  problem.data = problem.forward->make_range_vector();
+  problem.forward->apply(truth, problem.data);
+  auto noise = problem.forward->make_range_vector();
+  CounterRandom(o.seed, 0, Purpose::data_noise).fill_normal(noise);
+  PB_PETSC(VecAXPY(problem.data, o.sigma, noise));
+  return problem;
+}
+
+// --data FILE: dataset y; optional attribute sigma, dataset truth (H×W), attributes
+// height/width and group operator (as written by this command, so an output file is a
+// valid input).
+Problem observed_problem(const SolveOptions& o, MPI_Comm comm) {
+  auto file = h5::open_file(o.data_file);
+  Problem problem;
+  problem.source = o.data_file;
+  if (h5::exists(file, "truth")) {
+    h5::Shape shape;
+    problem.truth = h5::read_doubles(file, "truth", &shape);
+    PB_REQUIRE(shape.size() == 2, o.data_file, ":/truth must be a 2-D image, it has ", shape.size(), " dimensions");
+    problem.shape = {static_cast<PetscInt>(shape[0]), static_cast<PetscInt>(shape[1])};
+  } else if (h5::has_attribute(file, "height") && h5::has_attribute(file, "width")) {
+    problem.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
+                     static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
+  }
+  if (!o.image_shape.empty()) {
+    const ImageShape given = parse_shape(o.image_shape);
+    PB_REQUIRE(problem.shape.size() == 0 || given == problem.shape, "--image-shape ", o.image_shape, " disagrees with ",
+               o.data_file, " (", problem.shape.height, "x", problem.shape.width, ")");
+    problem.shape = given;
+  }
+  PB_REQUIRE(problem.shape.size() > 0, o.data_file,
+             " declares no image shape (no truth, no height/width attributes); pass --image-shape HxW");
+  problem.forward = h5::exists(file, "operator") ? load_operator(comm, problem.shape, h5::open_group(file, "operator"))
+                                                 : make_operator(comm, problem.shape, o.op);
+  const auto y = h5::read_doubles(file, "y");
+  PB_REQUIRE(static_cast<PetscInt>(y.size()) == problem.forward->rows(), o.data_file, ":/y has ", y.size(),
+             " values but operator '", problem.forward->name(), "' produces ", problem.forward->rows());
+  problem.data = problem.forward->make_range_vector();
+  petsc::set_from_global(problem.data, y);
+  problem.sigma = o.sigma;
+  if (problem.sigma == 0) {
+    PB_REQUIRE(h5::has_attribute(file, "sigma"), o.data_file, " has no sigma attribute; pass --sigma");
+    problem.sigma = h5::read_double_attribute(file, "sigma");
+    PB_REQUIRE(problem.sigma > 0, o.data_file, ":/sigma must be positive, got ", problem.sigma);
+  }
+  return problem;
+}
+
+// The training set is read once, and only if a method needs it.
+class TrainingCache {
+ public:
+  TrainingCache(const SolveOptions& o, ImageShape shape) : options_(o), shape_(shape) {}
+  const data::ImageSet& get() {
+    if (!images_) {
+      images_ = data::load_training_set(options_.training, options_.training_limit);
+      PB_REQUIRE(images_->shape == shape_, "--training ", options_.training, " has images of ", images_->shape.height,
+                 "x", images_->shape.width, " but the problem's image is ", shape_.height, "x", shape_.width);
+    }
+    return *images_;
+  }
+
+ private:
+  const SolveOptions& options_;
+  ImageShape shape_;
+  std::optional<data::ImageSet> images_;
+};
+
+std::shared_ptr<const DiagonalPlusLowRankPrior> build_prior(const std::string& method, const SolveOptions& o,
+                                                            const Problem& problem, TrainingCache& training,
+                                                            MPI_Comm comm) {
+  if (method == "white") {
+    const double tau2 = o.tau2 > 0 ? o.tau2 : mean_squared_pixel(as_training(training.get()));
+    return make_white_prior(comm, problem.shape.size(), tau2);
+  }
+  if (method == "empirical") {
+    return make_empirical_prior(comm, as_training(training.get()), o.empirical);
+  }
+  auto file = h5::open_file(o.prior_file);
+  auto prior = load_prior(comm, file, o.prior_file);
+  PB_REQUIRE(prior->size() == problem.shape.size(), "--prior-file ", o.prior_file, " has ", prior->size(),
+             " pixels but the image has ", problem.shape.size());
+  return prior;
+}
+
+std::vector<MethodOutcome> run_methods(const SolveOptions& o, const Problem& problem, MPI_Comm comm) {
+  TrainingCache training(o, problem.shape);
+  std::optional<petsc::Vector> truth;
+  if (problem.truth) {
+    truth = problem.forward->make_domain_vector();
+    petsc::set_from_global(*truth, *problem.truth);
+  }
+  std::vector<MethodOutcome> outcomes;
+  for (std::size_t index = 0; index < o.methods.size(); ++index) {
+    MethodOutcome outcome{o.methods[index], build_prior(o.methods[index], o, problem, training, comm), {}, {}};
+    PosteriorOptions options = o.posterior;
+    options.seed = o.seed;
+    options.task = index;
+    GaussianPosterior posterior(problem.forward, outcome.prior, problem.sigma, options);
+    outcome.result = posterior.solve(problem.data);
+    if (truth) {
+      outcome.metrics = compute_metrics(outcome.result.mean, outcome.result.std, *truth);
+    }
+    outcomes.push_back(std::move(outcome));
+  }
+  return outcomes;
+}
+
+std::string library_versions() {
+  char petsc[256] = {0}, slepc[256] = {0};
+  PetscGetVersion(petsc, sizeof petsc);
+  SlepcGetVersion(slepc, sizeof slepc);
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  std::ostringstream out;
+  out << petsc << "; " << slepc << "; HDF5 " << major << "." << minor << "." << release;
+  return out.str();
+}
+
+void write_metrics(hid_t group, const ReconstructionMetrics& metrics) {
+  h5::write_attribute(group, "relative_error", metrics.relative_error);
+  h5::write_attribute(group, "psnr", metrics.psnr);
+  h5::write_attribute(group, "expected_squared_error", metrics.expected_squared_error);
+  h5::write_attribute(group, "coverage_95", metrics.coverage_95);
+  h5::write_attribute(group, "mean_interval_width", metrics.mean_interval_width);
+}
+
+void write_solver_record(hid_t group, const PosteriorResult& result) {
+  h5::write_attribute(group, "std_method", result.std_method);
+  h5::write_attribute(group, "std_exact", static_cast<std::int64_t>(result.std_exact));
+  h5::write_attribute(group, "std_samples", static_cast<std::int64_t>(result.std_samples));
+  h5::write_attribute(group, "ksp_iterations", static_cast<std::int64_t>(result.mean_solve.iterations));
+  h5::write_attribute(group, "ksp_reason", result.mean_solve.reason_name);
+  h5::write_attribute(group, "ksp_reason_code", static_cast<std::int64_t>(result.mean_solve.reason));
+  h5::write_attribute(group, "ksp_residual_norm", result.mean_solve.residual_norm);
+  h5::write_attribute(group, "sample_solves", result.sample_solves);
+  h5::write_attribute(group, "sample_iterations", result.sample_iterations);
+  h5::write_attribute(group, "forward_applications", result.forward_applications);
+  h5::write_attribute(group, "adjoint_applications", result.adjoint_applications);
+  h5::write_attribute(group, "seconds", result.seconds);
+}
+
+// Removes a temporary file unless it was committed by renaming.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string target) : target_(std::move(target)) {
+    temporary_ = target_ + ".tmp" + std::to_string(::getpid());
+  }
+  ~TemporaryFile() {
+    if (!committed_) std::filesystem::remove(temporary_);
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return temporary_; }
+  void commit() {
+    std::filesystem::rename(temporary_, target_);
+    committed_ = true;
+  }
+
+ private:
+  std::string target_;
+  std::string temporary_;
+  bool committed_ = false;
+};
+
+// Collective (vectors and priors are gathered); rank 0 writes. The file is written under
+// a temporary name and renamed at the end, so an existing result is replaced only by a
+// complete one.
+void write_output(const SolveOptions& o, const Problem& problem, const std::vector<MethodOutcome>& outcomes,
+                  const Session& session) {
+  std::optional<TemporaryFile> temporary;
+  h5::Object file;
+  if (session.rank() == 0) {
+    temporary.emplace(o.output);
+    file = h5::create_file(temporary->path(), false);
+    h5::write_attribute(file, "format", "priorbench-solve-1");
+    h5::write_attribute(file, "priorbench_version", kVersion);
+    h5::write_attribute(file, "git_version", kGitVersion);
+    h5::write_attribute(file, "libraries", library_versions());
+    h5::write_attribute(file, "command_line", o.command_line);
+    h5::write_attribute(file, "ranks", static_cast<std::int64_t>(session.size()));
+    h5::write_attribute(file, "image_source", problem.source);
+    h5::write_attribute(file, "height", static_cast<std::int64_t>(problem.shape.height));
+    h5::write_attribute(file, "width", static_cast<std::int64_t>(problem.shape.width));
+    h5::write_attribute(file, "sigma", problem.sigma);
+    h5::write_attribute(file, "seed", static_cast<std::int64_t>(o.seed));
+    if (problem.truth)
+      h5::write(file, "truth", *problem.truth, {hsize_t(problem.shape.height), hsize_t(problem.shape.width)});
+  }
+  const auto y = petsc::gather_to_zero(problem.data);
+  if (session.rank() == 0) {
+    h5::write(file, "y", y);
+    auto group = h5::create_group(file, "operator");
+    problem.forward->save(group);
+    h5::create_group(file, "methods");
+  }
+  const h5::Shape image_shape = {hsize_t(problem.shape.height), hsize_t(problem.shape.width)};
+  for (const auto& outcome : outcomes) {
+    const auto mean = petsc::gather_to_zero(outcome.result.mean);
+    const auto std = outcome.result.std ? petsc::gather_to_zero(outcome.result.std) : std::vector<double>{};
+    h5::Object group, prior_group;
+    if (session.rank() == 0) {
+      group = h5::create_group(file, "methods/" + outcome.method);
+      prior_group = h5::create_group(group, "prior");
+      h5::write(group, "mean", mean, image_shape);
+      if (outcome.result.std) h5::write(group, "std", std, image_shape);
+      write_solver_record(group, outcome.result);
+      if (outcome.metrics) write_metrics(group, *outcome.metrics);
+    }
+    outcome.prior->save(prior_group);
+  }
+  if (session.rank() == 0) {
+    file = h5::Object();
+    temporary->commit();
+  }
+}
+
+std::string fixed(double value, int precision) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(precision) << value;
+  return out.str();
+}
+
+void print_summary(const SolveOptions& o, const Problem& problem, const std::vector<MethodOutcome>& outcomes,
+                   const Session& session) {
+  if (session.rank() != 0) return;
+  std::cout << "priorbench solve: " << problem.source << ", operator " << problem.forward->name()
+            << " (d = " << problem.forward->rows() << ", n = " << problem.shape.size() << "), sigma = " << problem.sigma
+            << ", " << session.size() << " rank" << (session.size() > 1 ? "s" : "") << "\n";
+  std::cout << std::left << std::setw(11) << "method" << std::setw(10) << "rel.err" << std::setw(8) << "PSNR"
+            << std::setw(9) << "cover95" << std::setw(10) << "std" << std::setw(7) << "CG it" << std::setw(22)
+            << "reason"
+            << "time\n";
+  for (const auto& outcome : outcomes) {
+    const auto& r = outcome.result;
+    const std::string std_route =
+        r.std_method == "samples" ? "~" + std::to_string(r.std_samples) + " smp" : r.std_method;
+    std::cout << std::left << std::setw(11) << outcome.method << std::setw(10)
+              << (outcome.metrics ? fixed(outcome.metrics->relative_error, 4) : "-") << std::setw(8)
+              << (outcome.metrics ? fixed(outcome.metrics->psnr, 2) : "-") << std::setw(9)
+              << (outcome.metrics && r.std ? fixed(outcome.metrics->coverage_95, 3) : "-") << std::setw(10) << std_route
+              << std::setw(7) << r.mean_solve.iterations << std::setw(22) << r.mean_solve.reason_name
+              << fixed(r.seconds, 3) << " s\n";
+  }
+  std::cout << "wrote " << o.output << std::endl;
+}
+
+}  // namespace
 
 CommandRunner register_solve(CLI::App& app) {
   auto* command = app.add_subcommand("solve", "Reconstruct one image with the variable-space Gaussian priors");
-  return [command](const Session&) { (void)command; };
+  auto options = std::make_shared<SolveOptions>();
+  add_options(*command, *options);
+  return [options](const Session& session) {
+    options->command_line = command_line_text();
+    validate(*options);
+    const Problem problem = options->data_file.empty() ? simulate_problem(*options, session.comm())
+                                                       : observed_problem(*options, session.comm());
+    const auto outcomes = run_methods(*options, problem, session.comm());
+    write_output(*options, problem, outcomes, session);
+    print_summary(*options, problem, outcomes, session);
+  };
 }
 
 }  // namespace priorbench::app

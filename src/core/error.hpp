@@ -48,10 +48,10 @@ std::string concat(const Parts&... parts) {
   } while (false)
 
 // Every PETSc/SLEPc call goes through this: a non-zero code becomes an Error.
-#define PB_PETSC(call)                                                      \
-  do {                                                                      \
-    const PetscErrorCode pb_petsc_code_ = (call);                           \
-    if (pb_petsc_code_ != 0) {                                              \
+#define PB_PETSC(call)                                                            \
+  do {                                                                            \
+    const PetscErrorCode pb_petsc_code_ = (call);                                 \
+    if (pb_petsc_code_ != 0) {                                                    \
       ::priorbench::throw_petsc_error(pb_petsc_code_, #call, __FILE__, __LINE__); \
-    }                                                                       \
+    }                                                                             \
   } while (false)

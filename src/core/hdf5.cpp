@@ -115,8 +115,7 @@ void write_dataset(hid_t location, const std::string& name, hid_t file_type, hid
   PB_REQUIRE(element_count(shape) == size, "cannot write ", describe(location, name), ": shape holds ",
              element_count(shape), " elements but ", size, " were given");
   Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
-  Object dataset(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 H5Dclose);
+  Object dataset(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
   PB_REQUIRE(dataset.id() >= 0, "cannot create HDF5 dataset ", describe(location, name));
   if (size > 0) {
     PB_REQUIRE(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0, "cannot write HDF5 dataset ",

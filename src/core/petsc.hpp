@@ -33,7 +33,7 @@ class Handle {
 
   Object get() const { return object_; }
   operator Object() const { return object_; }  // NOLINT: pass straight to PETSc calls
-  Object* out() {                                // for PETSc's XxxCreate(..., &object)
+  Object* out() {                              // for PETSc's XxxCreate(..., &object)
     reset();
     return &object_;
   }

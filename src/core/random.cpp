@@ -1,7 +1,7 @@
 #include "core/random.hpp"
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
+#include <Random123/boxmuller.hpp>
 #include <Random123/uniform.hpp>
 
 #include <algorithm>
@@ -52,8 +52,7 @@ void CounterRandom::fill_normal(Vec vector, std::uint64_t offset) const {
   fill_normal(view.span(), offset + static_cast<std::uint64_t>(begin));
 }
 
-std::vector<std::int64_t> CounterRandom::sample_without_replacement(std::int64_t population,
-                                                                    std::int64_t count) const {
+std::vector<std::int64_t> CounterRandom::sample_without_replacement(std::int64_t population, std::int64_t count) const {
   PB_REQUIRE(count >= 0 && count <= population, "cannot draw ", count, " distinct indices from ", population);
   // Partial Fisher–Yates shuffle; step i draws from counter position i.
   std::vector<std::int64_t> order(static_cast<std::size_t>(population));

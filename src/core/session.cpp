@@ -58,7 +58,8 @@ SplitArguments split_petsc_arguments(int argc, const char* const* argv) {
       continue;
     }
     split.petsc.push_back(token);
-    const bool has_value = i + 1 < argc && !(argv[i + 1][0] == '-' && std::isalpha(static_cast<unsigned char>(argv[i + 1][1]))) &&
+    const bool has_value = i + 1 < argc &&
+                           !(argv[i + 1][0] == '-' && std::isalpha(static_cast<unsigned char>(argv[i + 1][1]))) &&
                            std::string(argv[i + 1]).rfind("--", 0) != 0;
     if (has_value) {
       split.petsc.emplace_back(argv[++i]);

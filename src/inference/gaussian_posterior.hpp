@@ -28,10 +28,10 @@ struct PosteriorOptions {
   std::string std_method = "auto";  // auto | woodbury | dense | samples | none
   int std_samples = 64;
   double dense_limit = 16.0 * 1024 * 1024;  // largest n·d for the dense exact route
-  double relative_tolerance = 1e-10;       // KSP rtol on the preconditioned residual
+  double relative_tolerance = 1e-10;        // KSP rtol on the preconditioned residual
   int max_iterations = 10000;
   std::string options_prefix = "posterior_";  // PETSc options: -posterior_ksp_type etc.
-  std::uint64_t seed = 0;  // for the sampling route: draws keyed by (seed, task, purpose)
+  std::uint64_t seed = 0;                     // for the sampling route: draws keyed by (seed, task, purpose)
   std::uint64_t task = 0;
 };
 
@@ -45,10 +45,10 @@ struct SolveRecord {
 
 struct PosteriorResult {
   petsc::Vector mean;
-  petsc::Vector std;               // empty when std_method == "none"
-  std::string std_method;          // the route taken (never "auto")
+  petsc::Vector std;       // empty when std_method == "none"
+  std::string std_method;  // the route taken (never "auto")
   bool std_exact = false;
-  int std_samples = 0;             // for "samples"
+  int std_samples = 0;  // for "samples"
   SolveRecord mean_solve;
   std::int64_t sample_solves = 0;  // Krylov solves spent on the std (samples route)
   std::int64_t sample_iterations = 0;

@@ -19,9 +19,9 @@ class WoodburyInverse final : public LinearOperator {
   // Builds Δ and U for K = A C0 Aᵀ + σ² I (k applications of A).
   WoodburyInverse(const ForwardOperator& forward, const DiagonalPlusLowRankPrior& prior, double sigma);
 
-  Vec delta() const { return delta_; }                       // Δ (length d)
-  const DenseMatrix& u_local_rows() const { return u_; }      // this rank's rows of U = A W
-  const DenseMatrix& gram() const { return gram_; }           // G = Uᵀ Δ⁻¹ U (k×k)
+  Vec delta() const { return delta_; }                                           // Δ (length d)
+  const DenseMatrix& u_local_rows() const { return u_; }                         // this rank's rows of U = A W
+  const DenseMatrix& gram() const { return gram_; }                              // G = Uᵀ Δ⁻¹ U (k×k)
   const DenseMatrix& capacitance_factor() const { return capacitance_factor_; }  // chol(I + G)
 
  protected:

@@ -11,7 +11,10 @@ namespace priorbench {
 
 DiagonalPlusLowRankPrior::DiagonalPlusLowRankPrior(std::string name, petsc::Vector mean, petsc::Vector diagonal,
                                                    DenseMatrix factor_local_rows)
-    : name_(std::move(name)), mean_(std::move(mean)), diagonal_(std::move(diagonal)), factor_(std::move(factor_local_rows)) {
+    : name_(std::move(name)),
+      mean_(std::move(mean)),
+      diagonal_(std::move(diagonal)),
+      factor_(std::move(factor_local_rows)) {
   PetscInt n_mean = 0, n_diagonal = 0, local = 0;
   PB_PETSC(VecGetSize(mean_, &n_mean));
   PB_PETSC(VecGetSize(diagonal_, &n_diagonal));
@@ -117,8 +120,7 @@ std::vector<double> gather_factor_row_major(const DenseMatrix& local, MPI_Comm c
     for (int r = 1; r < size; ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
     all.resize(static_cast<std::size_t>(n) * k);
   }
-  MPI_Gatherv(local_row_major.data(), send, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0,
-              comm);
+  MPI_Gatherv(local_row_major.data(), send, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0, comm);
   return all;
 }
 

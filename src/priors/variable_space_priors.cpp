@@ -130,8 +130,8 @@ std::shared_ptr<DiagonalPlusLowRankPrior> make_empirical_prior(MPI_Comm comm, co
   PB_REQUIRE(options.delta > 0, "empirical prior: delta must be positive, got ", options.delta);
   const std::size_t n = training.pixels_per_image;
   const bool keep_all = options.rank == 0 || options.rank >= n;
-  PB_REQUIRE(keep_all ? n <= options.full_covariance_limit : true, "empirical prior: keeping all components of a ",
-             n, "-pixel covariance needs an n x n matrix; set a rank k (e.g. 64)");
+  PB_REQUIRE(keep_all ? n <= options.full_covariance_limit : true, "empirical prior: keeping all components of a ", n,
+             "-pixel covariance needs an n x n matrix; set a rank k (e.g. 64)");
   const std::vector<double> mean = pixel_means(training);
 
   std::vector<double> eigenvalues;
@@ -142,8 +142,8 @@ std::shared_ptr<DiagonalPlusLowRankPrior> make_empirical_prior(MPI_Comm comm, co
     const std::size_t keep = keep_all ? n : options.rank;
     const std::size_t first_kept = n - keep;
     if (!keep_all) {
-      discarded_variance =
-          std::accumulate(eigen.values.begin(), eigen.values.begin() + first_kept, 0.0) / static_cast<double>(first_kept);
+      discarded_variance = std::accumulate(eigen.values.begin(), eigen.values.begin() + first_kept, 0.0) /
+                           static_cast<double>(first_kept);
     }
     eigenvalues.assign(eigen.values.begin() + first_kept, eigen.values.end());
     eigenvectors = DenseMatrix(n, keep);

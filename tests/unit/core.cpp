@@ -53,8 +53,8 @@ TEST(CounterRandom, SampleWithoutReplacementIsSortedDistinctAndInRange) {
 }
 
 TEST(SplitArguments, PetscOptionsGoToPetscAndTheRestToTheApplication) {
-  const char* argv[] = {"priorbench", "solve", "--sigma", "-0.5",   "-ksp_type", "cg",
-                        "-o",         "x.h5",  "-log_view", "--force"};
+  const char* argv[] = {"priorbench", "solve", "--sigma", "-0.5",      "-ksp_type",
+                        "cg",         "-o",    "x.h5",    "-log_view", "--force"};
   const auto split = pb::split_petsc_arguments(10, argv);
   EXPECT_EQ(split.petsc, (std::vector<std::string>{"priorbench", "-ksp_type", "cg", "-log_view"}));
   EXPECT_EQ(split.application,

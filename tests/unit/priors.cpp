@@ -24,7 +24,8 @@ std::vector<double> synthetic_training(std::size_t count, std::size_t n) {
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t j = 0; j < n; ++j) {
       double value = 0.5 + 0.05 * random.normal(2 * (i * n + j));
-      for (int c = 0; c < 3; ++c) value += (0.3 / (c + 1)) * random.normal(1000000 + 3 * i + c) * std::cos((c + 1.0) * j);
+      for (int c = 0; c < 3; ++c)
+        value += (0.3 / (c + 1)) * random.normal(1000000 + 3 * i + c) * std::cos((c + 1.0) * j);
       pixels[i * n + j] = value;
     }
   }
