@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end test of `priorbench solve`: runs it at 1 and 2 ranks, recomputes every
+# posterior independently from the output file alone (tests/cli/check_solve.py, numpy),
+# and checks the error paths: one-line message, non-zero exit, nothing overwritten.
+set -euo pipefail
+priorbench=$1
+mpiexec=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+solve() { "$priorbench" solve "$@"; }
+
+# Every operator with both priors, 1 rank; inpaint and gaussian also at 2 ranks.
+solve --image fashion-mnist:test:17 --operator inpaint --data-size 392 --sigma 0.01 \
+  --method white,empirical --seed 1 -o inpaint.h5 --training-limit 5000
+"$mpiexec" -n 2 "$priorbench" solve --image fashion-mnist:test:17 --operator inpaint --data-size 392 --sigma 0.01 \
+  --method white,empirical --seed 1 -o inpaint2.h5 --training-limit 5000
+"$mpiexec" -n 2 "$priorbench" solve --image fashion-mnist:test:5 --operator gaussian --data-size 200 --sigma 0.05 \
+  --method white,empirical --seed 2 -o gaussian2.h5 --training-limit 5000
+for op in identity blur fourier; do
+  solve --image fashion-mnist:test:3 --operator "$op" --sigma 0.02 --method white,empirical --seed 3 \
+    -o "$op.h5" --training-limit 5000
+done
+# A sampled std, and a solve of the observed data from a previous output file.
+solve --image fashion-mnist:test:3 --operator blur --sigma 0.02 --method white --std samples --std-samples 200 \
+  --seed 3 -o blur_samples.h5 --training-limit 5000
+solve --data inpaint.h5 --method white --training-limit 5000 -o from_data.h5
+
+/usr/bin/python3 "$here/check_solve.py" inpaint.h5 inpaint2.h5 gaussian2.h5 identity.h5 blur.h5 fourier.h5 \
+  blur_samples.h5 from_data.h5
+
+# Error paths: exit status 1, a one-line message, and an existing file left untouched.
+expect_failure() {
+  local pattern=$1
+  shift
+  local output status=0
+  output=$("$priorbench" "$@" 2>&1) || status=$?
+  if [ "$status" -eq 0 ]; then
+    echo "FAIL: expected failure for: $*" >&2
+    exit 1
+  fi
+  if ! grep -q -- "$pattern" <<<"$output"; then
+    echo "FAIL: expected '$pattern' in the error for: $*; got: $output" >&2
+    exit 1
+  fi
+  if [ "$(grep -c . <<<"$output")" -ne 1 ] && [[ "$output" != *"Run with --help"* ]]; then
+    echo "FAIL: error for '$*' is not one line: $output" >&2
+    exit 1
+  fi
+}
+before=$(sha256sum inpaint.h5)
+expect_failure "already exists" solve --image fashion-mnist:test:1 --sigma 0.1 -o inpaint.h5
+expect_failure "unknown method 'nope'" solve --image fashion-mnist:test:1 --sigma 0.1 --method nope -o x.h5
+expect_failure "foo not in" solve --image fashion-mnist:test:1 --sigma 0.1 --operator foo -o x.h5
+expect_failure "exceeds the number of pixels" solve --image fashion-mnist:test:1 --sigma 0.1 --operator inpaint \
+  --data-size 785 -o x.h5
+expect_failure "sigma must be positive" solve --image fashion-mnist:test:1 --sigma 0 -o x.h5
+expect_failure "sigma must be positive" solve --image fashion-mnist:test:1 --sigma -0.5 -o x.h5
+expect_failure "index out of range" solve --image fashion-mnist:test:10000 --sigma 0.1 -o x.h5
+expect_failure "does not exist" solve --data missing.h5 -o x.h5
+expect_failure "does not exist" solve --image fashion-mnist:test:1 --sigma 0.1 -o no/such/dir/x.h5
+echo "not hdf5" >bad.h5
+expect_failure "not an HDF5 file" solve --data bad.h5 -o x.h5
+[ "$(sha256sum inpaint.h5)" = "$before" ] || { echo "FAIL: inpaint.h5 was modified" >&2; exit 1; }
+[ ! -e x.h5 ] || { echo "FAIL: a failed run left x.h5" >&2; exit 1; }
+ls ./*.tmp* >/dev/null 2>&1 && { echo "FAIL: temporary files left behind" >&2; exit 1; }
+echo "cli solve: all checks passed"
