@@ -1,0 +1,24 @@
+#pragma once
+// A = I on R^n: the denoising problem (d = n).
+
+#include "operators/forward_operator.hpp"
+
+namespace priorbench {
+
+class IdentityOperator final : public ForwardOperator {
+ public:
+  IdentityOperator(MPI_Comm comm, PetscInt n);
+
+  bool gram_is_diagonal(bool) const override { return true; }
+  std::string name() const override { return "identity"; }
+  void save(hid_t group) const override;
+  static std::shared_ptr<IdentityOperator> load(MPI_Comm comm, hid_t group);
+
+ protected:
+  void apply_impl(Vec x, Vec y) const override;
+  void apply_transpose_impl(Vec y, Vec x) const override;
+  void apply_squared_impl(Vec x, Vec y) const override;
+  void apply_squared_transpose_impl(Vec y, Vec x) const override;
+};
+
+}  // namespace priorbench
