@@ -43,6 +43,35 @@ void require_fixed_data_size(const OperatorSpec& spec, PetscInt fixed, const cha
 
 std::string seed_text(std::uint64_t seed) { return detail::concat("seed=", seed); }
 
+// Whole k-space lines, and for an odd number of image rows an odd number of them (see
+// fourier::lines_mask); the message suggests the nearest valid sizes.
+void check_line_data_size(const ImageShape& shape, PetscInt d) {
+  const auto valid = [&](PetscInt lines) {
+    return lines >= 1 && lines <= shape.height && (shape.height % 2 == 0 || lines % 2 == 1);
+  };
+  const PetscInt lines = d / shape.width;
+  if (d % shape.width == 0 && valid(lines)) {
+    return;
+  }
+  PetscInt below = std::max<PetscInt>(lines, 1);
+  while (!valid(below)) {
+    --below;
+  }
+  PetscInt above = lines + 1;
+  while (above <= shape.height && !valid(above)) {
+    ++above;
+  }
+  const std::string suggestion = above <= shape.height
+                                     ? detail::concat(below * shape.width, " or ", above * shape.width)
+                                     : detail::concat(below * shape.width);
+  PB_REQUIRE(d % shape.width == 0, "--data-size ", d, " is not a whole number of k-space lines for --fourier-mask ",
+             "lines on a ", shape_text(shape), " image: use a multiple of ", shape.width,
+             shape.height % 2 == 1 ? " by an odd number" : "", " (such as ", suggestion, ")");
+  PB_FAIL("--data-size ", d, " makes ", lines, " k-space lines, but on an image with an odd number of rows (",
+          shape_text(shape), ") an even number of lines leaves out the DC line: use an odd multiple of ", shape.width,
+          " (such as ", suggestion, ")");
+}
+
 std::shared_ptr<ForwardOperator> make_fourier(MPI_Comm comm, const ImageShape& shape, const OperatorSpec& spec) {
   const double fraction = spec.fourier_center_fraction;
   PB_REQUIRE(std::isfinite(fraction) && fraction >= 0 && fraction <= 1, "--fourier-center-fraction ", fraction,
@@ -61,16 +90,7 @@ std::shared_ptr<ForwardOperator> make_fourier(MPI_Comm comm, const ImageShape& s
     }
     const PetscInt fallback = shape.width * fallback_lines;
     const PetscInt d = data_size_up_to_n(spec, shape.size(), fallback);
-    PB_REQUIRE(d % shape.width == 0, "--data-size ", d, " is not a whole number of k-space lines for --fourier-mask ",
-               "lines on a ", shape_text(shape), " image: use a multiple of ", shape.width, " (such as ",
-               std::max<PetscInt>(shape.width, d / shape.width * shape.width), " or ",
-               std::min<PetscInt>(shape.size(), (d / shape.width + 1) * shape.width), ")");
-    const PetscInt line_count = d / shape.width;
-    PB_REQUIRE(shape.height % 2 == 0 || line_count % 2 == 1, "--data-size ", d, " makes ", line_count,
-               " k-space lines, but on an image with an odd number of rows (", shape_text(shape),
-               ") an even number of lines leaves out the DC line: use an odd multiple of ", shape.width, " (such as ",
-               std::max<PetscInt>(shape.width, d - shape.width), " or ",
-               std::min<PetscInt>(shape.size(), d + shape.width), ")");
+    check_line_data_size(shape, d);
     return std::make_shared<FourierOperator>(comm, shape, fourier::lines_mask(shape, d, fraction, spec.seed),
                                              description);
   }

@@ -697,6 +697,9 @@ TEST(Errors, FactoryNamesTheOptionAndValue) {
   expect_error(make(spec),
                "--data-size 100 is not a whole number of k-space lines for --fourier-mask lines on a "
                "28x28 image: use a multiple of 28 (such as 84 or 112)");
+  expect_error(make(spec, {27, 28}),
+               "--data-size 100 is not a whole number of k-space lines for --fourier-mask lines "
+               "on a 27x28 image: use a multiple of 28 by an odd number (such as 84 or 140)");
   spec.data_size = 112;
   expect_error(make(spec, {27, 28}),
                "--data-size 112 makes 4 k-space lines, but on an image with an odd number of "
