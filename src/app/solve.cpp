@@ -40,11 +40,17 @@ TrainingImages as_training(const data::ImageSet& images) {
   return {images.count, static_cast<std::size_t>(images.shape.size()), images.pixels};
 }
 
+OperatorSpec default_operator_spec() {
+  OperatorSpec spec;
+  spec.name = "identity";
+  return spec;
+}
+
 struct SolveOptions {
   std::string image;
   std::string data_file;
   std::string image_shape;
-  OperatorSpec op{.name = "identity"};
+  OperatorSpec op = default_operator_spec();
   double sigma = 0;
   std::vector<std::string> methods = {"white", "empirical"};
   std::uint64_t seed = 0;

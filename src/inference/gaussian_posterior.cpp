@@ -126,9 +126,12 @@ void apply_gain(const ForwardOperator& forward, const DiagonalPlusLowRankPrior& 
   PB_PETSC(VecAXPY(x, 1.0, gained));
 }
 
-// Exact diag(Cov) when the Woodbury inverse is K⁻¹ (see woodbury_inverse.hpp):
-//   Var_j = D_j + ‖W_j‖² − D_j² s_j − 2 D_j Q_j·W_j − W_j G W_jᵀ + ‖L⁻¹ t_jᵀ‖²
-// with s = (A∘A)ᵀ Δ⁻¹, Q = Aᵀ Δ⁻¹ U, G = Uᵀ Δ⁻¹ U, t_j = D_j Q_j + W_j G, S = I + G = L Lᵀ.
+// Exact diag(Cov) when the Woodbury inverse is K⁻¹ (see woodbury_inverse.hpp). With
+// s = (A∘A)ᵀ Δ⁻¹, Q = Aᵀ Δ⁻¹ U and S = I + Uᵀ Δ⁻¹ U = L Lᵀ, the identities K⁻¹U = Δ⁻¹U S⁻¹
+// and UᵀK⁻¹U = I − S⁻¹ reduce diag(C0 − C0 Aᵀ K⁻¹ A C0) to
+//   Var_j = D_j (1 − D_j s_j) + ‖L⁻¹ (D_j Q_j − W_j)ᵀ‖²,
+// a sum of two non-negative terms: no large quantities cancel, so the result keeps its
+// relative accuracy even where the data pin a pixel down.
 petsc::Vector woodbury_variance(const ForwardOperator& forward, const DiagonalPlusLowRankPrior& prior,
                                 const WoodburyInverse& woodbury) {
   auto inverse_delta = petsc::make_vector_like(woodbury.delta());
@@ -139,42 +142,29 @@ petsc::Vector woodbury_variance(const ForwardOperator& forward, const DiagonalPl
 
   const std::size_t k = prior.rank();
   const DenseMatrix& w = prior.factor_local_rows();
-  DenseMatrix q(w.rows(), k);
+  DenseMatrix t(w.rows(), k);  // Q, then D Q − W
   auto scaled = petsc::make_vector_like(woodbury.delta());
   auto pixels = forward.make_domain_vector();
   for (std::size_t c = 0; c < k; ++c) {
+    PB_PETSC(VecCopy(inverse_delta, scaled));
     {
       petsc::WriteView out(scaled);
-      petsc::ReadView inverse(inverse_delta);
       const auto u = woodbury.u_local_rows().column(c);
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = u[i] * inverse[i];
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] *= u[i];
     }
     forward.apply_transpose(scaled, pixels);
     petsc::ReadView view(pixels);
-    std::copy(view.span().begin(), view.span().end(), q.column(c).begin());
+    std::copy(view.span().begin(), view.span().end(), t.column(c).begin());
   }
-  DenseMatrix t(w.rows(), k);
-  gemm(false, false, 1.0, w, woodbury.gram(), 0.0, t);  // W G
-
   petsc::WriteView out(variance);
   petsc::ReadView diagonal(prior.diagonal());
-  std::vector<double> partial(out.size());
-  for (std::size_t j = 0; j < out.size(); ++j) {
-    const double d = diagonal[j];
-    double w_norm = 0, q_dot_w = 0, wgw = 0;
-    for (std::size_t c = 0; c < k; ++c) {
-      w_norm += w(j, c) * w(j, c);
-      q_dot_w += q(j, c) * w(j, c);
-      wgw += t(j, c) * w(j, c);
-    }
-    partial[j] = d + w_norm - d * d * out[j] - 2.0 * d * q_dot_w - wgw;
-    for (std::size_t c = 0; c < k; ++c) t(j, c) += d * q(j, c);
-  }
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j < out.size(); ++j) t(j, c) = diagonal[j] * t(j, c) - w(j, c);
   right_solve_lower_transpose(woodbury.capacitance_factor(), t);
   for (std::size_t j = 0; j < out.size(); ++j) {
-    double correction = 0;
-    for (std::size_t c = 0; c < k; ++c) correction += t(j, c) * t(j, c);
-    out[j] = partial[j] + correction;
+    double low_rank = 0;
+    for (std::size_t c = 0; c < k; ++c) low_rank += t(j, c) * t(j, c);
+    out[j] = diagonal[j] * (1.0 - diagonal[j] * out[j]) + low_rank;
   }
   return variance;
 }

@@ -24,17 +24,16 @@ WoodburyInverse::WoodburyInverse(const ForwardOperator& forward, const DiagonalP
     std::copy(view.span().begin(), view.span().end(), u_.column(j).begin());
   }
 
-  // G = Uᵀ Δ⁻¹ U, summed over ranks.
+  // S = I + Uᵀ Δ⁻¹ U, summed over ranks, then Cholesky-factored.
   DenseMatrix scaled = u_;
   {
     petsc::ReadView delta(delta_);
     for (std::size_t j = 0; j < k; ++j)
       for (std::size_t i = 0; i < scaled.rows(); ++i) scaled(i, j) /= delta[i];
   }
-  gram_ = DenseMatrix(k, k);
-  gemm(true, false, 1.0, u_, scaled, 0.0, gram_);
-  MPI_Allreduce(MPI_IN_PLACE, gram_.data(), static_cast<int>(k * k), MPI_DOUBLE, MPI_SUM, comm());
-  capacitance_factor_ = gram_;
+  capacitance_factor_ = DenseMatrix(k, k);
+  gemm(true, false, 1.0, u_, scaled, 0.0, capacitance_factor_);
+  MPI_Allreduce(MPI_IN_PLACE, capacitance_factor_.data(), static_cast<int>(k * k), MPI_DOUBLE, MPI_SUM, comm());
   for (std::size_t j = 0; j < k; ++j) capacitance_factor_(j, j) += 1.0;
   cholesky_in_place(capacitance_factor_, "the Woodbury capacitance matrix I + Uᵀ Δ⁻¹ U");
 }

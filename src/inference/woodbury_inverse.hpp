@@ -21,8 +21,7 @@ class WoodburyInverse final : public LinearOperator {
 
   Vec delta() const { return delta_; }                                           // Δ (length d)
   const DenseMatrix& u_local_rows() const { return u_; }                         // this rank's rows of U = A W
-  const DenseMatrix& gram() const { return gram_; }                              // G = Uᵀ Δ⁻¹ U (k×k)
-  const DenseMatrix& capacitance_factor() const { return capacitance_factor_; }  // chol(I + G)
+  const DenseMatrix& capacitance_factor() const { return capacitance_factor_; }  // chol(I + Uᵀ Δ⁻¹ U)
 
  protected:
   void apply_impl(Vec x, Vec y) const override;
@@ -31,7 +30,6 @@ class WoodburyInverse final : public LinearOperator {
  private:
   petsc::Vector delta_;
   DenseMatrix u_;
-  DenseMatrix gram_;
   DenseMatrix capacitance_factor_;
 };
 

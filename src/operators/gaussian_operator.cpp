@@ -1,6 +1,7 @@
 #include "operators/gaussian_operator.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "core/hdf5.hpp"
 #include "core/random.hpp"
@@ -49,12 +50,7 @@ GaussianOperator::GaussianOperator(MPI_Comm comm, PetscInt n, PetscInt d, std::u
       seed_(seed),
       matrix_(dense_matrix(comm, d, n)),
       squared_(dense_matrix(comm, d, n)) {
-  const CounterRandom random(seed, 0, Purpose::gaussian_matrix);
-  const double root_d = std::sqrt(static_cast<double>(d));
-  const auto entry = [&](PetscInt i, PetscInt j) {
-    const auto index = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(n) + static_cast<std::uint64_t>(j);
-    return random.normal(index) / root_d;
-  };
+  const auto entry = [this](PetscInt i, PetscInt j) { return this->entry(i, j); };
   fill_local_rows(matrix_, entry);
   fill_local_rows(squared_, [&](PetscInt i, PetscInt j) {
     const double value = entry(i, j);
@@ -62,9 +58,22 @@ GaussianOperator::GaussianOperator(MPI_Comm comm, PetscInt n, PetscInt d, std::u
   });
 }
 
+double GaussianOperator::entry(PetscInt i, PetscInt j) const {
+  const auto index = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(cols()) + static_cast<std::uint64_t>(j);
+  return CounterRandom(seed_, 0, Purpose::gaussian_matrix).normal(index) / std::sqrt(static_cast<double>(rows()));
+}
+
 void GaussianOperator::save(hid_t group) const {
   operator_io::write_header(group, *this);
   h5::write_attribute(group, "seed", static_cast<std::int64_t>(seed_));
+  // The seed defines the matrix, but reading it back needs Random123's Philox; small
+  // matrices are also stored explicitly so any tool can check a result.
+  if (static_cast<double>(rows()) * static_cast<double>(cols()) <= kStoredMatrixLimit) {
+    std::vector<double> values(static_cast<std::size_t>(rows()) * static_cast<std::size_t>(cols()));
+    for (PetscInt i = 0; i < rows(); ++i)
+      for (PetscInt j = 0; j < cols(); ++j) values[static_cast<std::size_t>(i * cols() + j)] = entry(i, j);
+    h5::write(group, "matrix", values, {static_cast<hsize_t>(rows()), static_cast<hsize_t>(cols())});
+  }
 }
 
 std::shared_ptr<GaussianOperator> GaussianOperator::load(MPI_Comm comm, hid_t group) {

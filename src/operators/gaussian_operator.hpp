@@ -16,13 +16,17 @@ class GaussianOperator final : public ForwardOperator {
  public:
   GaussianOperator(MPI_Comm comm, PetscInt n, PetscInt d, std::uint64_t seed);
 
+  static constexpr double kStoredMatrixLimit = 4.0 * 1024 * 1024;  // 32 MB of doubles
+
   std::uint64_t seed() const { return seed_; }
+  // Entry (i, j), computed from the seed on any rank.
+  double entry(PetscInt i, PetscInt j) const;
   Mat matrix() const { return matrix_; }
 
   bool gram_is_diagonal(bool) const override { return false; }
   std::string name() const override { return "gaussian"; }
   // Writes the attribute `seed` (int64, the bits of the unsigned seed); rows and cols
-  // are in the header.
+  // are in the header. With d·n ≤ kStoredMatrixLimit also the dataset `matrix` (d×n).
   void save(hid_t group) const override;
   static std::shared_ptr<GaussianOperator> load(MPI_Comm comm, hid_t group);
 
