@@ -1,0 +1,48 @@
+#pragma once
+// μ(z) = W z + b with constant Γ = γ² I: the oracle of DESIGN §2. Under it the Laplace
+// prior is the exact marginal of x, the latent posterior is exactly Gaussian, and every
+// method has a closed form, so each inference method is tested against it. No Torch.
+
+#include <vector>
+
+#include "generative/generator.hpp"
+
+namespace priorbench {
+
+class LinearGenerator final : public Generator {
+ public:
+  // `weights` is n×m (column-major), `offset` n; `gamma2` = γ² (0 for a GAN-like Γ = 0).
+  // With `encoder` the exact posterior q(z|x) = p(z|x) under x | z ~ N(Wz + b, γ² I) is
+  // offered as the encoder (requires γ² > 0).
+  LinearGenerator(ImageShape shape, DenseMatrix weights, std::vector<double> offset, double gamma2,
+                  bool encoder = true);
+
+  std::size_t latent_dimension() const override { return weights_.cols(); }
+  ImageShape image_shape() const override { return shape_; }
+  DecoderVariance decoder_variance_kind() const override {
+    return gamma2_ > 0 ? DecoderVariance::scalar : DecoderVariance::none;
+  }
+  std::string description() const override;
+
+  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
+  void decoder_variance(std::span<const double> latent, std::span<double> variance) const override;
+  void jvp(std::span<const double> latent, std::span<const double> direction, std::span<double> out) const override;
+  void vjp(std::span<const double> latent, std::span<const double> cotangent, std::span<double> out) const override;
+  void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  bool has_encoder() const override { return encoder_; }
+  void encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
+
+  const DenseMatrix& weights() const { return weights_; }
+  const std::vector<double>& offset() const { return offset_; }
+  double gamma2() const { return gamma2_; }
+
+ private:
+  ImageShape shape_;
+  DenseMatrix weights_;
+  std::vector<double> offset_;
+  double gamma2_;
+  bool encoder_;
+  DenseMatrix encoder_covariance_factor_;  // Cholesky of I + WᵀW/γ²
+};
+
+}  // namespace priorbench
