@@ -50,6 +50,20 @@ Dense dense_of_transpose(const LinearOperator& op) {
   return result;
 }
 
+Dense covariance_of(const DiagonalPlusLowRankPrior& prior) {
+  const auto n = prior.size();
+  Dense c0(n, n);
+  auto unit = petsc::make_vector(prior.comm(), n);
+  auto image = petsc::make_vector(prior.comm(), n);
+  for (PetscInt j = 0; j < n; ++j) {
+    set_unit(unit, j);
+    prior.apply_covariance(unit, image);
+    const auto column = petsc::gather_all(image);
+    for (PetscInt i = 0; i < n; ++i) c0(i, j) = column[static_cast<std::size_t>(i)];
+  }
+  return c0;
+}
+
 Dense multiply(const Dense& a, const Dense& b) {
   if (a.cols != b.rows) throw std::invalid_argument("multiply: shape mismatch");
   Dense c(a.rows, b.cols);

@@ -8,6 +8,7 @@
 
 #include "operators/forward_operator.hpp"
 #include "operators/linear_operator.hpp"
+#include "priors/diagonal_low_rank_prior.hpp"
 
 namespace priorbench::testing_support {
 
@@ -26,6 +27,9 @@ struct Dense {
 Dense dense_of(const LinearOperator& op);
 // The matrix of Aᵀ, column by column (Aᵀ e_i), on every rank.
 Dense dense_of_transpose(const LinearOperator& op);
+
+// The prior covariance C0 as a dense matrix (C0 applied to unit vectors), on every rank.
+Dense covariance_of(const DiagonalPlusLowRankPrior& prior);
 
 Dense multiply(const Dense& a, const Dense& b);
 Dense transpose(const Dense& a);

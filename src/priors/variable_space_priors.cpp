@@ -26,11 +26,12 @@ std::vector<double> pixel_means(const TrainingImages& training) {
   return mean;
 }
 
-// S = Xcᵀ Xc / (count − 1), accumulated over blocks of centred images.
-DenseMatrix sample_covariance(const TrainingImages& training, const std::vector<double>& mean) {
+// Calls `visit(centred)` with consecutive blocks of centred images (rows), so the whole
+// centred data matrix Xc is never held at once.
+template <class Visit>
+void for_each_centred_block(const TrainingImages& training, const std::vector<double>& mean, Visit&& visit) {
   const std::size_t n = training.pixels_per_image;
   const std::size_t block = 2048;
-  DenseMatrix covariance(n, n);
   for (std::size_t first = 0; first < training.count; first += block) {
     const std::size_t rows = std::min(block, training.count - first);
     DenseMatrix centred(rows, n);
@@ -38,8 +39,16 @@ DenseMatrix sample_covariance(const TrainingImages& training, const std::vector<
       const double* image = training.pixels.data() + (first + r) * n;
       for (std::size_t j = 0; j < n; ++j) centred(r, j) = image[j] - mean[j];
     }
-    gemm(true, false, 1.0, centred, centred, 1.0, covariance);
+    visit(centred);
   }
+}
+
+// S = Xcᵀ Xc / (count − 1).
+DenseMatrix sample_covariance(const TrainingImages& training, const std::vector<double>& mean) {
+  const std::size_t n = training.pixels_per_image;
+  DenseMatrix covariance(n, n);
+  for_each_centred_block(
+      training, mean, [&](const DenseMatrix& centred) { gemm(true, false, 1.0, centred, centred, 1.0, covariance); });
   for (double& value : covariance.values()) value /= static_cast<double>(training.count - 1);
   return covariance;
 }
@@ -51,20 +60,13 @@ SymmetricEigen leading_components(const TrainingImages& training, const std::vec
                                   double& trace) {
   const std::size_t n = training.pixels_per_image;
   const std::size_t width = std::min(n, k + 10);
-  const std::size_t block = 2048;
-  auto apply_covariance = [&](const DenseMatrix& q) {  // S Q, blockwise over images
+  auto apply_covariance = [&](const DenseMatrix& q) {  // S Q = Xcᵀ (Xc Q) / (count − 1)
     DenseMatrix product(n, q.cols());
-    for (std::size_t first = 0; first < training.count; first += block) {
-      const std::size_t rows = std::min(block, training.count - first);
-      DenseMatrix centred(rows, n);
-      for (std::size_t r = 0; r < rows; ++r) {
-        const double* image = training.pixels.data() + (first + r) * n;
-        for (std::size_t j = 0; j < n; ++j) centred(r, j) = image[j] - mean[j];
-      }
-      DenseMatrix projected(rows, q.cols());
+    for_each_centred_block(training, mean, [&](const DenseMatrix& centred) {
+      DenseMatrix projected(centred.rows(), q.cols());
       gemm(false, false, 1.0, centred, q, 0.0, projected);
       gemm(true, false, 1.0, centred, projected, 1.0, product);
-    }
+    });
     for (double& value : product.values()) value /= static_cast<double>(training.count - 1);
     return product;
   };

@@ -17,6 +17,7 @@
 #include "test_support.hpp"
 
 namespace pb = priorbench;
+using pb::testing_support::covariance_of;
 using pb::testing_support::Dense;
 
 namespace {
@@ -86,22 +87,6 @@ std::vector<Case> cases(const std::string& matrix_file) {
           {"fourier-lines", lines, false},
           {"gaussian", spec("gaussian", 45), false},
           {"matrix", matrix, false}};
-}
-
-Dense covariance_of(const pb::DiagonalPlusLowRankPrior& prior) {
-  const auto n = prior.size();
-  Dense c0(n, n);
-  auto unit = pb::petsc::make_vector(PETSC_COMM_WORLD, n);
-  auto image = pb::petsc::make_vector(PETSC_COMM_WORLD, n);
-  for (PetscInt j = 0; j < n; ++j) {
-    std::vector<double> e(static_cast<std::size_t>(n), 0.0);
-    e[j] = 1.0;
-    pb::petsc::set_from_global(unit, e);
-    prior.apply_covariance(unit, image);
-    const auto column = pb::petsc::gather_all(image);
-    for (PetscInt i = 0; i < n; ++i) c0(i, j) = column[i];
-  }
-  return c0;
 }
 
 void check_against_dense(const pb::ForwardOperator& forward_ref, std::shared_ptr<pb::ForwardOperator> forward,

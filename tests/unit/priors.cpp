@@ -13,6 +13,7 @@
 #include "test_support.hpp"
 
 namespace pb = priorbench;
+using pb::testing_support::covariance_of;
 using pb::testing_support::Dense;
 
 namespace {
@@ -30,23 +31,6 @@ std::vector<double> synthetic_training(std::size_t count, std::size_t n) {
     }
   }
   return pixels;
-}
-
-// C0 as a dense matrix, by applying the prior's covariance to unit vectors.
-Dense covariance_of(const pb::DiagonalPlusLowRankPrior& prior) {
-  const auto n = prior.size();
-  Dense c0(n, n);
-  auto unit = pb::petsc::make_vector(PETSC_COMM_WORLD, n);
-  auto image = pb::petsc::make_vector(PETSC_COMM_WORLD, n);
-  for (PetscInt j = 0; j < n; ++j) {
-    std::vector<double> e(static_cast<std::size_t>(n), 0.0);
-    e[j] = 1.0;
-    pb::petsc::set_from_global(unit, e);
-    prior.apply_covariance(unit, image);
-    const auto column = pb::petsc::gather_all(image);
-    for (PetscInt i = 0; i < n; ++i) c0(i, j) = column[i];
-  }
-  return c0;
 }
 
 }  // namespace
