@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/progress.hpp"
 #include "core/random.hpp"
 #include "inference/woodbury_inverse.hpp"
 #include "operators/petsc_bridge.hpp"
@@ -263,6 +264,7 @@ petsc::Vector GaussianPosterior::sample_variance(Vec data, Vec mean, PosteriorRe
   auto simulated = forward_->make_range_vector();
   auto noise = forward_->make_range_vector();
   auto u = forward_->make_range_vector();
+  Progress progress("posterior samples for the pixel std (" + prior_->name() + ")", options_.std_samples);
   for (int s = 0; s < options_.std_samples; ++s) {
     const CounterRandom random(options_.seed, options_.task, Purpose::posterior_samples, static_cast<std::uint64_t>(s));
     prior_->sample(random, draw);
@@ -277,7 +279,9 @@ petsc::Vector GaussianPosterior::sample_variance(Vec data, Vec mean, PosteriorRe
     PB_PETSC(VecAXPY(draw, -1.0, mean));
     PB_PETSC(VecPointwiseMult(draw, draw, draw));
     PB_PETSC(VecAXPY(variance, 1.0, draw));
+    progress.advance();
   }
+  progress.finish();
   PB_PETSC(VecScale(variance, 1.0 / options_.std_samples));
   result.std_samples = options_.std_samples;
   return variance;

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/progress.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
 
@@ -95,4 +96,15 @@ TEST(Hdf5, RoundTripsDatasetsAndAttributesAndRefusesToOverwrite) {
         << error.what();
   }
   std::filesystem::remove(path);
+}
+
+TEST(Progress, FormatsDurationsAndCountsWork) {
+  EXPECT_EQ(pb::Progress::format_duration(0), "00:00");
+  EXPECT_EQ(pb::Progress::format_duration(75.4), "01:15");
+  EXPECT_EQ(pb::Progress::format_duration(3725), "1:02:05");
+  pb::Progress progress("test", 3, 1e9);  // never due: prints nothing
+  progress.advance();
+  progress.advance(2);
+  progress.finish();
+  EXPECT_EQ(progress.done(), 3);
 }
