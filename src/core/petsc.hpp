@@ -3,6 +3,7 @@
 // Business code never calls XxxDestroy itself.
 
 #include <petscksp.h>
+#include <petsctao.h>
 #include <petscvec.h>
 
 #include <span>
@@ -54,6 +55,7 @@ using Matrix = Handle<Mat, MatDestroy>;
 using Krylov = Handle<KSP, KSPDestroy>;
 using Scatter = Handle<VecScatter, VecScatterDestroy>;
 using IndexSet = Handle<IS, ISDestroy>;
+using Optimizer = Handle<Tao, TaoDestroy>;
 
 // A vector of global size `size` with PETSc's default layout on `comm`.
 Vector make_vector(MPI_Comm comm, PetscInt size);
