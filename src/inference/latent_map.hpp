@@ -1,0 +1,100 @@
+#pragma once
+// `latent_map` (DESIGN §2, method 4): z* = argmin Φ(z) + ½‖z‖² (Φ of latent_problem.hpp),
+// x̂ = μ(z*), by PETSc TAO with the gradient from one vector–Jacobian product.
+//
+// Starts, in this order: z = 0; the encoder mean of Aᵀy (when the generator has an
+// encoder); `prior_draw_starts` draws z ~ N(0, I) from CounterRandom(seed, task,
+// Purpose::latent_map_starts, stream = draw number); then any `extra_starts`. The best
+// objective among accepted starts is kept.
+//
+// TAO is created on the operator's communicator with the latent as a (tiny) distributed
+// vector, so -latent_map_tao_monitor prints once; TAO type and tolerances are set from
+// the options below and then TaoSetFromOptions lets -latent_map_tao_* win.
+//
+// Convergence rule (recorded per start as `status`). TAO can stop on a line-search failure
+// without an error, and at a ReLU kink the gradient never becomes small (DESIGN §6), so:
+//   converged          TAO's converged reason is positive (GATOL, GRTOL, GTTOL, STEPTOL, ...);
+//   small_gradient     TAO stopped with DIVERGED_LS_FAILURE, DIVERGED_MAXITS,
+//                      DIVERGED_MAXFCN or DIVERGED_TR_REDUCTION but
+//                      ‖∇‖ ≤ accept_gradient_rtol · ‖∇ at the start‖;
+//   stalled_objective  same reasons, and over the last `stall_window` iterations the
+//                      objective fell by at most stall_rtol · max(1, |f|);
+//   failed             anything else (including DIVERGED_NAN and fewer than stall_window
+//                      iterations without a small gradient).
+// Accepted = not failed. When no start is accepted the result has converged = false and a
+// warning; with require_convergence it is an Error instead.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/petsc.hpp"
+#include "generative/generator.hpp"
+#include "inference/latent_problem.hpp"
+#include "operators/linear_operator.hpp"
+
+namespace priorbench {
+
+struct LatentMapOptions {
+  bool zero_start = true;
+  bool encoder_start = true;  // used only when the generator has an encoder
+  int prior_draw_starts = 2;
+  std::vector<std::vector<double>> extra_starts;  // each of length m
+  std::string tao_type = "lmvm";                  // TAOLMVM (L-BFGS with More–Thuente line search)
+  std::string options_prefix = "latent_map_";     // -latent_map_tao_type, -latent_map_tao_gatol, ...
+  double gradient_atol = 1e-8;                    // TAO gatol: ‖∇‖ ≤ gatol
+  double gradient_rtol = 1e-8;                    // TAO gttol: ‖∇‖ ≤ gttol ‖∇ at the start‖
+  int max_iterations = 1000;
+  double accept_gradient_rtol = 1e-4;  // acceptance of a stopped-but-not-converged run, see above
+  double stall_rtol = 1e-9;
+  int stall_window = 5;
+  bool require_convergence = false;
+  std::uint64_t seed = 0;
+  std::uint64_t task = 0;
+};
+
+struct LatentMapStart {
+  std::string kind;  // zero | encoder | prior_draw_K | extra_K
+  std::vector<double> initial;
+  double initial_objective = 0;
+  double initial_gradient_norm = 0;
+  std::vector<double> latent;  // where TAO stopped
+  double objective = 0;
+  double gradient_norm = 0;
+  PetscInt iterations = 0;
+  std::int64_t evaluations = 0;  // objective-and-gradient evaluations
+  int reason = 0;                // TaoConvergedReason
+  std::string reason_name;       // e.g. TAO_CONVERGED_GATOL
+  std::string status;            // converged | small_gradient | stalled_objective | failed
+  bool accepted = false;
+};
+
+struct LatentMapResult {
+  std::vector<double> latent;  // z*, on every rank
+  std::vector<double> image;   // μ(z*), on every rank
+  petsc::Vector estimate;      // μ(z*) in the operator's domain layout
+  double objective = 0;        // Φ(z*) + ½‖z*‖²
+  double misfit = 0;           // Φ(z*)
+  double prior_term = 0;       // ½‖z*‖²
+  double gradient_norm = 0;
+  std::string likelihood;   // seeds | marginal
+  std::string noise_route;  // scalar | diagonal | dense
+  std::vector<LatentMapStart> starts;
+  std::size_t best_start = 0;
+  bool converged = false;            // the kept start was accepted
+  std::string warning;               // empty unless something needs a reader's attention
+  PetscInt iterations = 0;           // summed over starts
+  GeneratorCounts generator_counts;  // spent by this call
+  OperatorCounts operator_counts;
+  double seconds = 0;
+};
+
+LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions& options = {});
+
+// The convergence rule above, exposed for tests: the status of a TAO run that ended with
+// `reason` after the objective history `objectives` (one per iteration, starting with the
+// initial point) and gradient norms at the start and the end.
+std::string judge_tao_run(int reason, const std::vector<double>& objectives, double initial_gradient_norm,
+                          double final_gradient_norm, const LatentMapOptions& options);
+
+}  // namespace priorbench
