@@ -1,14 +1,30 @@
 // Shared main of the benchmark programs: Google Benchmark takes its flags first, then
-// the PETSc/SLEPc session starts with what is left (e.g. -log_view).
+// the PETSc/SLEPc session starts with what is left (e.g. -log_view). Under MPI every rank
+// runs every case (the cases synchronize themselves); only rank 0 reports.
 
 #include <benchmark/benchmark.h>
 
+#include <vector>
+
 #include "core/session.hpp"
+
+namespace {
+class SilentReporter final : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>&) override {}
+};
+}  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   priorbench::Session session(&argc, &argv);
-  benchmark::RunSpecifiedBenchmarks();
+  if (session.rank() == 0) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    SilentReporter silent;
+    benchmark::RunSpecifiedBenchmarks(&silent, &silent);
+  }
   benchmark::Shutdown();
   return 0;
 }
