@@ -224,6 +224,10 @@ TEST(LatentMcmc, UnmixedChainsRaiseTheRhatWarning) {
 // (4 chains × every 80th of 400 draws, 80 ≫ the autocorrelation time ≈ 10), 21 ranks in 7 bins
 // of 3; chi-square with 6 degrees of freedom at level 0.01 (critical value 16.812).
 TEST(LatentMcmc, SimulationBasedCalibration) {
+  int ranks = 0;
+  MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
+  if (ranks > 1)
+    GTEST_SKIP() << "a statistical check of the sampler; rank independence is tested by SameDrawsAsOneRank";
   LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, "inpaint", 40, 3, 0.3);
   const auto n = o.b.size();
   pb::PcnOptions options;
