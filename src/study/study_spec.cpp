@@ -1,0 +1,285 @@
+#include "study/study_spec.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace priorbench {
+
+const char* truth_kind_name(TruthKind kind) {
+  switch (kind) {
+    case TruthKind::test:
+      return "test";
+    case TruthKind::generated:
+      return "generated";
+    case TruthKind::generated_noisy:
+      return "generated_noisy";
+  }
+  return "?";
+}
+
+namespace {
+
+// Reads fields of one table, remembering which were seen so unknown ones are refused.
+class TableReader {
+ public:
+  TableReader(const toml::table* table, std::string path, std::string prefix)
+      : table_(table), path_(std::move(path)), prefix_(std::move(prefix)) {}
+
+  bool has(const std::string& key) const { return table_ != nullptr && table_->contains(key); }
+
+  std::string field(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+  template <class Value>
+  Value get(const std::string& key, Value fallback) {
+    seen_.insert(key);
+    if (!has(key)) return fallback;
+    const toml::node& node = *table_->get(key);
+    if constexpr (std::is_same_v<Value, std::string>) {
+      const auto value = node.value<std::string>();
+      PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' must be a string");
+      return *value;
+    } else if constexpr (std::is_same_v<Value, double>) {
+      const auto value = node.value<double>();  // integers convert too
+      PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' must be a number");
+      return *value;
+    } else {
+      const auto value = node.value<std::int64_t>();
+      PB_REQUIRE(value.has_value() && node.is_integer(), path_, ": field '", field(key), "' must be an integer");
+      return static_cast<Value>(*value);
+    }
+  }
+
+  template <class Value>
+  Value require(const std::string& key) {
+    PB_REQUIRE(has(key), path_, ": field '", field(key), "' is required");
+    return get<Value>(key, Value{});
+  }
+
+  template <class Value>
+  std::vector<Value> get_array(const std::string& key) {
+    seen_.insert(key);
+    std::vector<Value> values;
+    if (!has(key)) return values;
+    const toml::array* array = table_->get(key)->as_array();
+    PB_REQUIRE(array != nullptr, path_, ": field '", field(key), "' must be an array");
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& node = *array->get(i);
+      if constexpr (std::is_same_v<Value, std::string>) {
+        const auto value = node.value<std::string>();
+        PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' entry ", i, " must be a string");
+        values.push_back(*value);
+      } else if constexpr (std::is_same_v<Value, double>) {
+        const auto value = node.value<double>();
+        PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' entry ", i, " must be a number");
+        values.push_back(*value);
+      } else {
+        const auto value = node.value<std::int64_t>();
+        PB_REQUIRE(value.has_value() && node.is_integer(), path_, ": field '", field(key), "' entry ", i,
+                   " must be an integer");
+        values.push_back(static_cast<Value>(*value));
+      }
+    }
+    return values;
+  }
+
+  // Every key not read so far, as text (for method options).
+  std::map<std::string, std::string> rest() {
+    std::map<std::string, std::string> options;
+    if (table_ == nullptr) return options;
+    for (const auto& [key, node] : *table_) {
+      const std::string name(key.str());
+      if (seen_.count(name)) continue;
+      seen_.insert(name);
+      PB_REQUIRE(node.is_value(), path_, ": field '", field(name), "' must be a single value");
+      std::ostringstream text;
+      if (const auto* string = node.as_string()) {
+        text << string->get();
+      } else {
+        text << node;
+      }
+      options[name] = text.str();
+    }
+    return options;
+  }
+
+  void refuse_unknown() const {
+    if (table_ == nullptr) return;
+    for (const auto& [key, node] : *table_) {
+      const std::string name(key.str());
+      if (seen_.count(name)) continue;
+      std::string known;
+      for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
+      PB_FAIL(path_, ": unknown field '", field(name), "' (known: ", known, ")");
+    }
+  }
+
+ private:
+  const toml::table* table_;
+  std::string path_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+};
+
+const toml::table* table_of(const toml::table& root, const std::string& key, const std::string& path) {
+  if (!root.contains(key)) return nullptr;
+  const toml::table* table = root.get(key)->as_table();
+  PB_REQUIRE(table != nullptr, path, ": '", key, "' must be a table ([", key, "])");
+  return table;
+}
+
+void read_study_table(const toml::table& root, StudySpec& spec) {
+  PB_REQUIRE(root.contains("study"), spec.path, ": table [study] is required");
+  TableReader study(table_of(root, "study", spec.path), spec.path, "study");
+  spec.name = study.require<std::string>("name");
+  PB_REQUIRE(!spec.name.empty(), spec.path, ": field 'study.name' must not be empty");
+  const auto seed = study.get<std::int64_t>("seed", 0);
+  PB_REQUIRE(seed >= 0, spec.path, ": field 'study.seed' must be non-negative, got ", seed);
+  spec.seed = static_cast<std::uint64_t>(seed);
+  spec.replicates = study.get<int>("replicates", 1);
+  PB_REQUIRE(spec.replicates >= 1, spec.path, ": field 'study.replicates' must be at least 1, got ", spec.replicates);
+  spec.saved_tasks = study.get<int>("save_reconstructions", 0);
+  PB_REQUIRE(spec.saved_tasks >= 0, spec.path, ": field 'study.save_reconstructions' must be non-negative, got ",
+             spec.saved_tasks);
+  study.refuse_unknown();
+}
+
+void read_data_tables(const toml::table& root, StudySpec& spec) {
+  TableReader model(table_of(root, "model", spec.path), spec.path, "model");
+  spec.model_file = model.get<std::string>("file", "");
+  model.refuse_unknown();
+
+  TableReader data(table_of(root, "data", spec.path), spec.path, "data");
+  spec.training_set = data.get<std::string>("training", spec.training_set);
+  const auto limit = data.get<std::int64_t>("training_limit", 0);
+  PB_REQUIRE(limit >= 0, spec.path, ": field 'data.training_limit' must be non-negative, got ", limit);
+  spec.training_limit = static_cast<std::size_t>(limit);
+  spec.test_set = data.get<std::string>("test", spec.test_set);
+  data.refuse_unknown();
+
+  PB_REQUIRE(root.contains("truth"), spec.path, ": table [truth] is required");
+  TableReader truth(table_of(root, "truth", spec.path), spec.path, "truth");
+  for (const auto& kind : truth.get_array<std::string>("kinds")) {
+    if (kind == "test") {
+      spec.truth_kinds.push_back(TruthKind::test);
+    } else if (kind == "generated") {
+      spec.truth_kinds.push_back(TruthKind::generated);
+    } else if (kind == "generated_noisy") {
+      spec.truth_kinds.push_back(TruthKind::generated_noisy);
+    } else {
+      PB_FAIL(spec.path, ": field 'truth.kinds' has unknown kind '", kind, "' (valid: test, generated, generated_noisy)");
+    }
+  }
+  PB_REQUIRE(!spec.truth_kinds.empty(), spec.path, ": field 'truth.kinds' must list at least one kind");
+  spec.test_indices = truth.get_array<std::int64_t>("test_indices");
+  const int test_count = truth.get<int>("test_count", 0);
+  PB_REQUIRE(test_count >= 0, spec.path, ": field 'truth.test_count' must be non-negative, got ", test_count);
+  PB_REQUIRE(spec.test_indices.empty() || test_count == 0, spec.path,
+             ": give either 'truth.test_indices' or 'truth.test_count', not both");
+  for (int i = 0; i < test_count; ++i) spec.test_indices.push_back(i);
+  for (const auto index : spec.test_indices) {
+    PB_REQUIRE(index >= 0, spec.path, ": field 'truth.test_indices' has a negative index ", index);
+  }
+  spec.generated_count = truth.get<int>("generated_count", 0);
+  PB_REQUIRE(spec.generated_count >= 0, spec.path, ": field 'truth.generated_count' must be non-negative, got ",
+             spec.generated_count);
+  truth.refuse_unknown();
+  const bool wants_test = std::count(spec.truth_kinds.begin(), spec.truth_kinds.end(), TruthKind::test) > 0;
+  const bool wants_generated = spec.truth_kinds.size() > (wants_test ? 1u : 0u);
+  PB_REQUIRE(!wants_test || !spec.test_indices.empty(), spec.path,
+             ": truth kind 'test' needs 'truth.test_indices' or 'truth.test_count'");
+  PB_REQUIRE(!wants_generated || spec.generated_count > 0, spec.path,
+             ": generated truth kinds need 'truth.generated_count' > 0");
+  PB_REQUIRE(!wants_generated || !spec.model_file.empty(), spec.path,
+             ": generated truth kinds need a generator: set [model] file");
+}
+
+void read_problem_tables(const toml::table& root, StudySpec& spec) {
+  PB_REQUIRE(root.contains("operator"), spec.path, ": table [operator] is required");
+  TableReader op(table_of(root, "operator", spec.path), spec.path, "operator");
+  spec.operator_spec.name = op.require<std::string>("name");
+  const auto& names = operator_names();
+  PB_REQUIRE(std::find(names.begin(), names.end(), spec.operator_spec.name) != names.end(), spec.path,
+             ": field 'operator.name' has unknown operator '", spec.operator_spec.name, "'");
+  spec.data_sizes = op.get_array<std::int64_t>("data_sizes");
+  if (spec.data_sizes.empty()) spec.data_sizes.push_back(0);  // the operator's default
+  for (const auto d : spec.data_sizes) {
+    PB_REQUIRE(d >= 0, spec.path, ": field 'operator.data_sizes' has a negative size ", d);
+  }
+  spec.operator_spec.blur_width = op.get<double>("blur_width", spec.operator_spec.blur_width);
+  spec.operator_spec.fourier_mask = op.get<std::string>("fourier_mask", spec.operator_spec.fourier_mask);
+  spec.operator_spec.fourier_center_fraction =
+      op.get<double>("fourier_center_fraction", spec.operator_spec.fourier_center_fraction);
+  spec.operator_spec.matrix_file = op.get<std::string>("matrix_file", "");
+  op.refuse_unknown();
+
+  PB_REQUIRE(root.contains("noise"), spec.path, ": table [noise] is required");
+  TableReader noise(table_of(root, "noise", spec.path), spec.path, "noise");
+  spec.sigmas = noise.get_array<double>("sigmas");
+  PB_REQUIRE(!spec.sigmas.empty(), spec.path, ": field 'noise.sigmas' must list at least one noise level");
+  for (const double sigma : spec.sigmas) {
+    PB_REQUIRE(sigma > 0 && std::isfinite(sigma), spec.path, ": field 'noise.sigmas' has ", sigma,
+               "; noise levels must be positive");
+  }
+  noise.refuse_unknown();
+}
+
+void read_methods(const toml::table& root, StudySpec& spec) {
+  PB_REQUIRE(root.contains("method"), spec.path, ": at least one [[method]] is required");
+  const toml::array* methods = root.get("method")->as_array();
+  PB_REQUIRE(methods != nullptr && !methods->empty(), spec.path, ": 'method' must be an array of tables ([[method]])");
+  std::set<std::string> labels;
+  for (std::size_t i = 0; i < methods->size(); ++i) {
+    const toml::table* table = methods->get(i)->as_table();
+    PB_REQUIRE(table != nullptr, spec.path, ": method entry ", i, " must be a table ([[method]])");
+    TableReader reader(table, spec.path, "method[" + std::to_string(i) + "]");
+    MethodSpec method;
+    method.name = reader.require<std::string>("name");
+    method.label = reader.get<std::string>("label", method.name);
+    method.options = reader.rest();
+    PB_REQUIRE(labels.insert(method.label).second, spec.path, ": two methods share the label '", method.label,
+               "'; give one a distinct 'label'");
+    spec.methods.push_back(std::move(method));
+  }
+}
+
+}  // namespace
+
+StudySpec parse_study(const std::string& text, const std::string& path) {
+  StudySpec spec;
+  spec.path = path;
+  spec.text = text;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& error) {
+    PB_FAIL(path, ":", error.source().begin.line, ": ", error.description());
+  }
+  for (const auto& [key, node] : root) {
+    const std::string name(key.str());
+    PB_REQUIRE(name == "study" || name == "model" || name == "data" || name == "truth" || name == "operator" ||
+                   name == "noise" || name == "method",
+               path, ": unknown table '", name, "' (known: study, model, data, truth, operator, noise, method)");
+  }
+  read_study_table(root, spec);
+  read_data_tables(root, spec);
+  read_problem_tables(root, spec);
+  read_methods(root, spec);
+  return spec;
+}
+
+StudySpec read_study(const std::string& path) {
+  std::ifstream in(path);
+  PB_REQUIRE(in.good(), "study file ", path, " cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_study(text.str(), path);
+}
+
+}  // namespace priorbench

@@ -1,0 +1,53 @@
+#pragma once
+// A study file (studies/*.toml, documented in docs/study-format.md): which images, which
+// operator and data sizes, which noise levels, which methods, how many replicates. Parsed
+// and validated here once; every error names the file, the field and the value.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "operators/operator_factory.hpp"
+
+namespace priorbench {
+
+enum class TruthKind { test, generated, generated_noisy };
+const char* truth_kind_name(TruthKind kind);
+
+// Options of one method: the values of its [[method]] table other than `name`, as text
+// (each method parses and validates its own options, naming "method.NAME.KEY").
+struct MethodSpec {
+  std::string name;
+  std::string label;  // column name in results and tables; defaults to `name`
+  std::map<std::string, std::string> options;
+};
+
+struct StudySpec {
+  std::string path;  // where it was read from, for messages
+  std::string text;  // the file as read, recorded in every result file
+  std::string name;
+  std::uint64_t seed = 0;
+  int replicates = 1;
+
+  std::string model_file;  // [model] file; needed by generator-based methods and generated truths
+  std::string training_set = "fashion-mnist";
+  std::size_t training_limit = 0;
+  std::string test_set = "fashion-mnist:test";
+
+  std::vector<TruthKind> truth_kinds;
+  std::vector<std::int64_t> test_indices;  // which test images (test truths)
+  int generated_count = 0;                  // truths per generated kind
+
+  OperatorSpec operator_spec;               // name and options; data_size set per task
+  std::vector<std::int64_t> data_sizes;
+  std::vector<double> sigmas;
+
+  std::vector<MethodSpec> methods;
+  int saved_tasks = 0;  // reconstructions saved for the first N tasks
+};
+
+StudySpec read_study(const std::string& path);
+StudySpec parse_study(const std::string& text, const std::string& path);
+
+}  // namespace priorbench

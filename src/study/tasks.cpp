@@ -1,0 +1,31 @@
+#include "study/tasks.hpp"
+
+namespace priorbench {
+
+std::vector<Task> enumerate_tasks(const StudySpec& spec) {
+  std::vector<Task> tasks;
+  for (const TruthKind kind : spec.truth_kinds) {
+    const auto truths = kind == TruthKind::test ? static_cast<std::int64_t>(spec.test_indices.size())
+                                                : static_cast<std::int64_t>(spec.generated_count);
+    for (std::int64_t truth = 0; truth < truths; ++truth) {
+      for (const auto data_size : spec.data_sizes) {
+        for (const double sigma : spec.sigmas) {
+          for (int replicate = 0; replicate < spec.replicates; ++replicate) {
+            Task task;
+            task.id = static_cast<std::int64_t>(tasks.size());
+            task.truth_kind = kind;
+            task.truth_number = truth;
+            task.test_index = kind == TruthKind::test ? spec.test_indices[static_cast<std::size_t>(truth)] : -1;
+            task.data_size = data_size;
+            task.sigma = sigma;
+            task.replicate = replicate;
+            tasks.push_back(task);
+          }
+        }
+      }
+    }
+  }
+  return tasks;
+}
+
+}  // namespace priorbench
