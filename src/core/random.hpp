@@ -21,9 +21,10 @@ enum class Purpose : std::uint64_t {
   posterior_samples = 5,
   truth_selection = 6,
   randomized_pca = 7,
-  latent_map_starts = 8,  // prior draws as starting points of the latent MAP
-  pcn_initial = 9,        // initial states of the pCN chains
-  pcn_proposals = 10,     // pCN proposals, accept/reject and swap uniforms
+  latent_map_starts = 8,       // prior draws as starting points of the latent MAP
+  pcn_initial = 9,             // initial states of the pCN chains
+  pcn_proposals = 10,          // pCN proposals, accept/reject and swap uniforms
+  range_distance_starts = 11,  // prior draws as starting points of the distance to the generator's range
   test_values = 99,
 };
 
