@@ -60,7 +60,8 @@ PetscErrorCode tao_monitor(Tao tao, void* raw) {
   TaoConvergedReason reason = TAO_CONTINUE_ITERATING;
   const PetscErrorCode code =
       TaoGetSolutionStatus(tao, &iteration, &f, &gradient_norm, &constraint_norm, &step, &reason);
-  if (code == 0) context.objectives.push_back(f);
+  // A restart's iteration 0 repeats the point where the previous solve stopped.
+  if (code == 0 && (iteration > 0 || context.objectives.empty())) context.objectives.push_back(f);
   return code;
 }
 
@@ -96,18 +97,28 @@ LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& o
   PB_PETSC(TaoSetMonitor(tao, tao_monitor, &context, nullptr));
   PB_PETSC(TaoSetFromOptions(tao));  // the command line wins over the defaults above
 
-  PB_PETSC(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));  // our own message, not a trace
-  const PetscErrorCode code = TaoSolve(tao);
-  PB_PETSC(PetscPopErrorHandler());
-  if (context.error) std::rethrow_exception(context.error);
-  PB_PETSC(code);
-
+  // A line-search failure is retried from where TAO stopped with fresh quasi-Newton
+  // memory, up to max_restarts times, unless the gradient is already small.
   TaoConvergedReason reason = TAO_CONTINUE_ITERATING;
-  PetscReal tao_objective = 0, tao_gradient_norm = 0, constraint_norm = 0, step = 0;
-  PB_PETSC(TaoGetSolutionStatus(tao, &start.iterations, &tao_objective, &tao_gradient_norm, &constraint_norm, &step,
-                                &reason));
+  for (int attempt = 0;; ++attempt) {
+    PB_PETSC(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));  // our own message, not a trace
+    const PetscErrorCode code = TaoSolve(tao);
+    PB_PETSC(PetscPopErrorHandler());
+    if (context.error) std::rethrow_exception(context.error);
+    PB_PETSC(code);
+    PetscInt iterations = 0;
+    PetscReal f = 0, gradient_norm = 0, constraint_norm = 0, step = 0;
+    PB_PETSC(TaoGetSolutionStatus(tao, &iterations, &f, &gradient_norm, &constraint_norm, &step, &reason));
+    start.iterations += iterations;
+    start.reason_history.push_back(tao_reason_name(static_cast<int>(reason)));
+    if (reason != TAO_DIVERGED_LS_FAILURE || attempt == options.max_restarts ||
+        gradient_norm <= options.accept_gradient_rtol * start.initial_gradient_norm) {
+      break;
+    }
+    ++start.restarts;
+  }
   start.reason = static_cast<int>(reason);
-  start.reason_name = tao_reason_name(start.reason);
+  start.reason_name = start.reason_history.back();
   start.evaluations = context.evaluations;
   start.latent = petsc::gather_all(solution);
   start.objective = evaluate_everywhere(problem, start.latent, gradient);  // exact numbers at the point kept
@@ -115,6 +126,7 @@ LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& o
   start.status =
       judge_tao_run(start.reason, context.objectives, start.initial_gradient_norm, start.gradient_norm, options);
   start.accepted = start.status != "failed";
+  start.objective_history = std::move(context.objectives);
   return start;
 }
 

@@ -11,7 +11,12 @@
 // vector, so -latent_map_tao_monitor prints once; TAO type and tolerances are set from
 // the options below and then TaoSetFromOptions lets -latent_map_tao_* win.
 //
-// Convergence rule (recorded per start as `status`). TAO can stop on a line-search failure
+// Restarts: when TAO stops with DIVERGED_LS_FAILURE and the gradient is not yet small
+// (see below), TaoSolve runs again from the point reached, with fresh quasi-Newton memory,
+// up to max_restarts times; every solve's reason is kept in reason_history.
+//
+// Convergence rule (recorded per start as `status`, applied to the last solve and the
+// objective history of all solves). TAO can stop on a line-search failure
 // without an error, and at a ReLU kink the gradient never becomes small (DESIGN §6), so:
 //   converged          TAO's converged reason is positive (GATOL, GRTOL, GTTOL, STEPTOL, ...);
 //   small_gradient     TAO stopped with DIVERGED_LS_FAILURE, DIVERGED_MAXITS,
@@ -44,8 +49,9 @@ struct LatentMapOptions {
   std::string options_prefix = "latent_map_";     // -latent_map_tao_type, -latent_map_tao_gatol, ...
   double gradient_atol = 1e-8;                    // TAO gatol: ‖∇‖ ≤ gatol
   double gradient_rtol = 1e-8;                    // TAO gttol: ‖∇‖ ≤ gttol ‖∇ at the start‖
-  int max_iterations = 1000;
-  double accept_gradient_rtol = 1e-4;  // acceptance of a stopped-but-not-converged run, see above
+  int max_iterations = 1000;                      // per solve
+  int max_restarts = 3;                           // fresh solves from where a line-search failure stopped
+  double accept_gradient_rtol = 1e-4;             // acceptance of a stopped-but-not-converged run, see above
   double stall_rtol = 1e-9;
   int stall_window = 5;
   bool require_convergence = false;
@@ -62,10 +68,13 @@ struct LatentMapStart {
   double objective = 0;
   double gradient_norm = 0;
   PetscInt iterations = 0;
-  std::int64_t evaluations = 0;  // objective-and-gradient evaluations
-  int reason = 0;                // TaoConvergedReason
-  std::string reason_name;       // e.g. TAO_CONVERGED_GATOL
-  std::string status;            // converged | small_gradient | stalled_objective | failed
+  std::int64_t evaluations = 0;             // objective-and-gradient evaluations
+  int reason = 0;                           // TaoConvergedReason of the last solve
+  std::string reason_name;                  // e.g. TAO_CONVERGED_GATOL
+  int restarts = 0;                         // solves restarted after a line-search failure
+  std::vector<std::string> reason_history;  // the reason of every solve, restarts included
+  std::vector<double> objective_history;    // per iteration of all solves, from the start
+  std::string status;                       // converged | small_gradient | stalled_objective | failed
   bool accepted = false;
 };
 

@@ -354,3 +354,94 @@ TEST(LatentMapRule, AcceptsStopsOnlyWithProgressJudged) {
 }
 
 }  // namespace
+
+namespace {
+
+// μ(z) = b + W |z| (componentwise): a decoder with a kink, like ReLU. With data that pull
+// every |z_j| down, the MAP is z = 0 at a V-shaped kink where the gradient never vanishes
+// (DESIGN §6): TAO's line search fails there and the objective rule must judge the run.
+class KinkGenerator final : public pb::Generator {
+ public:
+  KinkGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
+      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
+  std::size_t latent_dimension() const override { return weights_.cols(); }
+  pb::ImageShape image_shape() const override { return shape_; }
+  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::none; }
+  std::string description() const override { return "kink test generator"; }
+  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+    const std::size_t m = latent_dimension(), n = image_size();
+    for (std::size_t item = 0; item < batch; ++item) {
+      std::vector<double> magnitude(m);
+      for (std::size_t j = 0; j < m; ++j) magnitude[j] = std::abs(latents[item * m + j]);
+      auto mean = means.subspan(item * n, n);
+      std::copy(offset_.begin(), offset_.end(), mean.begin());
+      pb::gemv(false, 1.0, weights_, magnitude, 1.0, mean);
+    }
+  }
+  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+    std::fill(variance.begin(), variance.end(), 0.0);
+  }
+  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+    std::vector<double> scaled(v.begin(), v.end());
+    for (std::size_t j = 0; j < scaled.size(); ++j) scaled[j] *= sign(z[j]);
+    pb::gemv(false, 1.0, weights_, scaled, 0.0, out);
+  }
+  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+    pb::gemv(true, 1.0, weights_, u, 0.0, out);
+    for (std::size_t j = 0; j < out.size(); ++j) out[j] *= sign(z[j]);
+  }
+  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+    jacobian = weights_;
+    for (std::size_t j = 0; j < jacobian.cols(); ++j)
+      for (double& value : jacobian.column(j)) value *= sign(z[j]);
+  }
+  bool has_encoder() const override { return false; }
+  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
+
+ private:
+  static double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
+  pb::ImageShape shape_;
+  pb::DenseMatrix weights_;
+  std::vector<double> offset_;
+};
+
+TEST(NonlinearLatentMap, AKinkAtTheMinimumIsJudgedByTheObjective) {
+  const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, "inpaint", 40, 2);
+  pb::DenseMatrix weights(o.b.size(), 2);
+  for (std::size_t i = 0; i < o.b.size(); ++i)
+    for (std::size_t j = 0; j < 2; ++j) weights(i, j) = 0.1 + std::abs(o.w(int(i), int(j)));
+  auto generator = std::make_shared<KinkGenerator>(o.shape, weights, o.b);
+  std::vector<double> pulled(o.b.size());
+  generator->decode(std::vector<double>{0.5, 0.5}, 1, pulled);  // y = A(2b − μ(0.5, 0.5)): residual −A W (0.5, 0.5)
+  for (std::size_t i = 0; i < pulled.size(); ++i) pulled[i] = 2 * o.b[i] - pulled[i];
+  auto data = o.forward->make_range_vector();
+  pb::petsc::set_from_global(data, pb::testing_support::multiply(o.a, pulled));
+  const pb::LatentProblem problem(generator, o.forward, data, o.sigma);
+
+  pb::LatentMapOptions options;
+  options.zero_start = false;
+  options.extra_starts = {{1.0, -0.7}};
+  options.prior_draw_starts = 0;
+  const pb::LatentMapResult map = pb::latent_map(problem, options);
+  const pb::LatentMapStart& start = map.starts.front();
+  // TAO creeps toward the kink, its line search fails with a large gradient, restarts
+  // help but do not finish: the run is flagged, never reported as converged.
+  EXPECT_EQ(start.reason_name, "TAO_DIVERGED_LS_FAILURE");
+  EXPECT_EQ(start.restarts, options.max_restarts);
+  EXPECT_EQ(start.reason_history.size(), static_cast<std::size_t>(options.max_restarts + 1));
+  EXPECT_GT(start.gradient_norm, 100.0);
+  EXPECT_LT(std::hypot(map.latent[0], map.latent[1]), 0.01);
+  EXPECT_GT(map.objective, problem.objective(std::vector<double>{0.0, 0.0}));
+  EXPECT_EQ(start.status, "failed");
+  EXPECT_FALSE(map.converged);
+  EXPECT_NE(map.warning.find("TAO_DIVERGED_LS_FAILURE"), std::string::npos);
+
+  // A looser progress rule (objective stalled to 5 % over the last 5 iterations) accepts it.
+  options.stall_rtol = 0.05;
+  const pb::LatentMapResult loose = pb::latent_map(problem, options);
+  EXPECT_EQ(loose.starts.front().status, "stalled_objective")
+      << ::testing::PrintToString(loose.starts.front().objective_history);
+  EXPECT_TRUE(loose.converged);
+}
+
+}  // namespace
