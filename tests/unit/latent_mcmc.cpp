@@ -134,11 +134,15 @@ Chains coordinate_chains(const pb::PcnResult& result, std::size_t m, std::size_t
   return chains;
 }
 
-TEST(LatentMcmc, OracleMeanAndCovarianceWithinMonteCarloError) {
-  const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, "inpaint", 40, 3, 0.3);
+void check_against_oracle(const std::string& operator_name, PetscInt data_size, pb::LatentLikelihood likelihood) {
+  const bool marginal = likelihood == pb::LatentLikelihood::marginal;
+  const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, operator_name, data_size, 3, 0.3,
+                                                                 marginal ? 0.05 : 0.01);
   const auto recorder = std::make_shared<BatchRecorder>(o.generator);
-  const pb::LatentProblem problem(recorder, o.forward, o.data_vector, o.sigma);
-  const auto exact = pb::testing_support::closed_latent_posterior(o, false);
+  pb::LatentProblemOptions problem_options;
+  problem_options.likelihood = likelihood;
+  const pb::LatentProblem problem(recorder, o.forward, o.data_vector, o.sigma, problem_options);
+  const auto exact = pb::testing_support::closed_latent_posterior(o, marginal);
   const pb::PcnOptions options = oracle_options();
   const pb::PcnResult result = pb::pcn_sample(problem, options);
   const std::size_t m = o.m;
@@ -153,7 +157,12 @@ TEST(LatentMcmc, OracleMeanAndCovarianceWithinMonteCarloError) {
   EXPECT_LT(result.max_rhat, 1.01);
   EXPECT_EQ(result.diagnostics.size(), 1 + m);  // misfit and the 3 coordinates
   EXPECT_EQ(result.diagnostics[0].name, "misfit");
-  for (const double rate : result.acceptance_rates) EXPECT_NEAR(rate, options.target_acceptance, 0.05);
+  // The step reaches the target acceptance unless it is capped near ρ = 1 (independent
+  // proposals from the prior), where a hot level accepts more.
+  for (std::size_t t = 0; t < result.acceptance_rates.size(); ++t) {
+    if (result.step_sizes[t] < 0.9) EXPECT_NEAR(result.acceptance_rates[t], options.target_acceptance, 0.05) << t;
+    EXPECT_GT(result.acceptance_rates[t], options.target_acceptance - 0.05) << t;
+  }
   for (const double rate : result.swap_rates) EXPECT_GT(rate, 0.1);
   EXPECT_EQ(result.draws.size(), options.chains * options.samples * m);
 
@@ -180,6 +189,14 @@ TEST(LatentMcmc, OracleMeanAndCovarianceWithinMonteCarloError) {
     EXPECT_NEAR(result.image_std[k], std::sqrt(pushed(int(k), int(k))), 1e-10);
   }
   EXPECT_EQ(pb::petsc::gather_all(result.std), result.image_std);
+}
+
+TEST(LatentMcmc, OracleMeanAndCovarianceWithinMonteCarloError) {
+  check_against_oracle("inpaint", 40, pb::LatentLikelihood::seeds);
+}
+
+TEST(LatentMcmc, OracleWithTheMarginalLikelihood) {
+  check_against_oracle("gaussian", 30, pb::LatentLikelihood::marginal);  // the dense noise route
 }
 
 TEST(LatentMcmc, DeterministicForAGivenSeed) {
