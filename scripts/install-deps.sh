@@ -12,6 +12,7 @@ packages=(
   libfftw3-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev librandom123-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev python3-torch
   dataset-fashion-mnist
   python3-h5py python3-numpy
 )

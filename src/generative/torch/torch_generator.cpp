@@ -1,0 +1,196 @@
+#include "generative/torch/torch_generator.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "generative/torch/torch_model.hpp"
+
+namespace priorbench {
+namespace {
+
+// The dual level of forward-mode AD, left on every exit path.
+class DualLevel {
+ public:
+  DualLevel() : level_(torch::autograd::forward_ad::enter_dual_level()) {}
+  ~DualLevel() { torch::autograd::forward_ad::exit_dual_level(level_); }
+  DualLevel(const DualLevel&) = delete;
+  DualLevel& operator=(const DualLevel&) = delete;
+  std::int64_t level() const { return static_cast<std::int64_t>(level_); }
+
+ private:
+  std::uint64_t level_;
+};
+
+// A read-only view of caller memory as a [rows, cols] double tensor (never written).
+at::Tensor view(std::span<const double> values, std::int64_t rows, std::int64_t cols) {
+  return at::from_blob(const_cast<double*>(values.data()), {rows, cols}, at::TensorOptions().dtype(at::kDouble));
+}
+
+void copy_out(const at::Tensor& tensor, std::span<double> out) {
+  const auto contiguous = tensor.contiguous();
+  PB_REQUIRE(static_cast<std::size_t>(contiguous.numel()) == out.size(), "torch generator: result of ",
+             contiguous.numel(), " values for an output of ", out.size());
+  std::copy_n(contiguous.data_ptr<double>(), out.size(), out.begin());
+}
+
+// The tangent of `dual` at `level`, or zeros when the output does not depend on the input.
+at::Tensor tangent_of(const at::Tensor& dual, std::int64_t level) {
+  auto tangent = std::get<1>(at::_unpack_dual(dual, level));
+  return tangent.defined() ? tangent : at::zeros_like(std::get<0>(at::_unpack_dual(dual, level)));
+}
+
+}  // namespace
+
+TorchGenerator::TorchGenerator(const std::string& path, TorchGeneratorOptions options) {
+  torch_detail::apply_threads(options.threads);
+  impl_ = torch_detail::make_generator_impl(torch_detail::load_module(path), path);
+}
+
+TorchGenerator::TorchGenerator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TorchGenerator::~TorchGenerator() = default;
+TorchGenerator::TorchGenerator(TorchGenerator&&) noexcept = default;
+TorchGenerator& TorchGenerator::operator=(TorchGenerator&&) noexcept = default;
+
+std::size_t TorchGenerator::latent_dimension() const { return impl_->info.latent_dim; }
+ImageShape TorchGenerator::image_shape() const { return impl_->info.shape; }
+DecoderVariance TorchGenerator::decoder_variance_kind() const { return impl_->info.variance_kind; }
+bool TorchGenerator::has_encoder() const { return impl_->info.has_encoder; }
+const ModelInfo& TorchGenerator::info() const { return impl_->info; }
+const std::string& TorchGenerator::path() const { return impl_->path; }
+
+std::string TorchGenerator::description() const {
+  const auto& info = impl_->info;
+  std::ostringstream out;
+  out << "TorchScript model " << impl_->path << " (format " << info.format_version << ", m = " << info.latent_dim
+      << ", " << info.shape.height << "x" << info.shape.width << ", " << variance_kind_name(info.variance_kind)
+      << " decoder variance, " << (info.has_encoder ? "with" : "without") << " encoder)";
+  if (!info.description.empty()) out << ": " << info.description;
+  return out.str();
+}
+
+void TorchGenerator::decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latents.size() == batch * m && means.size() == batch * n, impl_->path, ": decode of ", batch,
+             " latents needs ", batch * m, " latent and ", batch * n, " image values, got ", latents.size(), " and ",
+             means.size());
+  if (batch == 0) return;
+  torch::NoGradGuard no_grad;
+  const auto z = view(latents, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(m));
+  copy_out(torch_detail::decode_flat(impl_->module, z, impl_->info), means);
+  counts_.decoder_passes += static_cast<std::int64_t>(batch);
+}
+
+void TorchGenerator::decoder_variance(std::span<const double> latent, std::span<double> variance) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latent.size() == m && variance.size() == n, impl_->path, ": decoder_variance needs ", m, " latent and ", n,
+             " image values, got ", latent.size(), " and ", variance.size());
+  if (impl_->info.variance_kind == DecoderVariance::none) {
+    std::fill(variance.begin(), variance.end(), 0.0);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  const auto log_variance = torch_detail::log_variance_flat(impl_->module, view(latent, 1, m), impl_->info);
+  copy_out(log_variance.exp().expand({1, static_cast<std::int64_t>(n)}), variance);
+}
+
+void TorchGenerator::jvp(std::span<const double> latent, std::span<const double> direction,
+                         std::span<double> out) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latent.size() == m && direction.size() == m && out.size() == n, impl_->path,
+             ": jvp needs z and v of length ", m, " and an output of length ", n);
+  torch::NoGradGuard no_grad;
+  DualLevel dual;
+  const auto z = at::_make_dual(view(latent, 1, m), view(direction, 1, m), dual.level());
+  copy_out(tangent_of(torch_detail::decode_flat(impl_->module, z, impl_->info), dual.level()), out);
+  ++counts_.jvp;
+}
+
+void TorchGenerator::vjp(std::span<const double> latent, std::span<const double> cotangent,
+                         std::span<double> out) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latent.size() == m && cotangent.size() == n && out.size() == m, impl_->path, ": vjp needs z of length ", m,
+             ", u of length ", n, " and an output of length ", m);
+  torch::AutoGradMode grad_mode(true);
+  const auto z = view(latent, 1, m).clone().requires_grad_(true);
+  const auto mean = torch_detail::decode_flat(impl_->module, z, impl_->info);
+  const auto gradient = torch::autograd::grad({mean}, {z}, {view(cotangent, 1, n)}, false, false, true)[0];
+  if (gradient.defined()) {
+    copy_out(gradient, out);
+  } else {
+    std::fill(out.begin(), out.end(), 0.0);
+  }
+  ++counts_.vjp;
+}
+
+void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacobian) const {
+  this->jacobian(latent, jacobian, JacobianMethod::forward_batched);
+}
+
+void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latent.size() == m, impl_->path, ": jacobian needs z of length ", m, ", got ", latent.size());
+  const auto sm = static_cast<std::int64_t>(m), sn = static_cast<std::int64_t>(n);
+  jacobian = DenseMatrix(n, m);
+  const auto z = view(latent, 1, sm);
+  if (method == JacobianMethod::forward_batched) {
+    // m copies of z with the identity as tangents: row j of the tangent output is J e_j,
+    // so the row-major m×n result is the column-major n×m Jacobian.
+    torch::NoGradGuard no_grad;
+    DualLevel dual;
+    const auto copies = z.expand({sm, sm}).contiguous();
+    const auto dual_z = at::_make_dual(copies, at::eye(sm, at::TensorOptions().dtype(at::kDouble)), dual.level());
+    copy_out(tangent_of(torch_detail::decode_flat(impl_->module, dual_z, impl_->info), dual.level()),
+             jacobian.values());
+  } else if (method == JacobianMethod::forward_columns) {
+    torch::NoGradGuard no_grad;
+    DualLevel dual;
+    for (std::int64_t j = 0; j < sm; ++j) {
+      const auto unit = at::zeros({1, sm}, at::TensorOptions().dtype(at::kDouble)).index_fill_(1, at::tensor({j}), 1.0);
+      const auto dual_z = at::_make_dual(z, unit, dual.level());
+      copy_out(tangent_of(torch_detail::decode_flat(impl_->module, dual_z, impl_->info), dual.level()),
+               jacobian.column(static_cast<std::size_t>(j)));
+    }
+  } else {
+    torch::AutoGradMode grad_mode(true);
+    const auto input = z.clone().requires_grad_(true);
+    const auto mean = torch_detail::decode_flat(impl_->module, input, impl_->info);
+    for (std::int64_t i = 0; i < sn; ++i) {
+      const auto unit = at::zeros({1, sn}, at::TensorOptions().dtype(at::kDouble)).index_fill_(1, at::tensor({i}), 1.0);
+      const auto row = torch::autograd::grad({mean}, {input}, {unit}, true, false, true)[0];
+      if (!row.defined()) continue;
+      const auto values = row.contiguous();
+      for (std::size_t j = 0; j < m; ++j) jacobian(static_cast<std::size_t>(i), j) = values.data_ptr<double>()[j];
+    }
+  }
+  ++counts_.jacobians;
+}
+
+void TorchGenerator::encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const {
+  encode(image, 1, mean, variance);
+}
+
+void TorchGenerator::encode(std::span<const double> images, std::size_t batch, std::span<double> means,
+                            std::span<double> variances) const {
+  PB_REQUIRE(impl_->info.has_encoder, impl_->path, ": the model has no method 'encode'");
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(images.size() == batch * n && means.size() == batch * m && variances.size() == batch * m, impl_->path,
+             ": encode of ", batch, " images needs ", batch * n, " image values and ", batch * m,
+             " values for each of mean and variance");
+  if (batch == 0) return;
+  torch::NoGradGuard no_grad;
+  const auto [mean, log_variance] = torch_detail::encode_flat(
+      impl_->module, view(images, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(n)), impl_->info);
+  copy_out(mean, means);
+  copy_out(log_variance.exp(), variances);
+}
+
+void TorchGenerator::save(const std::string& path) const {
+  try {
+    impl_->module.save(path);
+  } catch (const std::exception& error) {
+    PB_FAIL(path, ": cannot write the model: ", torch_detail::summarize(error));
+  }
+}
+
+}  // namespace priorbench

@@ -1,0 +1,77 @@
+#pragma once
+// A Generator backed by a TorchScript model file (docs/model-format.md). The file is
+// validated on load, converted to double precision, and evaluated with Torch's CPU
+// kernels. Plain C++ header: Torch is hidden behind a pointer to the implementation.
+//
+//   TorchGenerator generator("models/fmnist-vae-mlp-m16.pt");
+//   generator.decode(z, 1, mean);          // μ(z)
+//   generator.jacobian(z, jacobian);       // n×m, one batched forward-mode pass
+//
+// Threads: Torch's intra-op thread count is process-wide. The constructor sets it to
+// `threads`, or when that is 0 to $PRIORBENCH_TORCH_THREADS, or else to 1 — one thread
+// per MPI rank, so ranks do not oversubscribe the cores.
+
+#include <memory>
+#include <string>
+
+#include "generative/generator.hpp"
+#include "generative/torch/model_contract.hpp"
+
+namespace priorbench {
+
+struct TorchGeneratorOptions {
+  int threads = 0;  // 0: $PRIORBENCH_TORCH_THREADS, else 1
+};
+
+// How a full Jacobian is computed. All three agree to rounding; the first is the default
+// (DESIGN §6) and the others exist for tests and benchmarks.
+enum class JacobianMethod {
+  forward_batched,  // one forward-mode pass over a batch of m copies of z, identity tangents
+  forward_columns,  // m forward-mode passes, one column J e_j each
+  reverse_rows,     // n reverse-mode passes, one row e_iᵀ J each
+};
+
+class TorchGenerator final : public Generator {
+ public:
+  // Throws priorbench::Error naming `path` and what is wrong when the file is missing, is
+  // not a TorchScript archive, or breaks the contract.
+  explicit TorchGenerator(const std::string& path, TorchGeneratorOptions options = {});
+  ~TorchGenerator() override;
+  TorchGenerator(TorchGenerator&&) noexcept;
+  TorchGenerator& operator=(TorchGenerator&&) noexcept;
+
+  std::size_t latent_dimension() const override;
+  ImageShape image_shape() const override;
+  DecoderVariance decoder_variance_kind() const override;
+  std::string description() const override;
+
+  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
+  void decoder_variance(std::span<const double> latent, std::span<double> variance) const override;
+  // Forward mode: one dual-number pass.
+  void jvp(std::span<const double> latent, std::span<const double> direction, std::span<double> out) const override;
+  // Reverse mode: one backward pass.
+  void vjp(std::span<const double> latent, std::span<const double> cotangent, std::span<double> out) const override;
+  void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  void jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const;
+
+  bool has_encoder() const override;
+  void encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
+  // `batch` images (batch × n) to means and variances (batch × m each), in one pass.
+  void encode(std::span<const double> images, std::size_t batch, std::span<double> means,
+              std::span<double> variances) const;
+
+  // Writes the model (float64, as loaded) to `path`; loading that file gives a generator
+  // with bitwise the same parameters.
+  void save(const std::string& path) const;
+
+  const ModelInfo& info() const;
+  const std::string& path() const;
+
+  struct Impl;  // defined with Torch in the implementation files
+  explicit TorchGenerator(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace priorbench
