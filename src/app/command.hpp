@@ -19,5 +19,9 @@ const std::string& command_line_text();
 
 // Registers `priorbench solve`; the runner is called only if that subcommand was chosen.
 CommandRunner register_solve(CLI::App& app);
+// `priorbench train`: a VAE written as a TorchScript model file.
+CommandRunner register_train(CLI::App& app);
+// `priorbench model`: check a model file against the contract; evaluate it.
+CommandRunner register_model(CLI::App& app);
 
 }  // namespace priorbench::app

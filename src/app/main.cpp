@@ -5,6 +5,8 @@
 //                    --sigma 0.01 --method white,empirical --seed 1 -o out.h5
 //   mpirun -n 2 priorbench solve --image fashion-mnist:test:3 --operator blur --sigma 0.01
 //                    --method white -o blur.h5 -ksp_monitor
+//   priorbench train -o model.pt --epochs 30 --report report.h5
+//   priorbench model models/fmnist-vae-mlp-m16.pt
 //
 // Options with a single dash and a name (-ksp_type cg, -log_view) go to PETSc/SLEPc
 // unchanged; everything else is parsed here.
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ")");
   app.require_subcommand(1);
   const auto run_solve = priorbench::app::register_solve(app);
+  const auto run_train = priorbench::app::register_train(app);
+  const auto run_model = priorbench::app::register_model(app);
 
   try {
     std::vector<std::string> reversed(arguments.application.rbegin(), arguments.application.rend() - 1);
@@ -69,6 +73,10 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("solve")) {
       run_solve(session);
+    } else if (app.got_subcommand("train")) {
+      run_train(session);
+    } else if (app.got_subcommand("model")) {
+      run_model(session);
     }
   } catch (const priorbench::Error& error) {
     return report_failure(session, error.what());

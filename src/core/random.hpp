@@ -25,6 +25,7 @@ enum class Purpose : std::uint64_t {
   pcn_initial = 9,             // initial states of the pCN chains
   pcn_proposals = 10,          // pCN proposals, accept/reject and swap uniforms
   range_distance_starts = 11,  // prior draws as starting points of the distance to the generator's range
+  latent_prior_samples = 20,   // z ~ N(0, I) drawn to show or check a generator
   test_values = 99,
 };
 
