@@ -5,6 +5,7 @@
 //                    --sigma 0.01 --method white,empirical --seed 1 -o out.h5
 //   mpirun -n 2 priorbench solve --image fashion-mnist:test:3 --operator blur --sigma 0.01
 //                    --method white -o blur.h5 -ksp_monitor
+//   mpirun -n 2 priorbench run studies/quickstart.toml -o results/quickstart.h5
 //   priorbench train -o model.pt --epochs 30 --report report.h5
 //   priorbench model models/fmnist-vae-mlp-m16.pt
 //
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ")");
   app.require_subcommand(1);
   const auto run_solve = priorbench::app::register_solve(app);
+  const auto run_study = priorbench::app::register_run(app);
   const auto run_train = priorbench::app::register_train(app);
   const auto run_model = priorbench::app::register_model(app);
 
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("solve")) {
       run_solve(session);
+    } else if (app.got_subcommand("run")) {
+      run_study(session);
     } else if (app.got_subcommand("train")) {
       run_train(session);
     } else if (app.got_subcommand("model")) {

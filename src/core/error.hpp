@@ -23,6 +23,13 @@ class Error : public std::runtime_error {
   int line_;
 };
 
+// A solver that did not converge. Studies record it (converged = 0) and go on with the
+// next task; single solves report it as any other error.
+class ConvergenceError : public Error {
+ public:
+  using Error::Error;
+};
+
 [[noreturn]] void throw_petsc_error(PetscErrorCode code, const char* call, const char* file, int line);
 
 namespace detail {

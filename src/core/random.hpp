@@ -26,6 +26,9 @@ enum class Purpose : std::uint64_t {
   pcn_proposals = 10,          // pCN proposals, accept/reject and swap uniforms
   range_distance_starts = 11,  // prior draws as starting points of the distance to the generator's range
   latent_prior_samples = 20,   // z ~ N(0, I) drawn to show or check a generator
+  study_operator = 30,         // per-task seed of the operator's randomness (masks, matrices)
+  study_truth = 31,            // latents of generated truths, keyed by truth, not task
+  report_bootstrap = 40,       // resampling in `priorbench report`, keyed by what each interval describes
   test_values = 99,
 };
 

@@ -4,6 +4,7 @@
 #include <slepcsys.h>
 
 #include <cctype>
+#include <cstdlib>
 
 #include "core/error.hpp"
 
@@ -28,7 +29,16 @@ Session::Session(int* argc, char*** argv) {
   finish_setup();
 }
 
+// From OpenBLAS (libopenblas, linked by the build).
+extern "C" void openblas_set_num_threads(int threads);
+
 void Session::finish_setup() {
+  // One BLAS thread per MPI rank unless OPENBLAS_NUM_THREADS says otherwise: ranks
+  // already fill the cores, and a fixed thread count keeps every sum in the same order,
+  // so results are bitwise the same at any rank count.
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
+    openblas_set_num_threads(1);
+  }
   // Errors come back as codes that PB_PETSC turns into exceptions; PETSc's own
   // traceback printer would print every failure a second time, on every rank.
   PB_PETSC(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));

@@ -65,9 +65,13 @@ struct GaussianPosterior::Solver {
     PB_PETSC(KSPGetResidualNorm(ksp, &record.residual_norm));
     record.reason = static_cast<int>(reason);
     record.reason_name = reason_name(reason);
-    PB_REQUIRE(reason > 0, "the posterior solve K u = r did not converge: ", record.reason_name, " after ",
-               record.iterations, " iterations (residual norm ", record.residual_norm,
-               "); try -posterior_ksp_max_it or a looser -posterior_ksp_rtol");
+    if (reason <= 0) {
+      throw ConvergenceError(
+          detail::concat("the posterior solve K u = r did not converge: ", record.reason_name, " after ",
+                         record.iterations, " iterations (residual norm ", record.residual_norm,
+                         "); try -posterior_ksp_max_it or a looser -posterior_ksp_rtol"),
+          __FILE__, __LINE__);
+    }
     return record;
   }
 };

@@ -99,11 +99,13 @@ class TableReader {
       seen_.insert(name);
       PB_REQUIRE(node.is_value(), path_, ": field '", field(name), "' must be a single value");
       std::ostringstream text;
-      if (const auto* string = node.as_string()) {
-        text << string->get();
-      } else {
-        text << node;
-      }
+      node.visit([&text](const auto& value) {
+        if constexpr (toml::is_string<decltype(value)>) {
+          text << value.get();
+        } else {
+          text << value;
+        }
+      });
       options[name] = text.str();
     }
     return options;
@@ -173,7 +175,8 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
     } else if (kind == "generated_noisy") {
       spec.truth_kinds.push_back(TruthKind::generated_noisy);
     } else {
-      PB_FAIL(spec.path, ": field 'truth.kinds' has unknown kind '", kind, "' (valid: test, generated, generated_noisy)");
+      PB_FAIL(spec.path, ": field 'truth.kinds' has unknown kind '", kind,
+              "' (valid: test, generated, generated_noisy)");
     }
   }
   PB_REQUIRE(!spec.truth_kinds.empty(), spec.path, ": field 'truth.kinds' must list at least one kind");

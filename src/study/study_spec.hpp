@@ -37,9 +37,9 @@ struct StudySpec {
 
   std::vector<TruthKind> truth_kinds;
   std::vector<std::int64_t> test_indices;  // which test images (test truths)
-  int generated_count = 0;                  // truths per generated kind
+  int generated_count = 0;                 // truths per generated kind
 
-  OperatorSpec operator_spec;               // name and options; data_size set per task
+  OperatorSpec operator_spec;  // name and options; data_size set per task
   std::vector<std::int64_t> data_sizes;
   std::vector<double> sigmas;
 

@@ -1,0 +1,107 @@
+// `priorbench run STUDY -o results/NAME.h5`: a Monte Carlo study (DESIGN §4) on all MPI
+// ranks, resumable. Layout of the results: docs/results-format.md.
+
+#include <hdf5.h>
+#include <petscsys.h>
+#include <slepcsys.h>
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+#include "app/command.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/version.hpp"
+#include "data/image_source.hpp"
+#include "generative/torch/torch_generator.hpp"
+#include "study/study_runner.hpp"
+
+namespace priorbench::app {
+namespace {
+
+struct RunCommandOptions {
+  std::string study;
+  std::string output;
+  std::int64_t max_tasks = -1;
+};
+
+std::string libraries() {
+  char petsc[256] = {0}, slepc[256] = {0};
+  PetscGetVersion(petsc, sizeof petsc);
+  SlepcGetVersion(slepc, sizeof slepc);
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  std::ostringstream out;
+  out << petsc << "; " << slepc << "; HDF5 " << major << "." << minor << "." << release;
+  return out.str();
+}
+
+// Training images and the generator, loaded on first use and kept for the whole run.
+class LazyResources {
+ public:
+  explicit LazyResources(const StudySpec& study) : study_(study) {}
+
+  StudyResources view() {
+    StudyResources resources;
+    resources.training = [this]() -> const TrainingImagesView& {
+      if (!training_) {
+        training_ = data::load_training_set(study_.training_set, study_.training_limit);
+        view_ = {training_->count, static_cast<std::size_t>(training_->shape.size()), training_->pixels.data()};
+      }
+      return view_;
+    };
+    resources.generator = [this]() -> std::shared_ptr<const Generator> {
+      if (!generator_) {
+        PB_REQUIRE(!study_.model_file.empty(), study_.path, ": this study needs a generator; set [model] file");
+        generator_ = std::make_shared<TorchGenerator>(study_.model_file);
+      }
+      return generator_;
+    };
+    return resources;
+  }
+
+ private:
+  const StudySpec& study_;
+  std::optional<data::ImageSet> training_;
+  TrainingImagesView view_;
+  std::shared_ptr<const Generator> generator_;
+};
+
+void print_summary(const RunSummary& summary, const std::string& output) {
+  std::cout << "priorbench run: " << summary.run_now << " tasks run now, " << summary.already_done << " found done, "
+            << summary.tasks << " in the study; " << summary.not_converged << " method runs did not converge; "
+            << Progress::format_duration(summary.seconds) << "; results in " << output << std::endl;
+}
+
+}  // namespace
+
+CommandRunner register_run(CLI::App& app) {
+  auto* command = app.add_subcommand("run", "Run a Monte Carlo study (resumes an existing results file)");
+  auto options = std::make_shared<RunCommandOptions>();
+  command->add_option("study", options->study, "Study file (studies/*.toml, docs/study-format.md)")->required();
+  command->add_option("-o,--output", options->output, "Results file (HDF5); rerunning resumes it")->required();
+  command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)");
+  return [options](const Session& session) {
+    const StudySpec study = read_study(options->study);
+    const auto directory = std::filesystem::absolute(options->output).parent_path();
+    PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", options->output, ": directory ", directory.string(),
+               " does not exist");
+    RunOptions run;
+    run.output = options->output;
+    run.max_tasks = options->max_tasks;
+    run.provenance = {{"priorbench_version", kVersion},
+                      {"git_version", kGitVersion},
+                      {"libraries", libraries()},
+                      {"command_line", command_line_text()},
+                      {"ranks", std::to_string(session.size())}};
+    LazyResources resources(study);
+    const RunSummary summary = run_study(study, run, resources.view(), session.comm());
+    if (session.rank() == 0) print_summary(summary, options->output);
+  };
+}
+
+}  // namespace priorbench::app

@@ -1,0 +1,261 @@
+#include "study/results_file.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "core/error.hpp"
+
+namespace priorbench {
+namespace {
+
+constexpr const char* kFormat = "priorbench-study-1";
+
+h5::Object file_access(MPI_Comm comm) {
+  h5::Object fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  PB_REQUIRE(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0, "cannot set up MPI-IO for HDF5");
+  return fapl;
+}
+
+// Fixed-length strings: parallel HDF5 cannot write variable-length data.
+h5::Object fixed_string_type(std::size_t length) {
+  h5::Object type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, std::max<std::size_t>(length, 1));
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  return type;
+}
+
+void write_text_attribute(hid_t location, const std::string& name, const std::string& value) {
+  h5::Object type = fixed_string_type(value.size());
+  h5::Object space(H5Screate(H5S_SCALAR), H5Sclose);
+  h5::Object attribute(H5Acreate2(location, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  PB_REQUIRE(attribute.id() >= 0 && H5Awrite(attribute, type, value.c_str()) >= 0, "cannot write attribute ",
+             h5::describe(location, name));
+}
+
+std::string read_text_attribute(hid_t location, const std::string& name) {
+  PB_REQUIRE(h5::has_attribute(location, name), h5::describe(location, name), " is missing");
+  h5::Object attribute(H5Aopen(location, name.c_str(), H5P_DEFAULT), H5Aclose);
+  h5::Object stored(H5Aget_type(attribute), H5Tclose);
+  if (H5Tis_variable_str(stored) > 0) return h5::read_string_attribute(location, name);
+  std::string value(H5Tget_size(stored), '\0');
+  h5::Object type = fixed_string_type(value.size());
+  PB_REQUIRE(H5Aread(attribute, type, value.data()) >= 0, "cannot read ", h5::describe(location, name));
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+// A dataset allocated and filled at creation, so later writes touch raw data only.
+void create_dataset(hid_t location, const std::string& name, hid_t type, const std::vector<hsize_t>& shape,
+                    const void* fill) {
+  h5::Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
+  h5::Object properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_alloc_time(properties, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(properties, H5D_FILL_TIME_ALLOC);
+  H5Pset_fill_value(properties, type, fill);
+  h5::Object dataset(H5Dcreate2(location, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), H5Dclose);
+  PB_REQUIRE(dataset.id() >= 0, "cannot create ", h5::describe(location, name));
+}
+
+// Writes a block at `start` of size `count` (independent I/O).
+void write_block(hid_t dataset, hid_t memory_type, const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                 const void* data) {
+  h5::Object file_space(H5Dget_space(dataset), H5Sclose);
+  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  h5::Object memory_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  PB_REQUIRE(H5Dwrite(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data) >= 0,
+             "cannot write to results dataset ", h5::describe(dataset, ""));
+}
+
+template <class Value>
+void write_whole(hid_t location, const std::string& name, hid_t type, const std::vector<Value>& values) {
+  h5::Object dataset(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!values.empty()) write_block(dataset, type, {0}, {values.size()}, values.data());
+}
+
+}  // namespace
+
+std::string study_hash(const std::string& text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const std::vector<Task>& tasks,
+                         ImageShape shape, MPI_Comm comm, const std::map<std::string, std::string>& provenance)
+    : path_(path),
+      comm_(comm),
+      task_count_(static_cast<std::int64_t>(tasks.size())),
+      method_count_(static_cast<std::int64_t>(study.methods.size())),
+      saved_tasks_(std::min<std::int64_t>(study.saved_tasks, static_cast<std::int64_t>(tasks.size()))),
+      shape_(shape) {
+  int exists = std::filesystem::exists(path) ? 1 : 0;
+  MPI_Bcast(&exists, 1, MPI_INT, 0, comm);  // rank 0's view decides, for every rank
+  h5::Object fapl = file_access(comm);
+  if (exists) {
+    PB_REQUIRE(H5Fis_hdf5(path.c_str()) > 0, path, " exists and is not an HDF5 file; refusing to touch it");
+    file_ = h5::Object(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+    PB_REQUIRE(file_.id() >= 0, "cannot open ", path, " to resume");
+    const std::string format = h5::has_attribute(file_, "format") ? read_text_attribute(file_, "format") : "";
+    PB_REQUIRE(format == kFormat, path, " is not a priorbench study results file (format '", format,
+               "'); refusing to touch it");
+    const std::string hash = read_text_attribute(file_, "study_hash");
+    PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
+               study.path, " has ", study_hash(study.text), "); use another output file");
+    resumed_ = true;
+  } else {
+    file_ = h5::Object(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose);
+    PB_REQUIRE(file_.id() >= 0, "cannot create results file ", path);
+    create(study, tasks, shape, provenance);
+  }
+  open_datasets();
+  std::vector<std::int8_t> done(static_cast<std::size_t>(task_count_), 0);
+  PB_REQUIRE(H5Dread(datasets_.at("tasks/done"), H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done.data()) >= 0,
+             "cannot read ", path, ":/tasks/done");
+  done_.assign(done.begin(), done.end());
+  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+}
+
+ResultsFile::~ResultsFile() = default;
+
+void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
+                         const std::map<std::string, std::string>& provenance) {
+  write_text_attribute(file_, "format", kFormat);
+  write_text_attribute(file_, "study_name", study.name);
+  write_text_attribute(file_, "study_hash", study_hash(study.text));
+  for (const auto& [key, value] : provenance) write_text_attribute(file_, key, value);
+  h5::write_attribute(file_, "height", static_cast<std::int64_t>(shape.height));
+  h5::write_attribute(file_, "width", static_cast<std::int64_t>(shape.width));
+
+  h5::Object text_type = fixed_string_type(study.text.size() + 1);
+  h5::Object scalar(H5Screate(H5S_SCALAR), H5Sclose);
+  h5::Object text(H5Dcreate2(file_, "study_text", text_type, scalar, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  PB_REQUIRE(text.id() >= 0, "cannot create ", path_, ":/study_text");
+
+  h5::Object methods(H5Gcreate2(file_, "methods", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  std::string labels;
+  for (const auto& method : study.methods) {
+    labels += (labels.empty() ? "" : ",") + method.label;
+    h5::Object group(H5Gcreate2(methods, method.label.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    write_text_attribute(group, "name", method.name);
+    std::string options;
+    for (const auto& [key, value] : method.options) options += key + " = " + value + "\n";
+    write_text_attribute(group, "options", options);
+  }
+  write_text_attribute(methods, "labels", labels);
+
+  const hsize_t t = static_cast<hsize_t>(task_count_), m = static_cast<hsize_t>(method_count_);
+  const hsize_t s = static_cast<hsize_t>(saved_tasks_), h = static_cast<hsize_t>(shape.height),
+                w = static_cast<hsize_t>(shape.width);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::int64_t zero = 0, minus_one = -1;
+  const std::int8_t not_done = 0;
+  h5::Object tasks_group(H5Gcreate2(file_, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  for (const char* name : {"truth_kind", "truth_number", "test_index", "data_size", "replicate"}) {
+    create_dataset(tasks_group, name, H5T_STD_I64LE, {t}, &zero);
+  }
+  create_dataset(tasks_group, "rank", H5T_STD_I64LE, {t}, &minus_one);
+  for (const char* name : {"sigma", "seconds", "truth_norm", "range_distance"}) {
+    create_dataset(tasks_group, name, H5T_IEEE_F64LE, {t}, &nan);
+  }
+  create_dataset(tasks_group, "done", H5T_STD_I8LE, {t}, &not_done);
+  write_text_attribute(tasks_group, "truth_kind_names", "test,generated,generated_noisy");
+  h5::Object metrics(H5Gcreate2(file_, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  for (const auto& name : result_metric_names()) create_dataset(metrics, name, H5T_IEEE_F64LE, {t, m}, &nan);
+  h5::Object saved(H5Gcreate2(file_, "reconstructions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  create_dataset(saved, "task", H5T_STD_I64LE, {s}, &minus_one);
+  create_dataset(saved, "truth", H5T_IEEE_F64LE, {s, h, w}, &nan);
+  create_dataset(saved, "backprojection", H5T_IEEE_F64LE, {s, h, w}, &nan);
+  create_dataset(saved, "mean", H5T_IEEE_F64LE, {s, m, h, w}, &nan);
+  create_dataset(saved, "std", H5T_IEEE_F64LE, {s, m, h, w}, &nan);
+
+  // The static task table: rank 0 writes it (independent I/O).
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  if (rank == 0) {
+    PB_REQUIRE(H5Dwrite(text, text_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, study.text.c_str()) >= 0, "cannot write ",
+               path_, ":/study_text");
+    std::vector<std::int64_t> kind, number, test_index, data_size, replicate, saved_ids;
+    std::vector<double> sigma;
+    for (const Task& task : tasks) {
+      kind.push_back(static_cast<std::int64_t>(task.truth_kind));
+      number.push_back(task.truth_number);
+      test_index.push_back(task.test_index);
+      data_size.push_back(task.data_size);
+      replicate.push_back(task.replicate);
+      sigma.push_back(task.sigma);
+    }
+    for (std::int64_t i = 0; i < saved_tasks_; ++i) saved_ids.push_back(i);
+    write_whole(tasks_group, "truth_kind", H5T_NATIVE_INT64, kind);
+    write_whole(tasks_group, "truth_number", H5T_NATIVE_INT64, number);
+    write_whole(tasks_group, "test_index", H5T_NATIVE_INT64, test_index);
+    write_whole(tasks_group, "data_size", H5T_NATIVE_INT64, data_size);
+    write_whole(tasks_group, "replicate", H5T_NATIVE_INT64, replicate);
+    write_whole(tasks_group, "sigma", H5T_NATIVE_DOUBLE, sigma);
+    write_whole(saved, "task", H5T_NATIVE_INT64, saved_ids);
+  }
+}
+
+void ResultsFile::open_datasets() {
+  std::vector<std::string> names = {
+      "tasks/data_size",      "tasks/rank",         "tasks/seconds",         "tasks/truth_norm",
+      "tasks/range_distance", "tasks/done",         "reconstructions/truth", "reconstructions/backprojection",
+      "reconstructions/mean", "reconstructions/std"};
+  for (const auto& metric : result_metric_names()) names.push_back("metrics/" + metric);
+  for (const auto& name : names) {
+    PB_REQUIRE(h5::exists(file_, name), path_, ":/", name, " is missing; the file is not a complete results file");
+    datasets_.emplace(name, h5::Object(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose));
+  }
+  const auto shape = h5::shape_of(file_, "metrics/relative_error");
+  PB_REQUIRE(shape.size() == 2 && static_cast<std::int64_t>(shape[0]) == task_count_ &&
+                 static_cast<std::int64_t>(shape[1]) == method_count_,
+             path_, ":/metrics has shape ", shape.size() == 2 ? shape[0] : 0, " x ", shape.size() == 2 ? shape[1] : 0,
+             " but the study has ", task_count_, " tasks and ", method_count_, " methods");
+}
+
+void ResultsFile::write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count) {
+  const hid_t id = datasets_.at(dataset);
+  if (count == 1) {
+    write_block(id, H5T_NATIVE_DOUBLE, {static_cast<hsize_t>(row)}, {1}, values);
+  } else {
+    write_block(id, H5T_NATIVE_DOUBLE, {static_cast<hsize_t>(row), 0}, {1, count}, values);
+  }
+}
+
+void ResultsFile::record(const TaskRecord& record, int rank) {
+  const auto row = static_cast<hsize_t>(record.task);
+  for (const auto& [name, values] : record.metrics) {
+    PB_REQUIRE(static_cast<std::int64_t>(values.size()) == method_count_, "task ", record.task, ": metric ", name,
+               " has ", values.size(), " values for ", method_count_, " methods");
+    write_row("metrics/" + name, record.task, values.data(), values.size());
+  }
+  const std::int64_t rank64 = rank;
+  write_block(datasets_.at("tasks/data_size"), H5T_NATIVE_INT64, {row}, {1}, &record.data_size);
+  write_block(datasets_.at("tasks/rank"), H5T_NATIVE_INT64, {row}, {1}, &rank64);
+  write_row("tasks/seconds", record.task, &record.seconds, 1);
+  write_row("tasks/truth_norm", record.task, &record.truth_norm, 1);
+  write_row("tasks/range_distance", record.task, &record.range_distance, 1);
+  if (record.task < saved_tasks_) {
+    const auto h = static_cast<hsize_t>(shape_.height), w = static_cast<hsize_t>(shape_.width);
+    write_block(datasets_.at("reconstructions/truth"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, record.truth.data());
+    write_block(datasets_.at("reconstructions/backprojection"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w},
+                record.backprojection.data());
+    for (std::size_t m = 0; m < record.means.size(); ++m) {
+      write_block(datasets_.at("reconstructions/mean"), H5T_NATIVE_DOUBLE, {row, m, 0, 0}, {1, 1, h, w},
+                  record.means[m].data());
+      write_block(datasets_.at("reconstructions/std"), H5T_NATIVE_DOUBLE, {row, m, 0, 0}, {1, 1, h, w},
+                  record.stds[m].data());
+    }
+  }
+  const std::int8_t done = 1;  // last: a task counts as done only once all of it is written
+  write_block(datasets_.at("tasks/done"), H5T_NATIVE_INT8, {row}, {1}, &done);
+}
+
+}  // namespace priorbench

@@ -1,0 +1,82 @@
+#pragma once
+// The results file of a study run (layout: docs/results-format.md), written with
+// parallel HDF5. Creating or opening it is collective; recording a task is independent
+// (any rank, any time), and touches only raw data allocated at creation, so a killed run
+// leaves a readable file whose /tasks/done says exactly which tasks are complete.
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/hdf5.hpp"
+#include "core/image_shape.hpp"
+#include "study/study_spec.hpp"
+#include "study/tasks.hpp"
+
+namespace priorbench {
+
+inline const std::vector<std::string>& result_metric_names() {
+  static const std::vector<std::string> names = {
+      "relative_error", "psnr",       "expected_squared_error", "coverage_95",          "mean_interval_width",
+      "seconds",        "iterations", "forward_applications",   "adjoint_applications", "decoder_passes",
+      "converged",      "std_exact"};
+  return names;
+}
+
+// One task's record: per-method metrics (by name, in method order) and its images.
+struct TaskRecord {
+  std::int64_t task = 0;
+  std::int64_t data_size = 0;
+  double seconds = 0;
+  double truth_norm = 0;
+  double range_distance = 0;
+  std::map<std::string, std::vector<double>> metrics;  // name → one value per method
+  // Saved tasks only: x†, Aᵀy, and per method mean and std (each H·W, NaN std if none).
+  std::vector<double> truth, backprojection;
+  std::vector<std::vector<double>> means, stds;
+};
+
+class ResultsFile {
+ public:
+  // Collective. Creates `path`, or opens it to resume when it exists and `resume` is set;
+  // an existing file of another study (different text) is refused.
+  ResultsFile(const std::string& path, const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
+              MPI_Comm comm, const std::map<std::string, std::string>& provenance);
+  ~ResultsFile();
+  ResultsFile(const ResultsFile&) = delete;
+  ResultsFile& operator=(const ResultsFile&) = delete;
+
+  // Tasks already complete in the file (all of them false for a new file).
+  const std::vector<bool>& done() const { return done_; }
+  bool resumed() const { return resumed_; }
+  std::int64_t saved_tasks() const { return saved_tasks_; }
+
+  // Independent: writes one task's record, `done` last. Any rank.
+  void record(const TaskRecord& record, int rank);
+
+ private:
+  void create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
+              const std::map<std::string, std::string>& provenance);
+  void open_datasets();
+  void write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count);
+
+  std::string path_;
+  MPI_Comm comm_;
+  h5::Object file_;
+  std::map<std::string, h5::Object> datasets_;
+  std::vector<bool> done_;
+  bool resumed_ = false;
+  std::int64_t task_count_ = 0;
+  std::int64_t method_count_ = 0;
+  std::int64_t saved_tasks_ = 0;
+  ImageShape shape_;
+};
+
+// FNV-1a 64-bit, as 16 hex digits: identifies a study text.
+std::string study_hash(const std::string& text);
+
+}  // namespace priorbench

@@ -1,0 +1,147 @@
+#include "study/study_method.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/hdf5.hpp"
+#include "inference/gaussian_posterior.hpp"
+#include "priors/variable_space_priors.hpp"
+
+namespace priorbench {
+namespace {
+
+// Parses the options of one [[method]] table, refusing unknown keys.
+class MethodOptions {
+ public:
+  MethodOptions(const MethodSpec& spec, const StudySpec& study) : spec_(spec), study_(study) {}
+
+  std::string text(const std::string& key, const std::string& fallback) {
+    used_.push_back(key);
+    const auto found = spec_.options.find(key);
+    return found == spec_.options.end() ? fallback : found->second;
+  }
+  double number(const std::string& key, double fallback) {
+    const std::string value = text(key, "");
+    if (value.empty()) return fallback;
+    std::istringstream in(value);
+    double parsed = 0;
+    PB_REQUIRE((in >> parsed) && in.eof(), where(key), " must be a number, got '", value, "'");
+    return parsed;
+  }
+  std::string where(const std::string& key) const {
+    return study_.path + ": field 'method." + spec_.label + "." + key + "'";
+  }
+  void refuse_unknown() const {
+    for (const auto& [key, value] : spec_.options) {
+      PB_REQUIRE(std::find(used_.begin(), used_.end(), key) != used_.end(), study_.path, ": unknown field 'method.",
+                 spec_.label, ".", key, "' for method '", spec_.name, "'");
+    }
+  }
+
+ private:
+  const MethodSpec& spec_;
+  const StudySpec& study_;
+  std::vector<std::string> used_;
+};
+
+PosteriorOptions posterior_options(MethodOptions& options) {
+  PosteriorOptions posterior;
+  posterior.std_method = options.text("std", "auto");
+  const double samples = options.number("std_samples", posterior.std_samples);
+  PB_REQUIRE(samples >= 2 && samples == static_cast<int>(samples), options.where("std_samples"),
+             " must be an integer >= 2, got ", samples);
+  posterior.std_samples = static_cast<int>(samples);
+  return posterior;
+}
+
+// white / empirical / file: a Gaussian prior fixed for the whole study, the exact
+// Gaussian posterior per task.
+class GaussianPriorMethod final : public StudyMethod {
+ public:
+  using PriorBuilder = std::function<std::shared_ptr<const DiagonalPlusLowRankPrior>()>;
+  GaussianPriorMethod(PriorBuilder builder, PosteriorOptions options)
+      : builder_(std::move(builder)), options_(std::move(options)) {}
+
+  MethodOutcome run(const TaskProblem& problem) override {
+    if (!prior_) prior_ = builder_();
+    PosteriorOptions options = options_;
+    options.seed = problem.seed;
+    options.task = static_cast<std::uint64_t>(problem.task->id);
+    GaussianPosterior posterior(problem.forward, prior_, problem.sigma, options);
+    PosteriorResult result = posterior.solve(problem.data);
+    MethodOutcome outcome;
+    outcome.mean = std::move(result.mean);
+    outcome.std = std::move(result.std);
+    outcome.std_exact = result.std_exact;
+    outcome.iterations = result.mean_solve.iterations + result.sample_iterations;
+    outcome.forward_applications = result.forward_applications;
+    outcome.adjoint_applications = result.adjoint_applications;
+    return outcome;
+  }
+
+ private:
+  PriorBuilder builder_;
+  PosteriorOptions options_;
+  std::shared_ptr<const DiagonalPlusLowRankPrior> prior_;
+};
+
+TrainingImages as_training(const TrainingImagesView& view) {
+  return {view.count, view.pixels_per_image, {view.pixels, view.count * view.pixels_per_image}};
+}
+
+std::unique_ptr<StudyMethod> make_gaussian_prior_method(const MethodSpec& spec, const StudySpec& study,
+                                                        const StudyResources& resources, MPI_Comm comm) {
+  MethodOptions options(spec, study);
+  const PosteriorOptions posterior = posterior_options(options);
+  GaussianPriorMethod::PriorBuilder builder;
+  if (spec.name == "white") {
+    const double tau2 = options.number("tau2", 0.0);
+    PB_REQUIRE(tau2 >= 0, options.where("tau2"), " must be positive, got ", tau2);
+    builder = [=]() -> std::shared_ptr<const DiagonalPlusLowRankPrior> {
+      const auto training = as_training(resources.training());
+      return make_white_prior(comm, static_cast<PetscInt>(training.pixels_per_image),
+                              tau2 > 0 ? tau2 : mean_squared_pixel(training));
+    };
+  } else if (spec.name == "empirical") {
+    EmpiricalPriorOptions empirical;
+    empirical.delta = options.number("delta", empirical.delta);
+    const double rank = options.number("rank", 0);
+    PB_REQUIRE(empirical.delta > 0, options.where("delta"), " must be positive, got ", empirical.delta);
+    PB_REQUIRE(rank >= 0 && rank == static_cast<std::size_t>(rank), options.where("rank"),
+               " must be a non-negative integer, got ", rank);
+    empirical.rank = static_cast<std::size_t>(rank);
+    builder = [=]() -> std::shared_ptr<const DiagonalPlusLowRankPrior> {
+      return make_empirical_prior(comm, as_training(resources.training()), empirical);
+    };
+  } else {
+    const std::string path = options.text("file", "");
+    PB_REQUIRE(!path.empty(), options.where("file"), " is required for method 'file'");
+    builder = [=]() -> std::shared_ptr<const DiagonalPlusLowRankPrior> {
+      auto file = h5::open_file(path);
+      return load_prior(comm, file, path);
+    };
+  }
+  options.refuse_unknown();
+  return std::make_unique<GaussianPriorMethod>(std::move(builder), posterior);
+}
+
+}  // namespace
+
+const std::vector<std::string>& study_method_names() {
+  static const std::vector<std::string> names = {"white", "empirical", "file"};
+  return names;
+}
+
+std::unique_ptr<StudyMethod> make_study_method(const MethodSpec& spec, const StudySpec& study,
+                                               const StudyResources& resources, MPI_Comm comm) {
+  if (spec.name == "white" || spec.name == "empirical" || spec.name == "file") {
+    return make_gaussian_prior_method(spec, study, resources, comm);
+  }
+  std::string valid;
+  for (const auto& name : study_method_names()) valid += (valid.empty() ? "" : ", ") + name;
+  PB_FAIL(study.path, ": field 'method.", spec.label, ".name' has unknown method '", spec.name, "' (valid: ", valid,
+          ")");
+}
+
+}  // namespace priorbench

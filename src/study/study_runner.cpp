@@ -1,0 +1,226 @@
+#include "study/study_runner.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/random.hpp"
+#include "data/image_source.hpp"
+#include "generative/generator.hpp"
+#include "inference/metrics.hpp"
+#include "study/results_file.hpp"
+#include "study/study_method.hpp"
+#include "study/task_scheduler.hpp"
+
+namespace priorbench {
+namespace {
+
+double elapsed_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What every task of the study shares, loaded once per rank.
+class StudyContext {
+ public:
+  StudyContext(const StudySpec& study, const StudyResources& resources) : study_(study), resources_(resources) {
+    const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
+    if (wants_test) {
+      test_images_ = data::load_training_set(study.test_set);
+      for (const auto index : study.test_indices) {
+        PB_REQUIRE(index < static_cast<std::int64_t>(test_images_->count), study.path,
+                   ": field 'truth.test_indices' has ", index, ", beyond the ", test_images_->count, " images of ",
+                   study.test_set);
+      }
+      shape_ = test_images_->shape;
+    } else {
+      shape_ = resources_.generator()->image_shape();
+    }
+  }
+
+  ImageShape shape() const { return shape_; }
+
+  std::vector<double> truth(const Task& task) const {
+    if (task.truth_kind == TruthKind::test) {
+      const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
+      return {image.begin(), image.end()};
+    }
+    const auto generator = resources_.generator();
+    PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
+               generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
+               shape_.height, "x", shape_.width);
+    // Keyed by the truth, not the task: every σ, d and replicate sees the same x†.
+    const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
+    std::vector<double> latent(generator->latent_dimension());
+    random.fill_normal(latent, 0);
+    std::vector<double> image(generator->image_size());
+    generator->decode(latent, 1, image);
+    if (task.truth_kind == TruthKind::generated_noisy) {
+      std::vector<double> variance(image.size());
+      generator->decoder_variance(latent, variance);
+      const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth, 1);
+      for (std::size_t i = 0; i < image.size(); ++i) image[i] += std::sqrt(variance[i]) * noise.normal(i);
+    }
+    return image;
+  }
+
+ private:
+  const StudySpec& study_;
+  const StudyResources& resources_;
+  std::optional<data::ImageSet> test_images_;
+  ImageShape shape_;
+};
+
+struct MethodRun {
+  std::optional<ReconstructionMetrics> metrics;
+  MethodOutcome outcome;
+  double seconds = 0;
+  bool converged = false;
+};
+
+MethodRun run_method(StudyMethod& method, const MethodSpec& spec, const TaskProblem& problem, Vec truth) {
+  MethodRun run;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run.outcome = method.run(problem);
+    run.converged = true;
+  } catch (const ConvergenceError& error) {
+    std::cerr << "priorbench run: task " << problem.task->id << ", method " << spec.label << ": " << error.what()
+              << "; recorded as not converged" << std::endl;
+  }
+  run.seconds = elapsed_since(start);
+  if (run.converged) run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
+  return run;
+}
+
+void add_method_metrics(TaskRecord& record, const MethodRun& run) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& m = run.metrics;
+  const auto& o = run.outcome;
+  auto put = [&](const char* name, double value) { record.metrics[name].push_back(value); };
+  put("relative_error", m ? m->relative_error : nan);
+  put("psnr", m ? m->psnr : nan);
+  put("expected_squared_error", m ? m->expected_squared_error : nan);
+  put("coverage_95", m ? m->coverage_95 : nan);
+  put("mean_interval_width", m ? m->mean_interval_width : nan);
+  put("seconds", run.seconds);
+  put("iterations", run.converged ? static_cast<double>(o.iterations) : nan);
+  put("forward_applications", run.converged ? static_cast<double>(o.forward_applications) : nan);
+  put("adjoint_applications", run.converged ? static_cast<double>(o.adjoint_applications) : nan);
+  put("decoder_passes", run.converged ? static_cast<double>(o.decoder_passes) : nan);
+  put("converged", run.converged ? 1.0 : 0.0);
+  put("std_exact", run.converged && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
+}
+
+std::vector<double> image_or_nan(Vec vector, std::size_t size) {
+  if (vector == nullptr) return std::vector<double>(size, std::numeric_limits<double>::quiet_NaN());
+  return petsc::gather_all(vector);
+}
+
+class TaskRunner {
+ public:
+  TaskRunner(const StudySpec& study, const StudyContext& context, std::vector<std::unique_ptr<StudyMethod>>& methods,
+             std::int64_t saved_tasks)
+      : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
+
+  TaskRecord run(const Task& task, std::int64_t& not_converged) const {
+    const auto start = std::chrono::steady_clock::now();
+    const ImageShape shape = context_.shape();
+    OperatorSpec spec = study_.operator_spec;
+    spec.data_size = task.data_size;
+    spec.seed = CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::study_operator).bits(0);
+    const std::shared_ptr<const ForwardOperator> forward = make_operator(PETSC_COMM_SELF, shape, spec);
+
+    const std::vector<double> truth_pixels = context_.truth(task);
+    auto truth = forward->make_domain_vector();
+    petsc::set_from_global(truth, truth_pixels);
+    auto data = forward->make_range_vector();
+    forward->apply(truth, data);
+    auto noise = forward->make_range_vector();
+    CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::data_noise).fill_normal(noise);
+    PB_PETSC(VecAXPY(data, task.sigma, noise));
+
+    TaskProblem problem{&task, study_.seed, shape, forward, data, task.sigma};
+    TaskRecord record;
+    record.task = task.id;
+    record.data_size = forward->rows();
+    record.truth_norm = petsc::norm2(truth);
+    record.range_distance = std::numeric_limits<double>::quiet_NaN();
+    const bool saved = task.id < saved_tasks_;
+    if (saved) {
+      record.truth = truth_pixels;
+      auto backprojection = forward->make_domain_vector();
+      forward->apply_transpose(data, backprojection);
+      record.backprojection = petsc::gather_all(backprojection);
+    }
+    for (std::size_t m = 0; m < methods_.size(); ++m) {
+      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], problem, truth);
+      not_converged += method_run.converged ? 0 : 1;
+      add_method_metrics(record, method_run);
+      if (saved) {
+        record.means.push_back(image_or_nan(method_run.converged ? method_run.outcome.mean.get() : nullptr,
+                                            static_cast<std::size_t>(shape.size())));
+        record.stds.push_back(image_or_nan(method_run.converged ? method_run.outcome.std.get() : nullptr,
+                                           static_cast<std::size_t>(shape.size())));
+      }
+    }
+    record.seconds = elapsed_since(start);
+    return record;
+  }
+
+ private:
+  const StudySpec& study_;
+  const StudyContext& context_;
+  std::vector<std::unique_ptr<StudyMethod>>& methods_;
+  std::int64_t saved_tasks_;
+};
+
+}  // namespace
+
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const StudyResources& resources,
+                     MPI_Comm comm) {
+  const auto start = std::chrono::steady_clock::now();
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const std::vector<Task> tasks = enumerate_tasks(study);
+  const StudyContext context(study, resources);
+  std::vector<std::unique_ptr<StudyMethod>> methods;
+  for (const auto& spec : study.methods) methods.push_back(make_study_method(spec, study, resources, PETSC_COMM_SELF));
+
+  ResultsFile results(options.output, study, tasks, context.shape(), comm, options.provenance);
+  std::vector<std::int64_t> pending;
+  for (const Task& task : tasks) {
+    if (!results.done()[static_cast<std::size_t>(task.id)]) pending.push_back(task.id);
+  }
+  RunSummary summary;
+  summary.tasks = static_cast<std::int64_t>(tasks.size());
+  summary.already_done = summary.tasks - static_cast<std::int64_t>(pending.size());
+  if (rank == 0) {
+    std::cout << "priorbench run: study '" << study.name << "', " << summary.tasks << " tasks (" << summary.already_done
+              << " already done), " << methods.size() << " methods" << std::endl;
+  }
+
+  TaskScheduler scheduler(comm, pending);
+  const TaskRunner runner(study, context, methods, results.saved_tasks());
+  Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
+  std::int64_t run_here = 0, not_converged = 0;
+  while (options.max_tasks < 0 || run_here < options.max_tasks) {
+    const auto id = scheduler.next();
+    if (!id) break;
+    results.record(runner.run(tasks[static_cast<std::size_t>(*id)], not_converged), rank);
+    ++run_here;
+    const std::int64_t finished = scheduler.finish_one();
+    if (rank == 0) progress.advance(finished - progress.done());
+  }
+  std::int64_t totals[2] = {run_here, not_converged};
+  MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_INT64_T, MPI_SUM, comm);
+  summary.run_now = totals[0];
+  summary.not_converged = totals[1];
+  summary.seconds = elapsed_since(start);
+  return summary;
+}
+
+}  // namespace priorbench

@@ -1,0 +1,33 @@
+#pragma once
+// Runs a study (DESIGN §4) on all ranks of `comm`: tasks are handed out dynamically, each
+// runs on one rank (PETSC_COMM_SELF), and its record goes straight into the results file.
+// Rerunning with the same output resumes: finished tasks are skipped.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "study/study_method.hpp"
+#include "study/study_spec.hpp"
+
+namespace priorbench {
+
+struct RunSummary {
+  std::int64_t tasks = 0;          // in the study
+  std::int64_t already_done = 0;   // found complete in the file
+  std::int64_t run_now = 0;        // run by this invocation, all ranks
+  std::int64_t not_converged = 0;  // method runs recorded as not converged, all ranks
+  double seconds = 0;
+};
+
+struct RunOptions {
+  std::string output;
+  std::map<std::string, std::string> provenance;  // root attributes of a new results file
+  std::int64_t max_tasks = -1;                    // stop after this many tasks per rank (testing); −1: all
+};
+
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const StudyResources& resources, MPI_Comm comm);
+
+}  // namespace priorbench
