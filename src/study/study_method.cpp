@@ -7,43 +7,26 @@
 #include "core/hdf5.hpp"
 #include "inference/gaussian_posterior.hpp"
 #include "priors/variable_space_priors.hpp"
+#include "study/generator_methods.hpp"
+#include "study/method_options.hpp"
 
 namespace priorbench {
 namespace {
 
-// Parses the options of one [[method]] table, refusing unknown keys.
-class MethodOptions {
- public:
-  MethodOptions(const MethodSpec& spec, const StudySpec& study) : spec_(spec), study_(study) {}
-
-  std::string text(const std::string& key, const std::string& fallback) {
-    used_.push_back(key);
-    const auto found = spec_.options.find(key);
-    return found == spec_.options.end() ? fallback : found->second;
-  }
-  double number(const std::string& key, double fallback) {
-    const std::string value = text(key, "");
-    if (value.empty()) return fallback;
-    std::istringstream in(value);
-    double parsed = 0;
-    PB_REQUIRE((in >> parsed) && in.eof(), where(key), " must be a number, got '", value, "'");
-    return parsed;
-  }
-  std::string where(const std::string& key) const {
-    return study_.path + ": field 'method." + spec_.label + "." + key + "'";
-  }
-  void refuse_unknown() const {
-    for (const auto& [key, value] : spec_.options) {
-      PB_REQUIRE(std::find(used_.begin(), used_.end(), key) != used_.end(), study_.path, ": unknown field 'method.",
-                 spec_.label, ".", key, "' for method '", spec_.name, "'");
-    }
-  }
-
- private:
-  const MethodSpec& spec_;
-  const StudySpec& study_;
-  std::vector<std::string> used_;
-};
+MethodOutcome gaussian_outcome(PosteriorResult result) {
+  MethodOutcome outcome;
+  outcome.mean = std::move(result.mean);
+  outcome.std = std::move(result.std);
+  outcome.std_exact = result.std_exact;
+  outcome.std_method = result.std_method;
+  outcome.solver_reason = result.mean_solve.reason_name;
+  outcome.iterations = result.mean_solve.iterations + result.sample_iterations;
+  outcome.forward_applications = result.forward_applications;
+  outcome.adjoint_applications = result.adjoint_applications;
+  outcome.details["ksp_residual_norm"] = result.mean_solve.residual_norm;
+  outcome.details["std_samples"] = result.std_samples;
+  return outcome;
+}
 
 PosteriorOptions posterior_options(MethodOptions& options) {
   PosteriorOptions posterior;
@@ -70,13 +53,8 @@ class GaussianPriorMethod final : public StudyMethod {
     options.task = static_cast<std::uint64_t>(problem.task->id);
     GaussianPosterior posterior(problem.forward, prior_, problem.sigma, options);
     PosteriorResult result = posterior.solve(problem.data);
-    MethodOutcome outcome;
-    outcome.mean = std::move(result.mean);
-    outcome.std = std::move(result.std);
-    outcome.std_exact = result.std_exact;
-    outcome.iterations = result.mean_solve.iterations + result.sample_iterations;
-    outcome.forward_applications = result.forward_applications;
-    outcome.adjoint_applications = result.adjoint_applications;
+    MethodOutcome outcome = gaussian_outcome(std::move(result));
+    outcome.prior = prior_;
     return outcome;
   }
 
@@ -129,7 +107,8 @@ std::unique_ptr<StudyMethod> make_gaussian_prior_method(const MethodSpec& spec, 
 }  // namespace
 
 const std::vector<std::string>& study_method_names() {
-  static const std::vector<std::string> names = {"white", "empirical", "file"};
+  static const std::vector<std::string> names = {"white",      "empirical",      "file",       "laplace",
+                                                 "latent_map", "latent_laplace", "latent_mcmc"};
   return names;
 }
 
@@ -137,6 +116,10 @@ std::unique_ptr<StudyMethod> make_study_method(const MethodSpec& spec, const Stu
                                                const StudyResources& resources, MPI_Comm comm) {
   if (spec.name == "white" || spec.name == "empirical" || spec.name == "file") {
     return make_gaussian_prior_method(spec, study, resources, comm);
+  }
+  if (spec.name == "laplace" || spec.name == "latent_map" || spec.name == "latent_laplace" ||
+      spec.name == "latent_mcmc") {
+    return make_generator_method(spec, study, resources);
   }
   std::string valid;
   for (const auto& name : study_method_names()) valid += (valid.empty() ? "" : ", ") + name;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -28,10 +29,21 @@ struct TaskProblem {
   double sigma = 0;
 };
 
+class DiagonalPlusLowRankPrior;
+
 struct MethodOutcome {
   petsc::Vector mean;
   petsc::Vector std;  // empty when the method gives no uncertainty
   bool std_exact = false;
+  std::string std_method;  // woodbury, dense, samples, laplace, mcmc
+  // False when the method returned an estimate but a solver did not converge (e.g. no
+  // latent MAP start was accepted): the estimate is recorded and flagged.
+  bool converged = true;
+  std::string warning;
+  std::string solver_reason;                              // the main solver's reason
+  std::shared_ptr<const DiagonalPlusLowRankPrior> prior;  // variable-space methods
+  std::vector<double> latent;                             // z*, z0 of laplace (if any)
+  std::map<std::string, double> details;                  // method-specific numbers
   std::int64_t iterations = 0;
   std::int64_t forward_applications = 0;
   std::int64_t adjoint_applications = 0;

@@ -1,0 +1,56 @@
+#pragma once
+// Reads the options of one [[method]] table (or the equivalent command-line options),
+// refusing unknown keys; errors read "STUDY: field 'method.LABEL.KEY' ...".
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "study/study_spec.hpp"
+
+namespace priorbench {
+
+// Parses the options of one [[method]] table, refusing unknown keys.
+class MethodOptions {
+ public:
+  MethodOptions(const MethodSpec& spec, const StudySpec& study) : spec_(spec), study_(study) {}
+
+  std::string text(const std::string& key, const std::string& fallback) {
+    used_.push_back(key);
+    const auto found = spec_.options.find(key);
+    return found == spec_.options.end() ? fallback : found->second;
+  }
+  double number(const std::string& key, double fallback) {
+    const std::string value = text(key, "");
+    if (value.empty()) return fallback;
+    std::istringstream in(value);
+    double parsed = 0;
+    PB_REQUIRE((in >> parsed) && in.eof(), where(key), " must be a number, got '", value, "'");
+    return parsed;
+  }
+  // A non-negative integer option.
+  std::size_t count(const std::string& key, std::size_t fallback) {
+    const double value = number(key, static_cast<double>(fallback));
+    PB_REQUIRE(value >= 0 && value == static_cast<double>(static_cast<std::size_t>(value)), where(key),
+               " must be a non-negative integer, got ", value);
+    return static_cast<std::size_t>(value);
+  }
+  std::string where(const std::string& key) const {
+    return study_.path + ": field 'method." + spec_.label + "." + key + "'";
+  }
+  void refuse_unknown() const {
+    for (const auto& [key, value] : spec_.options) {
+      PB_REQUIRE(std::find(used_.begin(), used_.end(), key) != used_.end(), study_.path, ": unknown field 'method.",
+                 spec_.label, ".", key, "' for method '", spec_.name, "'");
+    }
+  }
+
+ private:
+  const MethodSpec& spec_;
+  const StudySpec& study_;
+  std::vector<std::string> used_;
+};
+
+}  // namespace priorbench
