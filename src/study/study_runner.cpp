@@ -75,7 +75,7 @@ class StudyContext {
 };
 
 struct MethodRun {
-  std::optional<ReconstructionMetrics> metrics;
+  std::optional<ReconstructionMetrics> metrics;  // absent when the method gave no estimate
   MethodOutcome outcome;
   double seconds = 0;
   bool converged = false;
@@ -84,15 +84,23 @@ struct MethodRun {
 MethodRun run_method(StudyMethod& method, const MethodSpec& spec, const TaskProblem& problem, Vec truth) {
   MethodRun run;
   const auto start = std::chrono::steady_clock::now();
+  bool estimated = false;
   try {
     run.outcome = method.run(problem);
-    run.converged = true;
+    estimated = true;
+    run.converged = run.outcome.converged;
   } catch (const ConvergenceError& error) {
     std::cerr << "priorbench run: task " << problem.task->id << ", method " << spec.label << ": " << error.what()
               << "; recorded as not converged" << std::endl;
   }
   run.seconds = elapsed_since(start);
-  if (run.converged) run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
+  if (estimated) {
+    run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
+    if (!run.outcome.warning.empty()) {
+      std::cerr << "priorbench run: task " << problem.task->id << ", method " << spec.label << ": "
+                << run.outcome.warning << (run.converged ? "" : "; recorded as not converged") << std::endl;
+    }
+  }
   return run;
 }
 
@@ -107,12 +115,12 @@ void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   put("coverage_95", m ? m->coverage_95 : nan);
   put("mean_interval_width", m ? m->mean_interval_width : nan);
   put("seconds", run.seconds);
-  put("iterations", run.converged ? static_cast<double>(o.iterations) : nan);
-  put("forward_applications", run.converged ? static_cast<double>(o.forward_applications) : nan);
-  put("adjoint_applications", run.converged ? static_cast<double>(o.adjoint_applications) : nan);
-  put("decoder_passes", run.converged ? static_cast<double>(o.decoder_passes) : nan);
+  put("iterations", m ? static_cast<double>(o.iterations) : nan);
+  put("forward_applications", m ? static_cast<double>(o.forward_applications) : nan);
+  put("adjoint_applications", m ? static_cast<double>(o.adjoint_applications) : nan);
+  put("decoder_passes", m ? static_cast<double>(o.decoder_passes) : nan);
   put("converged", run.converged ? 1.0 : 0.0);
-  put("std_exact", run.converged && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
+  put("std_exact", m && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
 }
 
 std::vector<double> image_or_nan(Vec vector, std::size_t size) {
@@ -161,9 +169,10 @@ class TaskRunner {
       not_converged += method_run.converged ? 0 : 1;
       add_method_metrics(record, method_run);
       if (saved) {
-        record.means.push_back(image_or_nan(method_run.converged ? method_run.outcome.mean.get() : nullptr,
+        const bool estimated = method_run.metrics.has_value();
+        record.means.push_back(image_or_nan(estimated ? method_run.outcome.mean.get() : nullptr,
                                             static_cast<std::size_t>(shape.size())));
-        record.stds.push_back(image_or_nan(method_run.converged ? method_run.outcome.std.get() : nullptr,
+        record.stds.push_back(image_or_nan(estimated ? method_run.outcome.std.get() : nullptr,
                                            static_cast<std::size_t>(shape.size())));
       }
     }
