@@ -25,20 +25,17 @@
 #include "core/random.hpp"
 #include "core/version.hpp"
 #include "data/image_source.hpp"
+#include "generative/torch/torch_generator.hpp"
 #include "inference/gaussian_posterior.hpp"
 #include "inference/metrics.hpp"
 #include "operators/operator_factory.hpp"
 #include "priors/variable_space_priors.hpp"
+#include "study/study_method.hpp"
 
 namespace priorbench::app {
 namespace {
 
-const std::vector<std::string> kMethods = {"white", "empirical", "file"};
-
-// Adapts an ImageSet to the prior builders' view of a training set.
-TrainingImages as_training(const data::ImageSet& images) {
-  return {images.count, static_cast<std::size_t>(images.shape.size()), images.pixels};
-}
+const std::vector<std::string> kGeneratorMethods = {"laplace", "latent_map", "latent_laplace", "latent_mcmc"};
 
 OperatorSpec default_operator_spec() {
   OperatorSpec spec;
@@ -59,6 +56,11 @@ struct SolveOptions {
   double tau2 = 0;  // 0: from the training set
   EmpiricalPriorOptions empirical;
   std::string prior_file;
+  std::string model;
+  std::string likelihood = "seeds";
+  std::string laplace_z0 = "latent_map";
+  double laplace_nugget = 0;
+  std::size_t mcmc_chains = 4, mcmc_temperatures = 4, mcmc_burn_in = 1000, mcmc_samples = 2000;
   PosteriorOptions posterior;
   std::string output;
   bool force = false;
@@ -75,10 +77,10 @@ struct Problem {
   double sigma = 0;
 };
 
-struct MethodOutcome {
+struct SolvedMethod {
   std::string method;
-  std::shared_ptr<const DiagonalPlusLowRankPrior> prior;
-  PosteriorResult result;
+  MethodOutcome outcome;
+  double seconds = 0;
   std::optional<ReconstructionMetrics> metrics;
 };
 
@@ -101,7 +103,10 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->capture_default_str();
   command.add_option("--matrix-file", o.op.matrix_file, "matrix: HDF5 CSR file (docs/operators.md)");
   command.add_option("--sigma", o.sigma, "Noise standard deviation sigma > 0 (default with --data: the file's)");
-  command.add_option("--method", o.methods, "Comma-separated priors: white, empirical, file")
+  command
+      .add_option("--method", o.methods,
+                  "Comma-separated methods: white, empirical, file, laplace, latent_map, latent_laplace, "
+                  "latent_mcmc")
       ->delimiter(',')
       ->capture_default_str();
   command.add_option("--seed", o.seed, "Seed of the noise, masks and samples")->capture_default_str();
@@ -116,6 +121,20 @@ void add_options(CLI::App& command, SolveOptions& o) {
                   "empirical: principal components kept (0: all; probabilistic PCA otherwise)")
       ->capture_default_str();
   command.add_option("--prior-file", o.prior_file, "file: HDF5 prior with datasets mean, diagonal, factor");
+  command.add_option("--model", o.model, "Generator model file (TorchScript, docs/model-format.md)");
+  command.add_option("--likelihood", o.likelihood, "Latent methods: seeds (sigma^2 I) or marginal (+ A Gamma A^T)")
+      ->check(CLI::IsMember({"seeds", "marginal"}))
+      ->capture_default_str();
+  command.add_option("--laplace-z0", o.laplace_z0, "laplace: linearization point zero, latent_map or encoder")
+      ->check(CLI::IsMember({"zero", "latent_map", "encoder"}))
+      ->capture_default_str();
+  command.add_option("--laplace-nugget", o.laplace_nugget, "laplace: nugget eta^2 added to Gamma(z0)")
+      ->capture_default_str();
+  command.add_option("--mcmc-chains", o.mcmc_chains, "latent_mcmc: independent chains")->capture_default_str();
+  command.add_option("--mcmc-temperatures", o.mcmc_temperatures, "latent_mcmc: parallel-tempering levels")
+      ->capture_default_str();
+  command.add_option("--mcmc-burn-in", o.mcmc_burn_in, "latent_mcmc: burn-in steps")->capture_default_str();
+  command.add_option("--mcmc-samples", o.mcmc_samples, "latent_mcmc: steps after burn-in")->capture_default_str();
   command.add_option("--std", o.posterior.std_method, "Pixel std route: auto, woodbury, dense, samples, none")
       ->check(CLI::IsMember({"auto", "woodbury", "dense", "samples", "none"}))
       ->capture_default_str();
@@ -131,9 +150,13 @@ void validate(const SolveOptions& o) {
   PB_REQUIRE(!o.data_file.empty() || o.sigma > 0, "--sigma must be positive, got ", o.sigma);
   PB_REQUIRE(o.sigma >= 0 && std::isfinite(o.sigma), "--sigma must be positive, got ", o.sigma);
   PB_REQUIRE(!o.methods.empty(), "--method lists no method");
+  const auto& valid = study_method_names();
   for (const auto& method : o.methods) {
-    PB_REQUIRE(std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end(), "--method: unknown method '",
-               method, "' (valid: white, empirical, file)");
+    PB_REQUIRE(std::find(valid.begin(), valid.end(), method) != valid.end(), "--method: unknown method '", method,
+               "' (valid: white, empirical, file, laplace, latent_map, latent_laplace, latent_mcmc)");
+    const bool generator =
+        std::find(kGeneratorMethods.begin(), kGeneratorMethods.end(), method) != kGeneratorMethods.end();
+    PB_REQUIRE(!generator || !o.model.empty(), "--method ", method, " needs a generator: pass --model FILE");
   }
   const bool wants_file = std::find(o.methods.begin(), o.methods.end(), "file") != o.methods.end();
   PB_REQUIRE(!wants_file || !o.prior_file.empty(), "--method file needs --prior-file");
@@ -210,63 +233,105 @@ Problem observed_problem(const SolveOptions& o, MPI_Comm comm) {
   return problem;
 }
 
-// The training set is read once, and only if a method needs it.
-class TrainingCache {
+// Training images and the generator, read once and only if a method needs them.
+class SolveResources {
  public:
-  TrainingCache(const SolveOptions& o, ImageShape shape) : options_(o), shape_(shape) {}
-  const data::ImageSet& get() {
-    if (!images_) {
-      images_ = data::load_training_set(options_.training, options_.training_limit);
-      PB_REQUIRE(images_->shape == shape_, "--training ", options_.training, " has images of ", images_->shape.height,
-                 "x", images_->shape.width, " but the problem's image is ", shape_.height, "x", shape_.width);
-    }
-    return *images_;
+  SolveResources(const SolveOptions& o, ImageShape shape) : options_(o), shape_(shape) {}
+
+  StudyResources view() {
+    StudyResources resources;
+    resources.training = [this]() -> const TrainingImagesView& {
+      if (!images_) {
+        images_ = data::load_training_set(options_.training, options_.training_limit);
+        PB_REQUIRE(images_->shape == shape_, "--training ", options_.training, " has images of ", images_->shape.height,
+                   "x", images_->shape.width, " but the problem's image is ", shape_.height, "x", shape_.width);
+        view_ = {images_->count, static_cast<std::size_t>(images_->shape.size()), images_->pixels.data()};
+      }
+      return view_;
+    };
+    resources.generator = [this]() -> std::shared_ptr<const Generator> {
+      if (!generator_) {
+        auto generator = std::make_shared<TorchGenerator>(options_.model);
+        PB_REQUIRE(generator->image_shape() == shape_, "--model ", options_.model, " makes images of ",
+                   generator->image_shape().height, "x", generator->image_shape().width, " but the problem's image is ",
+                   shape_.height, "x", shape_.width);
+        generator_ = std::move(generator);
+      }
+      return generator_;
+    };
+    return resources;
   }
 
  private:
   const SolveOptions& options_;
   ImageShape shape_;
   std::optional<data::ImageSet> images_;
+  TrainingImagesView view_;
+  std::shared_ptr<const Generator> generator_;
 };
 
-std::shared_ptr<const DiagonalPlusLowRankPrior> build_prior(const std::string& method, const SolveOptions& o,
-                                                            const Problem& problem, TrainingCache& training,
-                                                            MPI_Comm comm) {
-  if (method == "white") {
-    const double tau2 = o.tau2 > 0 ? o.tau2 : mean_squared_pixel(as_training(training.get()));
-    return make_white_prior(comm, problem.shape.size(), tau2);
-  }
-  if (method == "empirical") {
-    return make_empirical_prior(comm, as_training(training.get()), o.empirical);
-  }
-  auto file = h5::open_file(o.prior_file);
-  auto prior = load_prior(comm, file, o.prior_file);
-  PB_REQUIRE(prior->size() == problem.shape.size(), "--prior-file ", o.prior_file, " has ", prior->size(),
-             " pixels but the image has ", problem.shape.size());
-  return prior;
+std::string text_of(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
 }
 
-std::vector<MethodOutcome> run_methods(const SolveOptions& o, const Problem& problem, MPI_Comm comm) {
-  TrainingCache training(o, problem.shape);
+// The command-line options of one method, in the form a study's [[method]] table has.
+MethodSpec method_spec(const std::string& method, const SolveOptions& o) {
+  MethodSpec spec{method, method, {}};
+  auto& options = spec.options;
+  const bool gaussian_std = method == "white" || method == "empirical" || method == "file" || method == "laplace";
+  if (gaussian_std) {
+    options["std"] = o.posterior.std_method;
+    options["std_samples"] = std::to_string(o.posterior.std_samples);
+  }
+  if (method == "white" && o.tau2 > 0) options["tau2"] = text_of(o.tau2);
+  if (method == "empirical") {
+    options["delta"] = text_of(o.empirical.delta);
+    options["rank"] = std::to_string(o.empirical.rank);
+  }
+  if (method == "file") options["file"] = o.prior_file;
+  if (std::find(kGeneratorMethods.begin(), kGeneratorMethods.end(), method) != kGeneratorMethods.end()) {
+    options["likelihood"] = o.likelihood;
+  }
+  if (method == "laplace") {
+    options["z0"] = o.laplace_z0;
+    options["nugget"] = text_of(o.laplace_nugget);
+  }
+  if (method == "latent_mcmc") {
+    options["chains"] = std::to_string(o.mcmc_chains);
+    options["temperatures"] = std::to_string(o.mcmc_temperatures);
+    options["burn_in"] = std::to_string(o.mcmc_burn_in);
+    options["samples"] = std::to_string(o.mcmc_samples);
+  }
+  return spec;
+}
+
+std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem, MPI_Comm comm) {
+  SolveResources resources(o, problem.shape);
+  const StudyResources view = resources.view();
+  StudySpec context;
+  context.path = "priorbench solve";
   std::optional<petsc::Vector> truth;
   if (problem.truth) {
     truth = problem.forward->make_domain_vector();
     petsc::set_from_global(*truth, *problem.truth);
   }
-  std::vector<MethodOutcome> outcomes;
+  Task task;
+  task.sigma = problem.sigma;
+  std::vector<SolvedMethod> solved;
   for (std::size_t index = 0; index < o.methods.size(); ++index) {
-    MethodOutcome outcome{o.methods[index], build_prior(o.methods[index], o, problem, training, comm), {}, {}};
-    PosteriorOptions options = o.posterior;
-    options.seed = o.seed;
-    options.task = index;
-    GaussianPosterior posterior(problem.forward, outcome.prior, problem.sigma, options);
-    outcome.result = posterior.solve(problem.data);
-    if (truth) {
-      outcome.metrics = compute_metrics(outcome.result.mean, outcome.result.std, *truth);
-    }
-    outcomes.push_back(std::move(outcome));
+    task.id = static_cast<std::int64_t>(index);  // each method its own random streams, as before
+    const auto method = make_study_method(method_spec(o.methods[index], o), context, view, comm);
+    const TaskProblem task_problem{&task, o.seed, problem.shape, problem.forward, problem.data, problem.sigma};
+    const auto start = std::chrono::steady_clock::now();
+    SolvedMethod result{o.methods[index], method->run(task_problem), 0, {}};
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (truth) result.metrics = compute_metrics(result.outcome.mean, result.outcome.std, *truth);
+    solved.push_back(std::move(result));
   }
-  return outcomes;
+  return solved;
 }
 
 std::string library_versions() {
@@ -288,19 +353,20 @@ void write_metrics(hid_t group, const ReconstructionMetrics& metrics) {
   h5::write_attribute(group, "mean_interval_width", metrics.mean_interval_width);
 }
 
-void write_solver_record(hid_t group, const PosteriorResult& result) {
-  h5::write_attribute(group, "std_method", result.std_method);
-  h5::write_attribute(group, "std_exact", static_cast<std::int64_t>(result.std_exact));
-  h5::write_attribute(group, "std_samples", static_cast<std::int64_t>(result.std_samples));
-  h5::write_attribute(group, "ksp_iterations", static_cast<std::int64_t>(result.mean_solve.iterations));
-  h5::write_attribute(group, "ksp_reason", result.mean_solve.reason_name);
-  h5::write_attribute(group, "ksp_reason_code", static_cast<std::int64_t>(result.mean_solve.reason));
-  h5::write_attribute(group, "ksp_residual_norm", result.mean_solve.residual_norm);
-  h5::write_attribute(group, "sample_solves", result.sample_solves);
-  h5::write_attribute(group, "sample_iterations", result.sample_iterations);
-  h5::write_attribute(group, "forward_applications", result.forward_applications);
-  h5::write_attribute(group, "adjoint_applications", result.adjoint_applications);
-  h5::write_attribute(group, "seconds", result.seconds);
+void write_method_record(hid_t group, const SolvedMethod& solved) {
+  const MethodOutcome& o = solved.outcome;
+  h5::write_attribute(group, "std_method", o.std ? o.std_method : std::string("none"));
+  h5::write_attribute(group, "std_exact", static_cast<std::int64_t>(o.std_exact));
+  h5::write_attribute(group, "converged", static_cast<std::int64_t>(o.converged));
+  h5::write_attribute(group, "solver_reason", o.solver_reason);
+  h5::write_attribute(group, "warning", o.warning);
+  h5::write_attribute(group, "iterations", o.iterations);
+  h5::write_attribute(group, "forward_applications", o.forward_applications);
+  h5::write_attribute(group, "adjoint_applications", o.adjoint_applications);
+  h5::write_attribute(group, "decoder_passes", o.decoder_passes);
+  h5::write_attribute(group, "seconds", solved.seconds);
+  for (const auto& [key, value] : o.details) h5::write_attribute(group, key, value);
+  if (!o.latent.empty()) h5::write(group, "latent", o.latent);
 }
 
 // Removes a temporary file unless it was committed by renaming.
@@ -329,7 +395,7 @@ class TemporaryFile {
 // Collective (vectors and priors are gathered); rank 0 writes. The file is written under
 // a temporary name and renamed at the end, so an existing result is replaced only by a
 // complete one.
-void write_output(const SolveOptions& o, const Problem& problem, const std::vector<MethodOutcome>& outcomes,
+void write_output(const SolveOptions& o, const Problem& problem, const std::vector<SolvedMethod>& outcomes,
                   const Session& session) {
   std::optional<TemporaryFile> temporary;
   h5::Object file;
@@ -358,19 +424,20 @@ void write_output(const SolveOptions& o, const Problem& problem, const std::vect
     h5::create_group(file, "methods");
   }
   const h5::Shape image_shape = {hsize_t(problem.shape.height), hsize_t(problem.shape.width)};
-  for (const auto& outcome : outcomes) {
-    const auto mean = petsc::gather_to_zero(outcome.result.mean);
-    const auto std = outcome.result.std ? petsc::gather_to_zero(outcome.result.std) : std::vector<double>{};
+  for (const auto& solved : outcomes) {
+    const MethodOutcome& outcome = solved.outcome;
+    const auto mean = petsc::gather_to_zero(outcome.mean);
+    const auto std = outcome.std ? petsc::gather_to_zero(outcome.std) : std::vector<double>{};
     h5::Object group, prior_group;
     if (session.rank() == 0) {
-      group = h5::create_group(file, "methods/" + outcome.method);
-      prior_group = h5::create_group(group, "prior");
+      group = h5::create_group(file, "methods/" + solved.method);
+      if (outcome.prior) prior_group = h5::create_group(group, "prior");
       h5::write(group, "mean", mean, image_shape);
-      if (outcome.result.std) h5::write(group, "std", std, image_shape);
-      write_solver_record(group, outcome.result);
-      if (outcome.metrics) write_metrics(group, *outcome.metrics);
+      if (outcome.std) h5::write(group, "std", std, image_shape);
+      write_method_record(group, solved);
+      if (solved.metrics) write_metrics(group, *solved.metrics);
     }
-    outcome.prior->save(prior_group);
+    if (outcome.prior) outcome.prior->save(prior_group);  // collective
   }
   if (session.rank() == 0) {
     file = h5::Object();
@@ -384,26 +451,26 @@ std::string fixed(double value, int precision) {
   return out.str();
 }
 
-void print_summary(const SolveOptions& o, const Problem& problem, const std::vector<MethodOutcome>& outcomes,
+void print_summary(const SolveOptions& o, const Problem& problem, const std::vector<SolvedMethod>& outcomes,
                    const Session& session) {
   if (session.rank() != 0) return;
   std::cout << "priorbench solve: " << problem.source << ", operator " << problem.forward->name()
             << " (d = " << problem.forward->rows() << ", n = " << problem.shape.size() << "), sigma = " << problem.sigma
             << ", " << session.size() << " rank" << (session.size() > 1 ? "s" : "") << "\n";
-  std::cout << std::left << std::setw(11) << "method" << std::setw(10) << "rel.err" << std::setw(8) << "PSNR"
-            << std::setw(9) << "cover95" << std::setw(10) << "std" << std::setw(7) << "CG it" << std::setw(22)
+  std::cout << std::left << std::setw(16) << "method" << std::setw(10) << "rel.err" << std::setw(8) << "PSNR"
+            << std::setw(9) << "cover95" << std::setw(14) << "std" << std::setw(7) << "iter" << std::setw(26)
             << "reason"
             << "time\n";
-  for (const auto& outcome : outcomes) {
-    const auto& r = outcome.result;
-    const std::string std_route =
-        r.std_method == "samples" ? "~" + std::to_string(r.std_samples) + " smp" : r.std_method;
-    std::cout << std::left << std::setw(11) << outcome.method << std::setw(10)
-              << (outcome.metrics ? fixed(outcome.metrics->relative_error, 4) : "-") << std::setw(8)
-              << (outcome.metrics ? fixed(outcome.metrics->psnr, 2) : "-") << std::setw(9)
-              << (outcome.metrics && r.std ? fixed(outcome.metrics->coverage_95, 3) : "-") << std::setw(10) << std_route
-              << std::setw(7) << r.mean_solve.iterations << std::setw(22) << r.mean_solve.reason_name
-              << fixed(r.seconds, 3) << " s\n";
+  for (const auto& solved : outcomes) {
+    const MethodOutcome& r = solved.outcome;
+    std::string std_route = r.std ? r.std_method : "none";
+    if (r.std_method == "samples") std_route = "~" + text_of(r.details.at("std_samples")) + " samples";
+    std::cout << std::left << std::setw(16) << solved.method << std::setw(10)
+              << (solved.metrics ? fixed(solved.metrics->relative_error, 4) : "-") << std::setw(8)
+              << (solved.metrics ? fixed(solved.metrics->psnr, 2) : "-") << std::setw(9)
+              << (solved.metrics && r.std ? fixed(solved.metrics->coverage_95, 3) : "-") << std::setw(14) << std_route
+              << std::setw(7) << r.iterations << std::setw(26) << r.solver_reason << fixed(solved.seconds, 3) << " s\n";
+    if (!r.warning.empty()) std::cout << "  warning (" << solved.method << "): " << r.warning << "\n";
   }
   std::cout << "wrote " << o.output << std::endl;
 }
@@ -411,7 +478,7 @@ void print_summary(const SolveOptions& o, const Problem& problem, const std::vec
 }  // namespace
 
 CommandRunner register_solve(CLI::App& app) {
-  auto* command = app.add_subcommand("solve", "Reconstruct one image with the variable-space Gaussian priors");
+  auto* command = app.add_subcommand("solve", "Reconstruct one image with every method of DESIGN §2");
   auto options = std::make_shared<SolveOptions>();
   add_options(*command, *options);
   return [options](const Session& session) {

@@ -83,7 +83,7 @@ def check_file(path):
             c0 = np.diag(d) + w @ w.T
             mean = group["mean"][()].ravel()
             std = group["std"][()].ravel()
-            reason = group.attrs["ksp_reason"]
+            reason = group.attrs["solver_reason"]
             reason = reason.decode() if isinstance(reason, bytes) else reason
             assert reason.startswith("KSP_CONVERGED"), (path, method, reason)
             precision = np.linalg.inv(c0) + a.T @ a / sigma**2
