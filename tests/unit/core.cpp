@@ -4,10 +4,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/png.hpp"
 #include "core/progress.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
@@ -107,4 +110,20 @@ TEST(Progress, FormatsDurationsAndCountsWork) {
   progress.advance(2);
   progress.finish();
   EXPECT_EQ(progress.done(), 3);
+}
+
+TEST(Png, WritesAValidGreyscaleFile) {
+  const auto path = (std::filesystem::temp_directory_path() / "priorbench_core_test.png").string();
+  const std::vector<std::vector<double>> images = {{0.0, 0.5, 1.0, 0.25}, {-1.0, 0.0, 1.0, 0.5}};
+  pb::write_png_grid(path, images, 2, 2, 2, false, 1);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 33u);
+  EXPECT_EQ(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 8),
+            (std::vector<unsigned char>{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}));
+  // IHDR: width 2 + 2 + gap 2 = 6, height 2.
+  EXPECT_EQ(bytes[19], 6);
+  EXPECT_EQ(bytes[23], 2);
+  EXPECT_THROW(pb::write_png_grid(path, {{1.0}}, 2, 2, 1, false), pb::Error);
+  std::filesystem::remove(path);
 }
