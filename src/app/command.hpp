@@ -19,6 +19,8 @@ const std::string& command_line_text();
 
 // Registers `priorbench solve`; the runner is called only if that subcommand was chosen.
 CommandRunner register_solve(CLI::App& app);
+// `priorbench inspect`: sensitivity analysis of a generator under an operator.
+CommandRunner register_inspect(CLI::App& app);
 // `priorbench run`: a Monte Carlo study on all ranks, resumable.
 CommandRunner register_run(CLI::App& app);
 // `priorbench train`: a VAE written as a TorchScript model file.

@@ -5,6 +5,8 @@
 //                    --sigma 0.01 --method white,empirical --seed 1 -o out.h5
 //   mpirun -n 2 priorbench solve --image fashion-mnist:test:3 --operator blur --sigma 0.01
 //                    --method white -o blur.h5 -ksp_monitor
+//   priorbench inspect --model models/fmnist-vae-mlp-m16.pt --image fashion-mnist:test:0
+//                      --operator inpaint --data-size 196 --sigma 0.05 -o inspect.h5
 //   mpirun -n 2 priorbench run studies/quickstart.toml -o results/quickstart.h5
 //   priorbench train -o model.pt --epochs 30 --report report.h5
 //   priorbench model models/fmnist-vae-mlp-m16.pt
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const auto run_solve = priorbench::app::register_solve(app);
   const auto run_study = priorbench::app::register_run(app);
+  const auto run_inspect = priorbench::app::register_inspect(app);
   const auto run_train = priorbench::app::register_train(app);
   const auto run_model = priorbench::app::register_model(app);
 
@@ -75,6 +78,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("solve")) {
       run_solve(session);
+    } else if (app.got_subcommand("inspect")) {
+      run_inspect(session);
     } else if (app.got_subcommand("run")) {
       run_study(session);
     } else if (app.got_subcommand("train")) {

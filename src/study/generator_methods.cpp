@@ -161,7 +161,11 @@ class LaplaceMethod final : public GeneratorMethod {
       solved.forward_applications = result.forward_applications;
       solved.adjoint_applications = result.adjoint_applications;
     }
-    if (linearized.latent_map) take_map(solved, *linearized.latent_map);
+    if (linearized.latent_map) {
+      const std::string posterior_reason = solved.solver_reason;  // the main solve's, not the MAP's
+      take_map(solved, *linearized.latent_map);
+      solved.solver_reason = posterior_reason;
+    }
     solved.latent = linearized.linearization_point;
     solved.prior = linearized.prior;
     solved.details["nugget"] = options.nugget;

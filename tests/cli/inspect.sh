@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End-to-end test of `priorbench inspect` and of the generator methods in `solve`, on a
+# tiny VAE trained here in seconds: the inspect file's numbers are checked for internal
+# consistency (descending singular values, identifiable count, Fisher = V S² Vᵀ / σ²), the
+# PNG is valid, and the laplace posterior of `solve` is recomputed independently from the
+# saved prior (tests/cli/check_solve.py).
+set -euo pipefail
+priorbench=$1
+mpiexec=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+"$priorbench" train --training-limit 1000 --test-limit 200 --diagnostic-images 100 --jacobian-images 10 \
+  --epochs 1 -o tiny.pt >train.log
+"$priorbench" inspect --model tiny.pt --image fashion-mnist:test:0 --operator inpaint --data-size 196 \
+  --sigma 0.05 --collapse-images 300 -o inspect.h5 >inspect.log
+grep -q "identifiable directions" inspect.log
+"$mpiexec" -n 2 "$priorbench" solve --model tiny.pt --image fashion-mnist:test:4 --operator inpaint --data-size 392 \
+  --sigma 0.02 --method laplace,latent_map,latent_laplace --training-limit 2000 -o generator.h5 >solve.log
+if "$priorbench" solve --image fashion-mnist:test:4 --sigma 0.02 --method latent_map -o x.h5 >err.log 2>&1; then
+  echo "FAIL: latent_map without --model was accepted" >&2
+  exit 1
+fi
+grep -q "needs a generator: pass --model" err.log || { cat err.log >&2; exit 1; }
+
+/usr/bin/python3 - <<'PY'
+import h5py
+import numpy as np
+
+with h5py.File("inspect.h5", "r") as f:
+    s = f["sensitivity/singular_values"][()]
+    sigma = f.attrs["sigma"]
+    assert np.all(np.diff(s) <= 1e-12 * s[0]), "singular values not descending"
+    assert int(f["sensitivity"].attrs["identifiable_directions"]) == int(np.sum(s > sigma))
+    v = f["sensitivity/right_vectors"][()]
+    fisher = f["sensitivity/fisher"][()]
+    m = len(s)
+    v = v.reshape(m, m)
+    reference = v @ np.diag(s**2 / sigma**2) @ v.T
+    if v.shape[0] != m or not np.allclose(fisher, reference, rtol=1e-8, atol=1e-10 * np.max(np.abs(reference))):
+        reference = v.T @ np.diag(s**2 / sigma**2) @ v  # vectors stored as rows
+        assert np.allclose(fisher, reference, rtol=1e-8, atol=1e-10 * np.max(np.abs(reference))), "Fisher"
+    assert f["range_distance"].attrs["distance"] > 0
+with open("inspect-directions.png", "rb") as png:
+    assert png.read(8) == b"\x89PNG\r\n\x1a\n", "not a PNG"
+with h5py.File("generator.h5", "r") as f:
+    for method in ("laplace", "latent_map", "latent_laplace"):
+        group = f["methods"][method]
+        assert np.isfinite(group.attrs["relative_error"]), method
+        assert len(group["latent"][()]) == 16, method
+print("check_inspect: ok")
+PY
+/usr/bin/python3 "$here/check_solve.py" --no-rank-comparison generator.h5
+echo "cli inspect: all checks passed"
