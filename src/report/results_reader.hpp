@@ -1,0 +1,78 @@
+#pragma once
+// Reads a results file of `priorbench run` (format `priorbench-study-1`, layout in
+// docs/results-format.md) into plain structs, serially. Anything else is refused with an
+// error naming the file and the offending object (file.h5:/tasks/sigma).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace priorbench::report {
+
+inline constexpr const char* kResultsFormat = "priorbench-study-1";
+
+// The task table, one entry per task (done or not).
+struct TaskTable {
+  std::vector<std::int64_t> truth_kind;  // index into Results::truth_kind_names
+  std::vector<std::int64_t> truth_number;
+  std::vector<std::int64_t> test_index;
+  std::vector<std::int64_t> data_size;
+  std::vector<double> sigma;
+  std::vector<std::int64_t> replicate;
+  std::vector<bool> done;
+  std::vector<std::int64_t> rank;
+  std::vector<double> seconds;
+  std::vector<double> truth_norm;
+  std::vector<double> range_distance;
+  std::size_t size() const { return sigma.size(); }
+};
+
+// One metric for every task and method, row-major [task, method]; NaN where not computed.
+struct MetricTable {
+  std::size_t tasks = 0;
+  std::size_t methods = 0;
+  std::vector<double> values;
+  double at(std::size_t task, std::size_t method) const { return values[task * methods + method]; }
+};
+
+// The saved reconstructions: S tasks, images H × W, row-major.
+struct Reconstructions {
+  std::vector<std::int64_t> task;      // [S]
+  std::vector<double> truth;           // [S, H, W]
+  std::vector<double> backprojection;  // [S, H, W]
+  std::vector<double> mean;            // [S, M, H, W]
+  std::vector<double> std;             // [S, M, H, W]
+  std::size_t size() const { return task.size(); }
+};
+
+struct Results {
+  std::string path;
+  std::string study_name;
+  std::string study_hash;
+  std::string study_text;
+  std::string priorbench_version;
+  std::string git_version;
+  std::string libraries;
+  std::int64_t height = 0;
+  std::int64_t width = 0;
+  std::vector<std::string> methods;       // labels, in column order
+  std::vector<std::string> method_kinds;  // `name` attribute of /methods/LABEL ("" if absent)
+  std::vector<std::string> truth_kind_names;
+  TaskTable tasks;
+  std::map<std::string, MetricTable> metrics;
+  Reconstructions reconstructions;
+
+  std::size_t done_count() const;
+  std::size_t pending_count() const { return tasks.size() - done_count(); }
+  bool has_metric(const std::string& name) const { return metrics.count(name) > 0; }
+  // The metric table `name`; an error naming the file if the file has none.
+  const MetricTable& metric(const std::string& name) const;
+  std::string truth_kind_name(std::int64_t kind) const;
+};
+
+// Reads everything, reconstructions included when `with_reconstructions`.
+Results read_results(const std::string& path, bool with_reconstructions = true);
+
+}  // namespace priorbench::report
