@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev python3-torch
   dataset-fashion-mnist
-  python3-h5py python3-numpy
+  python3-h5py python3-numpy python3-matplotlib
 )
 
 missing=()

@@ -23,6 +23,8 @@ CommandRunner register_solve(CLI::App& app);
 CommandRunner register_inspect(CLI::App& app);
 // `priorbench run`: a Monte Carlo study on all ranks, resumable.
 CommandRunner register_run(CLI::App& app);
+// `priorbench report`: tables, contraction rates and figures from a results file (rank 0).
+CommandRunner register_report(CLI::App& app);
 // `priorbench train`: a VAE written as a TorchScript model file.
 CommandRunner register_train(CLI::App& app);
 // `priorbench model`: check a model file against the contract; evaluate it.

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   const auto run_solve = priorbench::app::register_solve(app);
   const auto run_study = priorbench::app::register_run(app);
   const auto run_inspect = priorbench::app::register_inspect(app);
+  const auto run_report = priorbench::app::register_report(app);
   const auto run_train = priorbench::app::register_train(app);
   const auto run_model = priorbench::app::register_model(app);
 
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
       run_inspect(session);
     } else if (app.got_subcommand("run")) {
       run_study(session);
+    } else if (app.got_subcommand("report")) {
+      run_report(session);
     } else if (app.got_subcommand("train")) {
       run_train(session);
     } else if (app.got_subcommand("model")) {

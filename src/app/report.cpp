@@ -1,0 +1,179 @@
+// `priorbench report`: tables (Markdown, LaTeX, CSV), contraction rates, floors and
+// figures from the results file of a study run. Reads serially on rank 0; under mpirun
+// the other ranks do nothing. How to read the output: docs/report.md.
+//
+// Sample runs:
+//   priorbench report results/quickstart.h5                  # → results/quickstart-report/
+//   priorbench report results/fmnist.h5 -o paper/fmnist --force --bootstrap 5000 --seed 7
+//   priorbench report results/quickstart.h5 --no-figures     # tables only, no Python needed
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/command.hpp"
+#include "core/error.hpp"
+#include "report/analysis.hpp"
+#include "report/figures.hpp"
+#include "report/results_reader.hpp"
+#include "report/tables.hpp"
+
+namespace priorbench::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ReportOptions {
+  std::string results;
+  std::string output;
+  bool force = false;
+  std::size_t bootstrap = 2000;
+  std::uint64_t seed = 1;
+  double level = 0.95;
+  bool no_figures = false;
+  report::FigureOptions figures;
+};
+
+void add_options(CLI::App& command, ReportOptions& o) {
+  command.add_option("results", o.results, "Results file of `priorbench run` (format priorbench-study-1)")->required();
+  command.add_option("-o,--output", o.output, "Report directory (default: RESULTS without .h5, plus -report)");
+  command.add_flag("--force", o.force, "Replace an existing report directory");
+  command.add_option("--bootstrap", o.bootstrap, "Bootstrap replicates B of every interval")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--seed", o.seed, "Seed of the bootstrap (the report is a function of file and seed)")
+      ->capture_default_str();
+  command.add_option("--level", o.level, "Confidence level of the intervals")
+      ->check(CLI::Range(0.5, 0.999))
+      ->capture_default_str();
+  command.add_flag("--no-figures", o.no_figures, "Tables only: do not run Python/matplotlib");
+  command.add_option("--gallery", o.figures.gallery_tasks, "Saved tasks shown in the gallery")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command.add_option("--plot-script", o.figures.script, "Plotting script (default: scripts/plot_report.py)");
+  command.add_option("--python", o.figures.python, "Python with matplotlib and h5py")->capture_default_str();
+}
+
+fs::path default_output(const std::string& results) {
+  fs::path path(results);
+  if (path.extension() == ".h5") path.replace_extension();
+  return fs::path(path.string() + "-report");
+}
+
+// The report directory must not hold the results file: --force would delete it.
+void check_output(const ReportOptions& o, const fs::path& output) {
+  PB_REQUIRE(fs::exists(o.results), "results file ", o.results, " does not exist");
+  if (!fs::exists(output)) return;
+  PB_REQUIRE(o.force, "report directory ", output.string(), " already exists; pass --force to replace it");
+  PB_REQUIRE(fs::is_directory(output), output.string(), " exists and is not a directory; refusing to replace it");
+  const fs::path results = fs::weakly_canonical(o.results);
+  const fs::path directory = fs::weakly_canonical(output);
+  const auto [end, unused] = std::mismatch(directory.begin(), directory.end(), results.begin(), results.end());
+  PB_REQUIRE(end != directory.end(), "report directory ", output.string(), " contains the results file ", o.results,
+             "; refusing to replace it");
+}
+
+// A directory next to the final one that is removed unless kept: a failed report leaves
+// nothing behind, and an existing report is replaced only once the new one is complete.
+class StagingDirectory {
+ public:
+  explicit StagingDirectory(const fs::path& final_path)
+      : path_(final_path.parent_path() /
+              ("." + final_path.filename().string() + ".partial-" + std::to_string(::getpid()))) {
+    if (!final_path.parent_path().empty()) fs::create_directories(final_path.parent_path());
+    fs::remove_all(path_);
+    fs::create_directories(path_ / "figures");
+  }
+  ~StagingDirectory() {
+    std::error_code ignored;
+    if (!committed_) fs::remove_all(path_, ignored);
+  }
+  StagingDirectory(const StagingDirectory&) = delete;
+  StagingDirectory& operator=(const StagingDirectory&) = delete;
+
+  const fs::path& path() const { return path_; }
+  void commit(const fs::path& final_path) {
+    if (fs::exists(final_path)) fs::remove_all(final_path);
+    fs::rename(path_, final_path);
+    committed_ = true;
+  }
+
+ private:
+  fs::path path_;
+  bool committed_ = false;
+};
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  PB_REQUIRE(out.good(), "cannot write ", path.string());
+}
+
+void run_report(const ReportOptions& o) {
+  const fs::path output = o.output.empty() ? default_output(o.results) : fs::path(o.output);
+  check_output(o, output);
+  if (!o.no_figures) {
+    report::find_plot_script(o.figures.script);
+    report::check_plotting_available(o.figures.python);
+  }
+
+  const report::Results results = report::read_results(o.results);
+  report::AnalysisOptions options;
+  options.bootstrap = {o.bootstrap, o.level, o.seed};
+  const report::Analysis analysis = report::analyze(results, options);
+
+  StagingDirectory staging(output);
+  const fs::path& dir = staging.path();
+  std::vector<std::string> files = {"summary.md",      "summary.tex",     "summary.csv",    "compact.md",
+                                    "compact.tex",     "compact.csv",     "contraction.md", "contraction.tex",
+                                    "contraction.csv", "nonconverged.csv"};
+  write_text(dir / "summary.md", report::summary_markdown(analysis));
+  write_text(dir / "summary.tex", report::summary_latex(analysis));
+  write_text(dir / "summary.csv", report::summary_csv(analysis));
+  write_text(dir / "compact.md", report::compact_markdown(analysis));
+  write_text(dir / "compact.tex", report::compact_latex(analysis));
+  write_text(dir / "compact.csv", report::compact_csv(analysis));
+  write_text(dir / "contraction.md", report::contraction_markdown(analysis));
+  write_text(dir / "contraction.tex", report::contraction_latex(analysis));
+  write_text(dir / "contraction.csv", report::contraction_csv(analysis));
+  write_text(dir / "nonconverged.csv", report::nonconverged_csv(analysis));
+  if (!analysis.data_size_rates.empty()) {
+    write_text(dir / "rates_d.csv", report::data_size_rates_csv(analysis));
+    files.push_back("rates_d.csv");
+  }
+  const std::vector<std::string> figures =
+      o.no_figures ? std::vector<std::string>{} : report::draw_figures(o.figures, o.results, dir.string());
+  if (std::error_code ignored; figures.empty()) fs::remove(dir / "figures", ignored);
+  write_text(dir / "report.md", report::report_markdown(analysis, figures, files));
+  staging.commit(output);
+
+  std::cout << "priorbench report: " << (results.study_name.empty() ? o.results : results.study_name) << " ("
+            << o.results << ")\n"
+            << report::overview_markdown(analysis) << "\n"
+            << report::compact_markdown(analysis) << report::contraction_markdown(analysis, "relative_error", false)
+            << "Rates against log d: "
+            << (analysis.data_size_rates.empty() ? "need two or more data sizes" : "in contraction.md and rates_d.csv")
+            << "\nwrote " << output.string() << "/: report.md, ";
+  for (std::size_t i = 0; i < files.size(); ++i) std::cout << files[i] << (i + 1 < files.size() ? ", " : "");
+  if (!figures.empty()) std::cout << ", " << figures.size() << " figures in figures/";
+  std::cout << std::endl;
+}
+
+}  // namespace
+
+CommandRunner register_report(CLI::App& app) {
+  auto* command = app.add_subcommand("report", "Tables, contraction rates and figures from a study's results file");
+  auto options = std::make_shared<ReportOptions>();
+  add_options(*command, *options);
+  return [options](const Session& session) {
+    if (session.rank() == 0) run_report(*options);
+  };
+}
+
+}  // namespace priorbench::app

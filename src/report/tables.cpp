@@ -1,0 +1,514 @@
+#include "report/tables.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace priorbench::report {
+namespace {
+
+const char* const kMissing = "–";
+
+std::string printf_number(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+std::string csv_number(double value) { return std::isfinite(value) ? printf_number("%.10g", value) : "nan"; }
+
+std::string sigma_text(double sigma) { return printf_number("%g", sigma); }
+
+// Digits that suit each metric: PSNR in dB to 0.01, coverage to 0.001, the rest to 3
+// significant digits.
+std::string metric_value(const std::string& metric, double value) {
+  if (!std::isfinite(value)) return kMissing;
+  if (metric == "psnr") return printf_number("%.2f", value);
+  if (metric == "coverage_95") return printf_number("%.3f", value);
+  return printf_number("%.3g", value);
+}
+
+std::string interval_text(const std::string& metric, const Interval& interval) {
+  if (!interval.valid()) return kMissing;
+  return "[" + metric_value(metric, interval.lower) + ", " + metric_value(metric, interval.upper) + "]";
+}
+
+std::string slope_text(double value) { return std::isfinite(value) ? printf_number("%.2f", value) : kMissing; }
+
+std::string slope_with_interval(double slope, const Interval& interval) {
+  if (!std::isfinite(slope)) return kMissing;
+  return slope_text(slope) + " [" + slope_text(interval.lower) + ", " + slope_text(interval.upper) + "]";
+}
+
+std::string metric_title(const std::string& metric) {
+  static const std::map<std::string, std::string> titles = {
+      {"relative_error", "Relative error ‖x̂ − x†‖/‖x†‖"},
+      {"psnr", "PSNR (dB, peak 1)"},
+      {"expected_squared_error", "Posterior expected squared error ‖x̂ − x†‖²/n + mean(std²)"},
+      {"coverage_95", "Coverage of the 95 % pixelwise credible intervals"},
+      {"mean_interval_width", "Mean width of the 95 % credible intervals"},
+      {"seconds", "Wall time of the method (s)"}};
+  const auto found = titles.find(metric);
+  return found != titles.end() ? found->second : metric;
+}
+
+// Characters as displayed: UTF-8 continuation bytes do not count.
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (const unsigned char c : text) width += (c & 0xC0) != 0x80 ? 1 : 0;
+  return width;
+}
+
+using Row = std::vector<std::string>;
+
+// A Markdown table padded to aligned columns; columns from `first_numeric` on are
+// right-aligned.
+std::string markdown_table(const Row& header, const std::vector<Row>& rows, std::size_t first_numeric) {
+  std::vector<std::size_t> widths(header.size(), 3);
+  for (std::size_t j = 0; j < header.size(); ++j) widths[j] = std::max(widths[j], display_width(header[j]));
+  for (const auto& row : rows) {
+    for (std::size_t j = 0; j < row.size(); ++j) widths[j] = std::max(widths[j], display_width(row[j]));
+  }
+  const auto line = [&](const Row& cells) {
+    std::string text = "|";
+    for (std::size_t j = 0; j < cells.size(); ++j) {
+      const std::string pad(widths[j] - display_width(cells[j]), ' ');
+      text.append(" ").append(j >= first_numeric ? pad : "").append(cells[j]);
+      text.append(j >= first_numeric ? "" : pad).append(" |");
+    }
+    return text + "\n";
+  };
+  std::string text = line(header) + "|";
+  for (std::size_t j = 0; j < header.size(); ++j) {
+    const std::string dashes(widths[j] + 1, '-');
+    text.append(j >= first_numeric ? "" : ":").append(dashes).append(j >= first_numeric ? ":|" : "|");
+  }
+  text += "\n";
+  for (const auto& row : rows) text += line(row);
+  return text;
+}
+
+std::string latex_escape(const std::string& text) {
+  std::string escaped;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '_' || c == '%' || c == '&' || c == '#' || c == '$') {
+      escaped += std::string("\\") + c;
+    } else if (text.compare(i, std::string("–").size(), "–") == 0) {
+      escaped += "--";
+      i += std::string("–").size() - 1;
+    } else if (text.compare(i, std::string("†").size(), "†") == 0) {
+      escaped += "$^\\dagger$";
+      i += std::string("†").size() - 1;
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
+// A booktabs table; `header` cells are LaTeX already, body cells are escaped.
+std::string latex_table(const std::string& caption, const std::string& columns, const Row& header,
+                        const std::vector<Row>& rows) {
+  std::ostringstream out;
+  out << "\\begin{table}[ht]\n\\centering\n\\caption{" << caption << "}\n\\begin{tabular}{" << columns
+      << "}\n\\toprule\n";
+  for (std::size_t j = 0; j < header.size(); ++j) out << (j ? " & " : "") << header[j];
+  out << " \\\\\n\\midrule\n";
+  for (const auto& row : rows) {
+    for (std::size_t j = 0; j < row.size(); ++j) out << (j ? " & " : "") << latex_escape(row[j]);
+    out << " \\\\\n";
+  }
+  out << "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n";
+  return out.str();
+}
+
+std::string csv_line(const Row& cells) {
+  std::string line;
+  for (std::size_t j = 0; j < cells.size(); ++j) line += (j ? "," : "") + cells[j];
+  return line + "\n";
+}
+
+std::string method_header(const Analysis& a, std::size_t m) { return a.method_name(m); }
+
+// Rows of the summary table of one metric.
+std::vector<Row> summary_rows(const Analysis& a, const std::string& metric) {
+  std::vector<Row> rows;
+  for (const auto& cell : a.cells) {
+    const MetricSummary& s = cell.metrics.at(metric);
+    rows.push_back({a.method_name(cell.method), a.kind_name(cell.truth_kind), std::to_string(cell.data_size),
+                    sigma_text(cell.sigma), std::to_string(s.count), metric_value(metric, s.quartiles.median),
+                    interval_text(metric, s.median_interval), metric_value(metric, s.quartiles.q1),
+                    metric_value(metric, s.quartiles.q3), std::to_string(cell.nonconverged),
+                    std::to_string(cell.sampled_std)});
+  }
+  return rows;
+}
+
+std::string compact_cell(const SummaryCell* cell) {
+  if (cell == nullptr) return kMissing;
+  const MetricSummary& s = cell->metrics.at("relative_error");
+  if (s.count == 0) return kMissing;
+  return metric_value("relative_error", s.quartiles.median) + " " + interval_text("relative_error", s.median_interval) +
+         (cell->nonconverged > 0 ? " †" : "");
+}
+
+struct CompactTable {
+  std::int64_t kind;
+  std::int64_t data_size;
+  Row header;
+  std::vector<Row> rows;
+  bool has_dagger = false;
+};
+
+std::vector<CompactTable> compact_tables(const Analysis& a, bool latex_header) {
+  std::vector<CompactTable> tables;
+  for (const auto kind : a.truth_kinds) {
+    for (const auto d : a.data_sizes) {
+      CompactTable table{kind, d, {latex_header ? "$\\sigma$" : "σ"}, {}, false};
+      for (std::size_t m = 0; m < a.results->methods.size(); ++m) {
+        table.header.push_back(latex_header ? latex_escape(method_header(a, m)) : method_header(a, m));
+      }
+      for (const double sigma : a.sigmas) {
+        Row row{sigma_text(sigma)};
+        bool any = false;
+        for (std::size_t m = 0; m < a.results->methods.size(); ++m) {
+          const SummaryCell* cell = a.cell(m, kind, d, sigma);
+          any = any || cell != nullptr;
+          table.has_dagger = table.has_dagger || (cell != nullptr && cell->nonconverged > 0);
+          row.push_back(compact_cell(cell));
+        }
+        if (any) table.rows.push_back(row);
+      }
+      if (!table.rows.empty()) tables.push_back(std::move(table));
+    }
+  }
+  return tables;
+}
+
+std::string level_text(const Analysis& a) { return printf_number("%g", 100 * a.options.bootstrap.level) + " %"; }
+
+std::string bootstrap_note(const Analysis& a) {
+  const auto& b = a.options.bootstrap;
+  return level_text(a) + " percentile-bootstrap CI (B = " + std::to_string(b.replicates) + ", seed " +
+         std::to_string(b.seed) + ")";
+}
+
+}  // namespace
+
+std::string summary_csv(const Analysis& a) {
+  std::string text = csv_line({"method", "truth_kind", "data_size", "sigma", "metric", "count", "median", "ci_low",
+                               "ci_high", "q1", "q3", "tasks", "nonconverged", "sampled_std"});
+  for (const auto& metric : a.summary_metrics) {
+    for (const auto& cell : a.cells) {
+      const MetricSummary& s = cell.metrics.at(metric);
+      text += csv_line({a.method_name(cell.method), a.kind_name(cell.truth_kind), std::to_string(cell.data_size),
+                        csv_number(cell.sigma), metric, std::to_string(s.count), csv_number(s.quartiles.median),
+                        csv_number(s.median_interval.lower), csv_number(s.median_interval.upper),
+                        csv_number(s.quartiles.q1), csv_number(s.quartiles.q3), std::to_string(cell.tasks),
+                        std::to_string(cell.nonconverged), std::to_string(cell.sampled_std)});
+    }
+  }
+  return text;
+}
+
+std::string summary_markdown(const Analysis& a) {
+  std::string text = "# Summary per method, truth kind, data size d and noise level σ\n\n";
+  text += "Medians over the done tasks of each cell, with a " + bootstrap_note(a) +
+          " of the median and the quartiles Q1, Q3 (type 7). n: finite values; non-conv.: runs whose "
+          "solvers did not all converge; sampled: runs with a sampled (inexact) std.\n\n";
+  for (const auto& metric : a.summary_metrics) {
+    text += "## " + metric_title(metric) + "\n\n";
+    text += markdown_table(
+        {"method", "truth", "d", "σ", "n", "median", level_text(a) + " CI", "Q1", "Q3", "non-conv.", "sampled"},
+        summary_rows(a, metric), 2);
+    text += "\n";
+  }
+  return text;
+}
+
+std::string summary_latex(const Analysis& a) {
+  std::string text = "% priorbench report: per-cell summaries (needs \\usepackage{booktabs}).\n\n";
+  for (const auto& metric : a.summary_metrics) {
+    text += latex_table(latex_escape(metric) + ": median, " + latex_escape(bootstrap_note(a)) + ", quartiles",
+                        "lllrrrcrrrr",
+                        {"method", "truth", "$d$", "$\\sigma$", "$n$", "median", latex_escape(level_text(a)) + " CI",
+                         "$Q_1$", "$Q_3$", "non-conv.", "sampled"},
+                        summary_rows(a, metric));
+  }
+  return text;
+}
+
+std::string compact_csv(const Analysis& a) {
+  std::string text = csv_line({"truth_kind", "data_size", "sigma", "method", "median", "ci_low", "ci_high", "q1", "q3",
+                               "count", "nonconverged"});
+  for (const auto kind : a.truth_kinds) {
+    for (const auto d : a.data_sizes) {
+      for (const double sigma : a.sigmas) {
+        for (std::size_t m = 0; m < a.results->methods.size(); ++m) {
+          const SummaryCell* cell = a.cell(m, kind, d, sigma);
+          if (cell == nullptr) continue;
+          const MetricSummary& s = cell->metrics.at("relative_error");
+          text += csv_line({a.kind_name(kind), std::to_string(d), csv_number(sigma), a.method_name(m),
+                            csv_number(s.quartiles.median), csv_number(s.median_interval.lower),
+                            csv_number(s.median_interval.upper), csv_number(s.quartiles.q1), csv_number(s.quartiles.q3),
+                            std::to_string(s.count), std::to_string(cell->nonconverged)});
+        }
+      }
+    }
+  }
+  return text;
+}
+
+std::string compact_markdown(const Analysis& a) {
+  std::string text;
+  for (const auto& table : compact_tables(a, false)) {
+    text += "**Relative error, " + a.kind_name(table.kind) + " truths, d = " + std::to_string(table.data_size) +
+            "**: median [" + bootstrap_note(a) + "]\n\n";
+    text += markdown_table(table.header, table.rows, 1);
+    if (table.has_dagger) text += "\n† some runs of this cell did not converge (see nonconverged.csv).\n";
+    text += "\n";
+  }
+  return text;
+}
+
+std::string compact_latex(const Analysis& a) {
+  std::string text = "% priorbench report: relative error, methods as columns (needs \\usepackage{booktabs}).\n\n";
+  for (const auto& table : compact_tables(a, true)) {
+    const std::string caption = "Relative error, " + latex_escape(a.kind_name(table.kind)) +
+                                " truths, $d = " + std::to_string(table.data_size) + "$: median [" +
+                                latex_escape(bootstrap_note(a)) + "]" +
+                                (table.has_dagger ? "; $^\\dagger$ some runs did not converge" : "");
+    text += latex_table(caption, std::string("r").append(a.results->methods.size(), 'c'), table.header, table.rows);
+  }
+  return text;
+}
+
+std::string contraction_csv(const Analysis& a) {
+  std::string text = csv_line({"metric",
+                               "method",
+                               "truth_kind",
+                               "data_size",
+                               "slope_sigma",
+                               "slope_sigma_low",
+                               "slope_sigma_high",
+                               "points",
+                               "units",
+                               "unit_kind",
+                               "levels",
+                               "dropped",
+                               "sigma_smallest",
+                               "sigma_next",
+                               "floor",
+                               "floor_low",
+                               "floor_high",
+                               "terminal_slope",
+                               "terminal_low",
+                               "terminal_high",
+                               "floor_verdict",
+                               "relative_range_distance"});
+  for (const auto& r : a.sigma_rates) {
+    text += csv_line({r.metric,
+                      a.method_name(r.method),
+                      a.kind_name(r.truth_kind),
+                      std::to_string(r.data_size),
+                      csv_number(r.slope.slope),
+                      csv_number(r.slope.interval.lower),
+                      csv_number(r.slope.interval.upper),
+                      std::to_string(r.slope.points),
+                      std::to_string(r.slope.units),
+                      r.unit_kind,
+                      std::to_string(r.slope.levels),
+                      std::to_string(r.slope.dropped),
+                      csv_number(r.floor.sigma_smallest),
+                      csv_number(r.floor.sigma_next),
+                      csv_number(r.floor.floor),
+                      csv_number(r.floor.floor_interval.lower),
+                      csv_number(r.floor.floor_interval.upper),
+                      csv_number(r.floor.terminal_slope),
+                      csv_number(r.floor.terminal_interval.lower),
+                      csv_number(r.floor.terminal_interval.upper),
+                      verdict_name(r.floor.verdict),
+                      csv_number(r.relative_range_distance)});
+  }
+  return text;
+}
+
+std::string data_size_rates_csv(const Analysis& a) {
+  std::string text = csv_line({"metric", "method", "truth_kind", "sigma", "slope_d", "slope_d_low", "slope_d_high",
+                               "points", "units", "unit_kind", "levels", "dropped"});
+  for (const auto& r : a.data_size_rates) {
+    text += csv_line({r.metric, a.method_name(r.method), a.kind_name(r.truth_kind), csv_number(r.sigma),
+                      csv_number(r.slope.slope), csv_number(r.slope.interval.lower), csv_number(r.slope.interval.upper),
+                      std::to_string(r.slope.points), std::to_string(r.slope.units), r.unit_kind,
+                      std::to_string(r.slope.levels), std::to_string(r.slope.dropped)});
+  }
+  return text;
+}
+
+std::string contraction_markdown(const Analysis& a, const std::string& metric, bool with_data_size) {
+  std::string text;
+  for (const auto& name : contraction_metric_names()) {
+    if (!metric.empty() && name != metric) continue;
+    std::vector<Row> rows;
+    for (const auto& r : a.sigma_rates) {
+      if (r.metric != name) continue;
+      rows.push_back({a.method_name(r.method), a.kind_name(r.truth_kind), std::to_string(r.data_size),
+                      slope_with_interval(r.slope.slope, r.slope.interval),
+                      metric_value(name, r.floor.floor) + " " + interval_text(name, r.floor.floor_interval),
+                      sigma_text(r.floor.sigma_smallest),
+                      slope_with_interval(r.floor.terminal_slope, r.floor.terminal_interval),
+                      verdict_name(r.floor.verdict), metric_value("relative_error", r.relative_range_distance),
+                      std::to_string(r.slope.units) + " " + r.unit_kind});
+    }
+    if (rows.empty()) continue;
+    text += "**Contraction in σ of " + metric_title(name) + "**: slope of log(" + name +
+            ") against log σ over all σ levels, the floor (median at the smallest σ) and the terminal "
+            "slope between the two smallest σ levels; " +
+            bootstrap_note(a) + " over units.\n\n";
+    text += markdown_table({"method", "truth", "d", "slope vs log σ [CI]", "floor [CI]", "at σ", "terminal slope [CI]",
+                            "verdict", "range dist.", "units"},
+                           rows, 3);
+    text += "\n";
+    std::vector<Row> d_rows;
+    for (const auto& r : a.data_size_rates) {
+      if (r.metric != name || !with_data_size) continue;
+      d_rows.push_back({a.method_name(r.method), a.kind_name(r.truth_kind), sigma_text(r.sigma),
+                        slope_with_interval(r.slope.slope, r.slope.interval), std::to_string(r.slope.levels),
+                        std::to_string(r.slope.units) + " " + r.unit_kind});
+    }
+    if (!d_rows.empty()) {
+      text += "**Contraction in d of " + metric_title(name) + "**: slope of log(" + name +
+              ") against log d at each σ; " + bootstrap_note(a) + " over units.\n\n";
+      text += markdown_table({"method", "truth", "σ", "slope vs log d [CI]", "d levels", "units"}, d_rows, 3);
+      text += "\n";
+    }
+  }
+  return text;
+}
+
+std::string contraction_latex(const Analysis& a) {
+  std::string text = "% priorbench report: contraction rates and floors (needs \\usepackage{booktabs}).\n\n";
+  for (const auto& name : contraction_metric_names()) {
+    std::vector<Row> rows;
+    for (const auto& r : a.sigma_rates) {
+      if (r.metric != name) continue;
+      rows.push_back({a.method_name(r.method), a.kind_name(r.truth_kind), std::to_string(r.data_size),
+                      slope_with_interval(r.slope.slope, r.slope.interval),
+                      metric_value(name, r.floor.floor) + " " + interval_text(name, r.floor.floor_interval),
+                      slope_with_interval(r.floor.terminal_slope, r.floor.terminal_interval),
+                      verdict_name(r.floor.verdict)});
+    }
+    if (!rows.empty()) {
+      text += latex_table(
+          "Contraction of " + latex_escape(name) +
+              ": slope against $\\log\\sigma$, floor (median at the smallest $\\sigma$) and terminal "
+              "slope; " +
+              latex_escape(bootstrap_note(a)) + " over units",
+          "lllcccl", {"method", "truth", "$d$", "slope vs $\\log\\sigma$", "floor", "terminal slope", "verdict"}, rows);
+    }
+    std::vector<Row> d_rows;
+    for (const auto& r : a.data_size_rates) {
+      if (r.metric != name) continue;
+      d_rows.push_back({a.method_name(r.method), a.kind_name(r.truth_kind), sigma_text(r.sigma),
+                        slope_with_interval(r.slope.slope, r.slope.interval)});
+    }
+    if (!d_rows.empty()) {
+      text += latex_table("Contraction of " + latex_escape(name) + " in the data size: slope against $\\log d$; " +
+                              latex_escape(bootstrap_note(a)) + " over units",
+                          "lllc", {"method", "truth", "$\\sigma$", "slope vs $\\log d$"}, d_rows);
+    }
+  }
+  return text;
+}
+
+std::string nonconverged_csv(const Analysis& a) {
+  const TaskTable& t = a.results->tasks;
+  std::string text =
+      csv_line({"task", "method", "truth_kind", "truth_number", "data_size", "sigma", "replicate", "relative_error"});
+  const MetricTable& error = a.results->metric("relative_error");
+  for (const auto& run : a.nonconverged) {
+    const auto i = static_cast<std::size_t>(run.task);
+    text += csv_line({std::to_string(run.task), a.method_name(run.method), a.kind_name(t.truth_kind[i]),
+                      std::to_string(t.truth_number[i]), std::to_string(t.data_size[i]), csv_number(t.sigma[i]),
+                      std::to_string(t.replicate[i]), csv_number(error.at(i, run.method))});
+  }
+  return text;
+}
+
+std::string overview_markdown(const Analysis& a) {
+  const Results& r = *a.results;
+  std::ostringstream out;
+  out << "- **Tasks**: " << a.task_count << ", of which " << a.done_count << " done and "
+      << (a.task_count - a.done_count) << " pending"
+      << (a.done_count < a.task_count ? " (only done tasks are reported; the run is incomplete)" : "") << ".\n";
+  out << "- **Methods**: ";
+  for (std::size_t m = 0; m < r.methods.size(); ++m) {
+    out << (m ? ", " : "") << r.methods[m];
+    if (!r.method_kinds[m].empty() && r.method_kinds[m] != r.methods[m]) out << " (" << r.method_kinds[m] << ")";
+  }
+  out << "; truth kinds: ";
+  for (std::size_t i = 0; i < a.truth_kinds.size(); ++i) out << (i ? ", " : "") << a.kind_name(a.truth_kinds[i]);
+  out << "; d: ";
+  for (std::size_t i = 0; i < a.data_sizes.size(); ++i) out << (i ? ", " : "") << a.data_sizes[i];
+  out << "; σ: ";
+  for (std::size_t i = 0; i < a.sigmas.size(); ++i) out << (i ? ", " : "") << sigma_text(a.sigmas[i]);
+  out << ".\n";
+  if (!a.converged_recorded) {
+    out << "- **Convergence**: not recorded in this file (no /metrics/converged).\n";
+  } else if (a.nonconverged.empty()) {
+    out << "- **Convergence**: all " << a.method_runs << " method runs converged.\n";
+  } else {
+    std::vector<std::size_t> per_method(r.methods.size(), 0);
+    for (const auto& run : a.nonconverged) ++per_method[run.method];
+    out << "- **WARNING: " << a.nonconverged.size() << " of " << a.method_runs << " method runs did not converge** (";
+    bool first = true;
+    for (std::size_t m = 0; m < r.methods.size(); ++m) {
+      if (per_method[m] == 0) continue;
+      out << (first ? "" : ", ") << r.methods[m] << ": " << per_method[m];
+      first = false;
+    }
+    out << "). They are included in every statistic; cells holding them are marked †; the list is in "
+           "nonconverged.csv.\n";
+  }
+  std::size_t sampled = 0;
+  for (const auto count : a.sampled_std_per_method) sampled += count;
+  out << "- **Sampled (inexact) std**: " << sampled << " of " << a.method_runs << " method runs";
+  if (sampled > 0) {
+    out << " (";
+    bool first = true;
+    for (std::size_t m = 0; m < r.methods.size(); ++m) {
+      if (a.sampled_std_per_method[m] == 0) continue;
+      out << (first ? "" : ", ") << r.methods[m] << ": " << a.sampled_std_per_method[m];
+      first = false;
+    }
+    out << "); their coverage and expected squared error carry Monte Carlo error";
+  }
+  out << ".\n";
+  return out.str();
+}
+
+std::string report_markdown(const Analysis& a, const std::vector<std::string>& figures,
+                            const std::vector<std::string>& files) {
+  const Results& r = *a.results;
+  std::ostringstream out;
+  out << "# priorbench report: " << (r.study_name.empty() ? r.path : r.study_name) << "\n\n";
+  out << "Results file `" << r.path << "`";
+  if (!r.study_hash.empty()) out << ", study hash `" << r.study_hash << "`";
+  if (!r.git_version.empty()) out << ", written by priorbench " << r.priorbench_version << " (" << r.git_version << ")";
+  out << ". Statistics: " << bootstrap_note(a) << "; quartiles of type 7. How to read this report: "
+      << "docs/report.md.\n\n";
+  out << overview_markdown(a) << "\n";
+  out << "## Relative error\n\n" << compact_markdown(a);
+  out << "## Contraction and floors\n\n" << contraction_markdown(a);
+  if (!figures.empty()) {
+    out << "## Figures\n\n";
+    for (const auto& figure : figures) out << "![" << figure << "](" << figure << ")\n\n";
+  }
+  out << "## Files\n\n";
+  for (const auto& file : files) out << "- [" << file << "](" << file << ")\n";
+  return out.str();
+}
+
+}  // namespace priorbench::report
