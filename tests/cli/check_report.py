@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""Checks a `priorbench report` directory made from make_report_results.py's file:
+rates and floors against the laws that generated the data, every summary median and
+quartile against NumPy (type 7 = numpy's default "linear"), the counts the report must
+show, and that the figures are valid PNGs.
+
+Usage: check_report.py RESULTS.h5 PARAMS.json REPORT_DIR STDOUT.txt
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
+import numpy as np  # noqa: E402
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def main(results_path, params_path, report, stdout_path):
+    params = json.load(open(params_path))
+    stdout = open(stdout_path).read()
+    kinds = ["test", "generated", "generated_noisy"]
+
+    with h5py.File(results_path, "r") as f:
+        done = f["tasks/done"][()] == 1
+        kind = f["tasks/truth_kind"][()]
+        size = f["tasks/data_size"][()]
+        sigma = f["tasks/sigma"][()]
+        error = f["metrics/relative_error"][()]
+        range_distance = f["tasks/range_distance"][()] / f["tasks/truth_norm"][()]
+    methods = ["power", "floored"]
+
+    def errors(method, k, d, s):
+        mask = done & (kind == kinds.index(k)) & (size == d) & (sigma == s)
+        values = error[mask, methods.index(method)]
+        return values[np.isfinite(values)]
+
+    # Rates in sigma and floors, relative error.
+    sigma_min = min(params["sigmas"])
+    contraction = [r for r in rows(os.path.join(report, "contraction.csv")) if r["metric"] == "relative_error"]
+    check(len(contraction) == 2 * 2 * len(params["sizes"]), f"contraction.csv has {len(contraction)} rows")
+    for r in contraction:
+        where = f"contraction {r['method']} {r['truth_kind']} d={r['data_size']}"
+        slope, low, high = float(r["slope_sigma"]), float(r["slope_sigma_low"]), float(r["slope_sigma_high"])
+        floor, terminal = float(r["floor"]), float(r["terminal_slope"])
+        check(low <= slope <= high, f"{where}: slope {slope} outside its CI [{low}, {high}]")
+        check(r["unit_kind"] == "truth" and r["units"] == "6", f"{where}: units {r['units']} {r['unit_kind']}")
+        # The floor is exactly the type-7 median at the smallest sigma.
+        median = float(np.median(errors(r["method"], r["truth_kind"], int(r["data_size"]), sigma_min)))
+        check(math.isclose(floor, median, rel_tol=1e-9), f"{where}: floor {floor} is not the median {median}")
+        check(float(r["floor_low"]) <= floor <= float(r["floor_high"]), f"{where}: floor outside its CI")
+        check(float(r["sigma_smallest"]) == sigma_min, f"{where}: sigma_smallest {r['sigma_smallest']}")
+        if r["method"] == "power":
+            rate = params["rate_sigma"]
+            check(abs(slope - rate) < 0.03, f"{where}: slope {slope}, generated with {rate}")
+            check(low - 0.01 <= rate <= high + 0.01, f"{where}: CI [{low}, {high}] misses {rate}")
+            check(abs(terminal - rate) < 0.1, f"{where}: terminal slope {terminal}, generated with {rate}")
+            check(r["floor_verdict"] == "falling", f"{where}: verdict {r['floor_verdict']}")
+        else:
+            expected = params["floor"][str(kinds.index(r["truth_kind"]))]
+            check(abs(floor - expected) < 0.1 * expected, f"{where}: floor {floor}, generated around {expected}")
+            # Against the truths' own floors: median F_truth plus 0.5 sigma_min, up to the task noise.
+            reference = float(r["relative_range_distance"]) + params["floor_slope"] * sigma_min
+            check(abs(floor - reference) < 0.004, f"{where}: floor {floor}, truths' floors give {reference}")
+            check(abs(terminal) < 0.2, f"{where}: terminal slope {terminal} of a floored error")
+            mask = done & (kind == kinds.index(r["truth_kind"]))
+            check(math.isclose(float(r["relative_range_distance"]), float(np.median(np.unique(range_distance[mask]))),
+                               rel_tol=1e-9), f"{where}: relative_range_distance")
+
+    # Rates in d.
+    rates_d = [r for r in rows(os.path.join(report, "rates_d.csv")) if r["metric"] == "relative_error"]
+    check(len(rates_d) == 2 * 2 * len(params["sigmas"]), f"rates_d.csv has {len(rates_d)} rows")
+    for r in rates_d:
+        where = f"rates_d {r['method']} {r['truth_kind']} sigma={r['sigma']}"
+        slope = float(r["slope_d"])
+        expected = params["rate_d"] if r["method"] == "power" else 0.0
+        check(abs(slope - expected) < (0.05 if r["method"] == "power" else 0.1),
+              f"{where}: slope {slope}, generated with {expected}")
+
+    # Every relative-error summary against NumPy.
+    summary = [r for r in rows(os.path.join(report, "summary.csv")) if r["metric"] == "relative_error"]
+    check(len(summary) == 2 * 2 * len(params["sizes"]) * len(params["sigmas"]), f"summary rows {len(summary)}")
+    for r in summary:
+        values = errors(r["method"], r["truth_kind"], int(r["data_size"]), float(r["sigma"]))
+        where = f"summary {r['method']} {r['truth_kind']} d={r['data_size']} sigma={r['sigma']}"
+        check(int(r["count"]) == values.size, f"{where}: count {r['count']} != {values.size}")
+        for name, q in (("q1", 25), ("median", 50), ("q3", 75)):
+            check(math.isclose(float(r[name]), float(np.percentile(values, q)), rel_tol=1e-9),
+                  f"{where}: {name} {r[name]} != numpy {np.percentile(values, q)}")
+        check(float(r["ci_low"]) <= float(r["median"]) <= float(r["ci_high"]), f"{where}: median outside its CI")
+
+    # Counts: pending tasks, non-converged runs (loudly), sampled std.
+    runs = 2 * (params["tasks"] - params["pending"])
+    check(f"{params['pending']} pending" in stdout, "stdout does not say how many tasks are pending")
+    check(f"WARNING: {params['nonconverged']} of {runs} method runs did not converge" in stdout,
+          "stdout does not flag the non-converged runs")
+    check(f"Sampled (inexact) std**: {params['sampled_std']} of {runs}" in stdout, "stdout lacks the sampled-std count")
+    check(len(rows(os.path.join(report, "nonconverged.csv"))) == params["nonconverged"], "nonconverged.csv rows")
+    check("†" in open(os.path.join(report, "compact.md")).read(), "compact.md does not mark non-converged cells")
+    check(open(os.path.join(report, "compact.md")).read().count("| σ ") == 2 * len(params["sizes"]),
+          "compact.md should hold one table per truth kind and d")
+    for name in ("summary.tex", "compact.tex", "contraction.tex"):
+        tex = open(os.path.join(report, name)).read()
+        check(tex.count("\\begin{tabular}") == tex.count("\\end{tabular}") > 0, f"{name}: unbalanced tabular")
+        check("relative_error" not in tex, f"{name}: unescaped underscore")
+
+    # Figures: present, valid PNGs of a legible size, and referenced by report.md.
+    report_md = open(os.path.join(report, "report.md")).read()
+    for name in ("error_vs_sigma", "error_vs_d", "coverage_vs_sigma", "gallery_task0", "gallery_task1"):
+        path = os.path.join(report, "figures", name + ".png")
+        if not os.path.exists(path):
+            failures.append(f"missing figure {path}")
+            continue
+        with open(path, "rb") as handle:
+            check(handle.read(8) == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG signature")
+        image = matplotlib.image.imread(path)
+        check(image.shape[0] >= 300 and image.shape[1] >= 300, f"{path}: only {image.shape[:2]} pixels")
+        check(float(np.std(image)) > 0.01, f"{path}: blank image")
+        check(f"figures/{name}.png" in report_md, f"report.md does not show {name}")
+
+    if failures:
+        print("check_report.py: FAILED", *failures, sep="\n  ", file=sys.stderr)
+        sys.exit(1)
+    print(f"check_report.py: {len(contraction)} rates and floors, {len(rates_d)} rates in d, "
+          f"{len(summary)} summaries and 5 figures as expected")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end test of `priorbench report`: a synthetic results file in the documented
+# layout (tests/cli/make_report_results.py: errors c·σ^r·d^(−s) for one method, floor + c·σ
+# for the other, small noise) is reported; tests/cli/check_report.py compares the printed
+# rates and floors with the generating laws, every median and quartile with NumPy, the
+# counts, and the PNGs. Then: determinism, 2 ranks, and the error paths (one-line
+# message, non-zero exit, nothing overwritten or left behind).
+set -euo pipefail
+priorbench=$1
+mpiexec=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+/usr/bin/python3 "$here/make_report_results.py" synthetic.h5 params.json
+"$priorbench" report synthetic.h5 >stdout.txt
+cat stdout.txt
+[ -d synthetic-report ] || { echo "FAIL: default report directory synthetic-report/ missing" >&2; exit 1; }
+/usr/bin/python3 "$here/check_report.py" synthetic.h5 params.json synthetic-report stdout.txt
+
+# The same file and seed give the same report, at 1 and at 2 ranks (rank 0 works alone).
+"$priorbench" report synthetic.h5 -o again --no-figures >/dev/null
+"$mpiexec" -n 2 "$priorbench" report synthetic.h5 -o two-ranks --no-figures >two-ranks.txt
+for table in summary.csv compact.csv contraction.csv rates_d.csv nonconverged.csv compact.md contraction.tex; do
+  cmp synthetic-report/$table again/$table
+  cmp synthetic-report/$table two-ranks/$table
+done
+[ "$(grep -c "^priorbench report:" two-ranks.txt)" -eq 1 ] || { echo "FAIL: 2 ranks printed twice" >&2; exit 1; }
+[ ! -e again/figures ] || { echo "FAIL: --no-figures left a figures directory" >&2; exit 1; }
+# Another seed moves the intervals, not the estimates.
+"$priorbench" report synthetic.h5 -o seed2 --no-figures --seed 2 --bootstrap 500 >/dev/null
+cut -d, -f1-7 synthetic-report/summary.csv >a.txt
+cut -d, -f1-7 seed2/summary.csv >b.txt
+cmp a.txt b.txt
+cmp -s synthetic-report/summary.csv seed2/summary.csv && { echo "FAIL: --seed changed nothing" >&2; exit 1; }
+
+# Error paths: exit status 1, a one-line message.
+expect_failure() {
+  local pattern=$1
+  shift
+  local output status=0
+  output=$("$priorbench" "$@" 2>&1) || status=$?
+  if [ "$status" -eq 0 ]; then
+    echo "FAIL: expected failure for: $*" >&2
+    exit 1
+  fi
+  if ! grep -q -- "$pattern" <<<"$output"; then
+    echo "FAIL: expected '$pattern' in the error for: $*; got: $output" >&2
+    exit 1
+  fi
+  if [ "$(grep -c . <<<"$output")" -ne 1 ] && [[ "$output" != *"Run with --help"* ]]; then
+    echo "FAIL: error for '$*' is not one line: $output" >&2
+    exit 1
+  fi
+}
+before=$(find synthetic-report -type f -exec sha256sum {} + | sort)
+expect_failure "already exists; pass --force" report synthetic.h5
+[ "$(find synthetic-report -type f -exec sha256sum {} + | sort)" = "$before" ] ||
+  { echo "FAIL: synthetic-report/ was modified" >&2; exit 1; }
+expect_failure "does not exist" report missing.h5
+echo "not hdf5" >bad.h5
+expect_failure "not an HDF5 file" report bad.h5
+/usr/bin/python3 - <<'EOF'
+import shutil
+import h5py
+import numpy as np
+for name, edit in [("other_format.h5", lambda f: f.attrs.__setitem__("format", np.bytes_(b"priorbench-solve-1"))),
+                   ("no_sigma.h5", lambda f: f.__delitem__("tasks/sigma")),
+                   ("bad_metric.h5", lambda f: (f.__delitem__("metrics/psnr"),
+                                                f.create_dataset("metrics/psnr", data=np.zeros((3, 2)))))]:
+    shutil.copy("synthetic.h5", name)
+    with h5py.File(name, "r+") as f:
+        edit(f)
+EOF
+expect_failure "format 'priorbench-solve-1' is not 'priorbench-study-1'" report other_format.h5
+expect_failure "no_sigma.h5:/tasks/sigma does not exist" report no_sigma.h5
+expect_failure "bad_metric.h5:/metrics/psnr has shape \[3, 2\]; expected \[240, 2\]" report bad_metric.h5
+expect_failure "cannot import them" report synthetic.h5 -o no-python --python /bin/false
+expect_failure "plotting script nowhere.py does not exist" report synthetic.h5 -o no-script --plot-script nowhere.py
+mkdir inside && cp synthetic.h5 inside/
+expect_failure "contains the results file" report inside/synthetic.h5 -o inside --force
+[ -f inside/synthetic.h5 ] || { echo "FAIL: the results file was deleted" >&2; exit 1; }
+expect_failure "is not a directory" report synthetic.h5 -o bad.h5 --force
+expect_failure "bootstrap" report synthetic.h5 -o x --bootstrap 0
+for leftover in no-python no-script x other_format-report no_sigma-report bad_metric-report; do
+  [ ! -e "$leftover" ] || { echo "FAIL: a failed report left $leftover" >&2; exit 1; }
+done
+ls -a | grep -q "partial" && { echo "FAIL: staging directories left behind" >&2; exit 1; }
+
+# --force replaces a report, and only once the new one is complete.
+"$priorbench" report synthetic.h5 --force --no-figures >/dev/null
+[ ! -e synthetic-report/figures ] || { echo "FAIL: --force kept the old figures" >&2; exit 1; }
+cmp synthetic-report/contraction.csv again/contraction.csv
+echo "cli report: all checks passed"
