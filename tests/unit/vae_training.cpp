@@ -140,7 +140,10 @@ TEST(VaeTraining, RefusesToReplaceAModelAndChecksTheCheckpoint) {
   other.resume = true;
   other.model.latent_dim = 3;
   const auto message = error_of([&] { pb::train_vae(f.training, f.test, other, quiet); });
-  EXPECT_NE(message.find("was written by a run with other options"), std::string::npos) << message;
+  EXPECT_NE(message.find("was written by a run with other options (latent_dim 4 in the checkpoint, 3 now)"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 
   auto missing = tiny_options(f.file("missing.pt"));
   missing.resume = true;

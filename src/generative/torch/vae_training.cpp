@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include <unistd.h>
@@ -118,6 +119,30 @@ std::string run_settings(const VaeTrainingOptions& o, std::size_t training_image
       << " learning_rate=" << o.learning_rate << " beta=" << o.beta << " seed=" << o.seed
       << " training_images=" << training_images;
   return out.str();
+}
+
+// "latent_dim 16 in the checkpoint, 3 now; ..." for the settings that differ.
+std::string settings_difference(const std::string& checkpoint, const std::string& now) {
+  const auto parse = [](const std::string& text) {
+    std::map<std::string, std::string> values;
+    std::istringstream in(text);
+    std::string item;
+    while (in >> item) {
+      const auto equals = item.find('=');
+      values[item.substr(0, equals)] = equals == std::string::npos ? "" : item.substr(equals + 1);
+    }
+    return values;
+  };
+  const auto before = parse(checkpoint), after = parse(now);
+  std::string difference;
+  for (const auto& [key, value] : after) {
+    const auto found = before.find(key);
+    const std::string old_value = found == before.end() ? "(none)" : found->second;
+    if (old_value != value) {
+      difference += (difference.empty() ? "" : "; ") + key + " " + old_value + " in the checkpoint, " + value + " now";
+    }
+  }
+  return difference;
 }
 
 std::string temporary_name(const std::string& path) { return path + ".tmp" + std::to_string(::getpid()); }
@@ -270,8 +295,7 @@ VaeTrainingResult train_vae(const data::ImageSet& training, const data::ImageSet
   if (options.resume) {
     checkpoint = read_checkpoint(checkpoint_path);
     PB_REQUIRE(checkpoint->settings == settings, "--resume: checkpoint ", checkpoint_path,
-               " was written by a run with other options\n  checkpoint: ", checkpoint->settings,
-               "\n  this run:   ", settings);
+               " was written by a run with other options (", settings_difference(checkpoint->settings, settings), ")");
     module = checkpoint->module;
     result.history = checkpoint->history;
     result.resumed_after = checkpoint->epoch;
