@@ -109,8 +109,10 @@ def finish(fig, axes, path, title):
                 labels.append(lab)
     fig.suptitle(title)
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 7), frameon=False)
-    fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 0.96))
+        columns = min(len(labels), 4)
+        rows = (len(labels) + columns - 1) // columns
+        fig.legend(handles, labels, loc="lower center", ncol=columns, frameon=False)
+    fig.tight_layout(rect=(0, 0.045 * rows if handles else 0, 1, 0.96))
     fig.savefig(path)
     plt.close(fig)
 
@@ -127,11 +129,15 @@ def plot_error_vs_sigma(summary, distances, style, out):
                 color, marker = style[method]
                 ax.plot(xs, med, marker=marker, color=color, label=method)
                 ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
-            if (kind, size) in distances:
-                ax.axhline(distances[(kind, size)], color="gray", linestyle="--", linewidth=1,
-                           label="distance to range (median)")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            # The distance to the range is drawn only where it is within the errors' scale:
+            # for generated truths it is ~1e-15 and would flatten every curve.
+            low, high = ax.get_ylim()
+            distance = distances.get((kind, size))
+            if distance is not None and distance >= low:
+                ax.axhline(distance, color="gray", linestyle="--", linewidth=1, label="distance to range (median)")
+                ax.set_ylim(low, max(high, distance))
             ax.set_title(f"{kind} truths, d = {size}")
             ax.set_xlabel("noise level σ")
             ax.set_ylabel("relative error ‖x̂ − x†‖/‖x†‖")

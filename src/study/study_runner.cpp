@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <optional>
 
 #include "core/error.hpp"
@@ -12,6 +13,7 @@
 #include "data/image_source.hpp"
 #include "generative/generator.hpp"
 #include "inference/metrics.hpp"
+#include "inference/range_distance.hpp"
 #include "study/results_file.hpp"
 #include "study/study_method.hpp"
 #include "study/task_scheduler.hpp"
@@ -43,6 +45,20 @@ class StudyContext {
 
   ImageShape shape() const { return shape_; }
 
+  // min_z ‖x† − μ(z)‖, the floor of latent-space estimates (DESIGN §3); once per truth and
+  // rank; NaN when the study has no generator.
+  double range_distance(const Task& task, std::span<const double> truth) const {
+    if (study_.model_file.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const auto key = std::make_pair(static_cast<int>(task.truth_kind), task.truth_number);
+    if (const auto found = range_distances_.find(key); found != range_distances_.end()) return found->second;
+    RangeDistanceOptions options;
+    options.seed = study_.seed;
+    options.task = static_cast<std::uint64_t>(task.truth_number);
+    const double distance = distance_to_range(*resources_.generator(), truth, options).distance;
+    range_distances_.emplace(key, distance);
+    return distance;
+  }
+
   std::vector<double> truth(const Task& task) const {
     if (task.truth_kind == TruthKind::test) {
       const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
@@ -72,6 +88,7 @@ class StudyContext {
   const StudyResources& resources_;
   std::optional<data::ImageSet> test_images_;
   ImageShape shape_;
+  mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
 };
 
 struct MethodRun {
@@ -156,7 +173,7 @@ class TaskRunner {
     record.task = task.id;
     record.data_size = forward->rows();
     record.truth_norm = petsc::norm2(truth);
-    record.range_distance = std::numeric_limits<double>::quiet_NaN();
+    record.range_distance = context_.range_distance(task, truth_pixels);
     const bool saved = task.id < saved_tasks_;
     if (saved) {
       record.truth = truth_pixels;
@@ -170,10 +187,10 @@ class TaskRunner {
       add_method_metrics(record, method_run);
       if (saved) {
         const bool estimated = method_run.metrics.has_value();
-        record.means.push_back(image_or_nan(estimated ? method_run.outcome.mean.get() : nullptr,
-                                            static_cast<std::size_t>(shape.size())));
-        record.stds.push_back(image_or_nan(estimated ? method_run.outcome.std.get() : nullptr,
-                                           static_cast<std::size_t>(shape.size())));
+        record.means.push_back(
+            image_or_nan(estimated ? method_run.outcome.mean.get() : nullptr, static_cast<std::size_t>(shape.size())));
+        record.stds.push_back(
+            image_or_nan(estimated ? method_run.outcome.std.get() : nullptr, static_cast<std::size_t>(shape.size())));
       }
     }
     record.seconds = elapsed_since(start);
