@@ -8,16 +8,14 @@
 
 #include <filesystem>
 #include <iostream>
-#include <mutex>
-#include <optional>
 #include <sstream>
 
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/version.hpp"
-#include "data/image_source.hpp"
 #include "generative/torch/torch_generator.hpp"
+#include "study/study_resources.hpp"
 #include "study/study_runner.hpp"
 
 namespace priorbench::app {
@@ -39,37 +37,6 @@ std::string libraries() {
   out << petsc << "; " << slepc << "; HDF5 " << major << "." << minor << "." << release;
   return out.str();
 }
-
-// Training images and the generator, loaded on first use and kept for the whole run.
-class LazyResources {
- public:
-  explicit LazyResources(const StudySpec& study) : study_(study) {}
-
-  StudyResources view() {
-    StudyResources resources;
-    resources.training = [this]() -> const TrainingImagesView& {
-      if (!training_) {
-        training_ = data::load_training_set(study_.training_set, study_.training_limit);
-        view_ = {training_->count, static_cast<std::size_t>(training_->shape.size()), training_->pixels.data()};
-      }
-      return view_;
-    };
-    resources.generator = [this]() -> std::shared_ptr<const Generator> {
-      if (!generator_) {
-        PB_REQUIRE(!study_.model_file.empty(), study_.path, ": this study needs a generator; set [model] file");
-        generator_ = std::make_shared<TorchGenerator>(study_.model_file);
-      }
-      return generator_;
-    };
-    return resources;
-  }
-
- private:
-  const StudySpec& study_;
-  std::optional<data::ImageSet> training_;
-  TrainingImagesView view_;
-  std::shared_ptr<const Generator> generator_;
-};
 
 void print_summary(const RunSummary& summary, const std::string& output) {
   std::cout << "priorbench run: " << summary.run_now << " tasks run now, " << summary.already_done << " found done, "
@@ -98,7 +65,9 @@ CommandRunner register_run(CLI::App& app) {
                       {"libraries", libraries()},
                       {"command_line", command_line_text()},
                       {"ranks", std::to_string(session.size())}};
-    LazyResources resources(study);
+    LazyStudyResources resources(study, [](const std::string& path) -> std::shared_ptr<const Generator> {
+      return std::make_shared<TorchGenerator>(path);
+    });
     const RunSummary summary = run_study(study, run, resources.view(), session.comm());
     if (session.rank() == 0) print_summary(summary, options->output);
   };

@@ -91,7 +91,9 @@ GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forw
              options_.std_samples);
 
   solver_ = std::make_unique<Solver>();
+  forward_->reset_counts();
   solver_->woodbury = std::make_shared<WoodburyInverse>(*forward_, *prior_, sigma_);
+  setup_counts_ = forward_->counts();
   solver_->data_space_matrix = make_shell_matrix(std::make_shared<DataSpaceOperator>(forward_, prior_, sigma_));
   PB_PETSC(KSPCreate(forward_->comm(), solver_->ksp.out()));
   PB_PETSC(KSPSetOptionsPrefix(solver_->ksp, options_.options_prefix.c_str()));
@@ -252,8 +254,8 @@ PosteriorResult GaussianPosterior::solve(Vec data) const {
     for (double& value : view.span()) value = std::sqrt(std::max(value, 0.0));
   }
   result.std = std::move(variance);
-  result.forward_applications = forward_->counts().forward;
-  result.adjoint_applications = forward_->counts().adjoint;
+  result.forward_applications = setup_counts_.forward + forward_->counts().forward;
+  result.adjoint_applications = setup_counts_.adjoint + forward_->counts().adjoint;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

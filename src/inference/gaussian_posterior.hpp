@@ -52,7 +52,9 @@ struct PosteriorResult {
   SolveRecord mean_solve;
   std::int64_t sample_solves = 0;  // Krylov solves spent on the std (samples route)
   std::int64_t sample_iterations = 0;
-  std::int64_t forward_applications = 0;  // of A, for the whole solve
+  // Applications of A and Aᵀ for this solve, plus the posterior's one-time set-up (the
+  // k applications that form U = A W for the Woodbury preconditioner).
+  std::int64_t forward_applications = 0;
   std::int64_t adjoint_applications = 0;
   double seconds = 0;
 };
@@ -78,6 +80,7 @@ class GaussianPosterior {
   double sigma_;
   PosteriorOptions options_;
   std::unique_ptr<Solver> solver_;
+  OperatorCounts setup_counts_;
 };
 
 }  // namespace priorbench

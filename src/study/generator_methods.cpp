@@ -29,8 +29,12 @@ LatentSettings latent_settings(MethodOptions& options) {
   return settings;
 }
 
-void add_counts(MethodOutcome& outcome, const GeneratorCounts& generator, const OperatorCounts& forward) {
-  outcome.decoder_passes += generator.decoder_passes + generator.jvp + generator.vjp;
+// Decoder work in item-passes: decodes per item, one per JVP and VJP, and m per full
+// Jacobian (one batched forward-mode pass over m copies of z).
+void add_counts(MethodOutcome& outcome, const GeneratorCounts& generator, const OperatorCounts& forward,
+                std::size_t latent_dimension) {
+  outcome.decoder_passes += generator.decoder_passes + generator.jvp + generator.vjp +
+                            generator.jacobians * static_cast<std::int64_t>(latent_dimension);
   outcome.forward_applications += forward.forward;
   outcome.adjoint_applications += forward.adjoint;
 }
@@ -56,7 +60,7 @@ class GeneratorMethod : public StudyMethod {
   LatentSettings settings_;
 };
 
-void take_map(MethodOutcome& outcome, const LatentMapResult& map) {
+void take_map(MethodOutcome& outcome, const LatentMapResult& map, bool with_counts = true) {
   outcome.converged = outcome.converged && map.converged;
   if (!map.warning.empty()) outcome.warning += (outcome.warning.empty() ? "" : "; ") + map.warning;
   outcome.iterations += map.iterations;
@@ -65,7 +69,7 @@ void take_map(MethodOutcome& outcome, const LatentMapResult& map) {
   outcome.details["latent_objective"] = map.objective;
   outcome.details["latent_misfit"] = map.misfit;
   outcome.details["latent_gradient_norm"] = map.gradient_norm;
-  add_counts(outcome, map.generator_counts, map.operator_counts);
+  if (with_counts) add_counts(outcome, map.generator_counts, map.operator_counts, map.latent.size());
 }
 
 class LatentMapMethod final : public GeneratorMethod {
@@ -96,7 +100,7 @@ class LatentLaplaceMethod final : public GeneratorMethod {
     outcome.std = std::move(laplace.std);
     outcome.std_exact = true;  // exact for the Gauss–Newton covariance it reports
     outcome.std_method = "gauss-newton";
-    add_counts(outcome, laplace.generator_counts, laplace.operator_counts);
+    add_counts(outcome, laplace.generator_counts, laplace.operator_counts, laplace.latent.size());
     return outcome;
   }
 };
@@ -124,7 +128,7 @@ class LatentMcmcMethod final : public GeneratorMethod {
     outcome.details["max_rhat"] = result.max_rhat;
     outcome.details["min_ess_bulk"] = result.min_ess_bulk;
     outcome.details["cold_acceptance"] = result.acceptance_rates.empty() ? 0.0 : result.acceptance_rates.front();
-    add_counts(outcome, result.generator_counts, result.operator_counts);
+    add_counts(outcome, result.generator_counts, result.operator_counts, result.latent_mean.size());
     return outcome;
   }
 
@@ -144,7 +148,18 @@ class LaplaceMethod final : public GeneratorMethod {
   MethodOutcome run(const LatentProblem& problem, const LatentMapOptions& map, const TaskProblem& task) override {
     LinearizedPriorOptions options = prior_;
     options.latent_map = map;
+    // The prior's cost (the z0 MAP and the Jacobian at z0), from the generator's counters.
+    const GeneratorCounts before = problem.generator().counts();
+    const OperatorCounts operator_before = problem.forward().forward().counts();
     const LinearizedPrior linearized = make_laplace_prior(problem, options);
+    GeneratorCounts spent = problem.generator().counts();
+    spent.decoder_passes -= before.decoder_passes;
+    spent.jvp -= before.jvp;
+    spent.vjp -= before.vjp;
+    spent.jacobians -= before.jacobians;
+    OperatorCounts operator_spent = problem.forward().forward().counts();
+    operator_spent.forward -= operator_before.forward;
+    operator_spent.adjoint -= operator_before.adjoint;
     PosteriorOptions posterior = posterior_;
     posterior.seed = map.seed;
     posterior.task = map.task;
@@ -163,9 +178,10 @@ class LaplaceMethod final : public GeneratorMethod {
     }
     if (linearized.latent_map) {
       const std::string posterior_reason = solved.solver_reason;  // the main solve's, not the MAP's
-      take_map(solved, *linearized.latent_map);
+      take_map(solved, *linearized.latent_map, false);
       solved.solver_reason = posterior_reason;
     }
+    add_counts(solved, spent, operator_spent, problem.latent_dimension());
     solved.latent = linearized.linearization_point;
     solved.prior = linearized.prior;
     solved.details["nugget"] = options.nugget;

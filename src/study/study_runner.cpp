@@ -233,10 +233,16 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const St
   const TaskRunner runner(study, context, methods, results.saved_tasks());
   Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
   std::int64_t run_here = 0, not_converged = 0;
+  double times[2] = {0, 0};  // writing, busy
   while (options.max_tasks < 0 || run_here < options.max_tasks) {
     const auto id = scheduler.next();
     if (!id) break;
-    results.record(runner.run(tasks[static_cast<std::size_t>(*id)], not_converged), rank);
+    const auto task_start = std::chrono::steady_clock::now();
+    const TaskRecord record = runner.run(tasks[static_cast<std::size_t>(*id)], not_converged);
+    const auto write_start = std::chrono::steady_clock::now();
+    results.record(record, rank);
+    times[0] += elapsed_since(write_start);
+    times[1] += elapsed_since(task_start);
     ++run_here;
     const std::int64_t finished = scheduler.finish_one();
     if (rank == 0) progress.advance(finished - progress.done());
@@ -245,6 +251,9 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const St
   MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_INT64_T, MPI_SUM, comm);
   summary.run_now = totals[0];
   summary.not_converged = totals[1];
+  MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_SUM, comm);
+  summary.write_seconds = times[0];
+  summary.busy_seconds = times[1];
   summary.seconds = elapsed_since(start);
   return summary;
 }

@@ -20,6 +20,8 @@ struct RunSummary {
   std::int64_t run_now = 0;        // run by this invocation, all ranks
   std::int64_t not_converged = 0;  // method runs recorded as not converged, all ranks
   double seconds = 0;
+  double write_seconds = 0;  // writing task records (HDF5), summed over ranks
+  double busy_seconds = 0;   // running and writing tasks, summed over ranks
 };
 
 struct RunOptions {
