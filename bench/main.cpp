@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <string>
 #include <vector>
 
 #include "core/session.hpp"
@@ -17,13 +18,16 @@ class SilentReporter final : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Google Benchmark insists on a file reporter exactly when --benchmark_out is given.
+  bool writes_file = false;
+  for (int i = 1; i < argc; ++i) writes_file = writes_file || std::string(argv[i]).rfind("--benchmark_out=", 0) == 0;
   benchmark::Initialize(&argc, argv);
   priorbench::Session session(&argc, &argv);
   if (session.rank() == 0) {
     benchmark::RunSpecifiedBenchmarks();
   } else {
     SilentReporter silent;
-    benchmark::RunSpecifiedBenchmarks(&silent, &silent);
+    benchmark::RunSpecifiedBenchmarks(&silent, writes_file ? &silent : nullptr);
   }
   benchmark::Shutdown();
   return 0;
