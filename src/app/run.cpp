@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/version.hpp"
+#include "core/versions.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "study/study_resources.hpp"
 #include "study/study_runner.hpp"
@@ -26,17 +27,6 @@ struct RunCommandOptions {
   std::string output;
   std::int64_t max_tasks = -1;
 };
-
-std::string libraries() {
-  char petsc[256] = {0}, slepc[256] = {0};
-  PetscGetVersion(petsc, sizeof petsc);
-  SlepcGetVersion(slepc, sizeof slepc);
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  std::ostringstream out;
-  out << petsc << "; " << slepc << "; HDF5 " << major << "." << minor << "." << release;
-  return out.str();
-}
 
 void print_summary(const RunSummary& summary, const std::string& output) {
   std::cout << "priorbench run: " << summary.run_now << " tasks run now, " << summary.already_done << " found done, "
@@ -62,7 +52,7 @@ CommandRunner register_run(CLI::App& app) {
     run.max_tasks = options->max_tasks;
     run.provenance = {{"priorbench_version", kVersion},
                       {"git_version", kGitVersion},
-                      {"libraries", libraries()},
+                      {"libraries", library_versions()},
                       {"command_line", command_line_text()},
                       {"ranks", std::to_string(session.size())}};
     LazyStudyResources resources(study, [](const std::string& path) -> std::shared_ptr<const Generator> {

@@ -24,6 +24,7 @@
 #include "core/hdf5.hpp"
 #include "core/random.hpp"
 #include "core/version.hpp"
+#include "core/versions.hpp"
 #include "data/image_source.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "inference/gaussian_posterior.hpp"
@@ -332,17 +333,6 @@ std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& prob
     solved.push_back(std::move(result));
   }
   return solved;
-}
-
-std::string library_versions() {
-  char petsc[256] = {0}, slepc[256] = {0};
-  PetscGetVersion(petsc, sizeof petsc);
-  SlepcGetVersion(slepc, sizeof slepc);
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  std::ostringstream out;
-  out << petsc << "; " << slepc << "; HDF5 " << major << "." << minor << "." << release;
-  return out.str();
 }
 
 void write_metrics(hid_t group, const ReconstructionMetrics& metrics) {

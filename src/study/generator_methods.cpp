@@ -164,18 +164,7 @@ class LaplaceMethod final : public GeneratorMethod {
     posterior.seed = map.seed;
     posterior.task = map.task;
     GaussianPosterior solver(task.forward, linearized.prior, task.sigma, posterior);
-    MethodOutcome solved;
-    {
-      PosteriorResult result = solver.solve(task.data);
-      solved.mean = std::move(result.mean);
-      solved.std = std::move(result.std);
-      solved.std_exact = result.std_exact;
-      solved.std_method = result.std_method;
-      solved.solver_reason = result.mean_solve.reason_name;
-      solved.iterations = result.mean_solve.iterations + result.sample_iterations;
-      solved.forward_applications = result.forward_applications;
-      solved.adjoint_applications = result.adjoint_applications;
-    }
+    MethodOutcome solved = gaussian_outcome(solver.solve(task.data));
     if (linearized.latent_map) {
       const std::string posterior_reason = solved.solver_reason;  // the main solve's, not the MAP's
       take_map(solved, *linearized.latent_map, false);

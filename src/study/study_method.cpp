@@ -11,7 +11,6 @@
 #include "study/method_options.hpp"
 
 namespace priorbench {
-namespace {
 
 MethodOutcome gaussian_outcome(PosteriorResult result) {
   MethodOutcome outcome;
@@ -27,6 +26,8 @@ MethodOutcome gaussian_outcome(PosteriorResult result) {
   outcome.details["std_samples"] = result.std_samples;
   return outcome;
 }
+
+namespace {
 
 PosteriorOptions posterior_options(MethodOptions& options) {
   PosteriorOptions posterior;

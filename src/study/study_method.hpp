@@ -68,6 +68,10 @@ struct StudyResources {
   std::function<std::shared_ptr<const Generator>()> generator;
 };
 
+struct PosteriorResult;
+// A GaussianPosterior's result as a method outcome (shared by the variable-space methods).
+MethodOutcome gaussian_outcome(PosteriorResult result);
+
 // Builds the method a [[method]] table names; errors name "method.LABEL.KEY".
 std::unique_ptr<StudyMethod> make_study_method(const MethodSpec& spec, const StudySpec& study,
                                                const StudyResources& resources, MPI_Comm comm);
