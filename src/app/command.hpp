@@ -21,6 +21,8 @@ const std::string& command_line_text();
 CommandRunner register_solve(CLI::App& app);
 // `priorbench inspect`: sensitivity analysis of a generator under an operator.
 CommandRunner register_inspect(CLI::App& app);
+// `priorbench merge`: one results file from the shards of a study.
+CommandRunner register_merge(CLI::App& app);
 // `priorbench run`: a Monte Carlo study on all ranks, resumable.
 CommandRunner register_run(CLI::App& app);
 // `priorbench report`: tables, contraction rates and figures from a results file (rank 0).

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const auto run_solve = priorbench::app::register_solve(app);
   const auto run_study = priorbench::app::register_run(app);
+  const auto run_merge = priorbench::app::register_merge(app);
   const auto run_inspect = priorbench::app::register_inspect(app);
   const auto run_report = priorbench::app::register_report(app);
   const auto run_train = priorbench::app::register_train(app);
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
       run_solve(session);
     } else if (app.got_subcommand("inspect")) {
       run_inspect(session);
+    } else if (app.got_subcommand("merge")) {
+      run_merge(session);
     } else if (app.got_subcommand("run")) {
       run_study(session);
     } else if (app.got_subcommand("report")) {

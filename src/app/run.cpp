@@ -1,14 +1,12 @@
 // `priorbench run STUDY -o results/NAME.h5`: a Monte Carlo study (DESIGN §4) on all MPI
 // ranks, resumable. Layout of the results: docs/results-format.md.
 
-#include <hdf5.h>
-#include <petscsys.h>
-#include <slepcsys.h>
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include "app/command.hpp"
 #include "core/error.hpp"
@@ -26,7 +24,18 @@ struct RunCommandOptions {
   std::string study;
   std::string output;
   std::int64_t max_tasks = -1;
+  std::string shard;
 };
+
+// "I/N" → (I, N).
+std::pair<int, int> parse_shard(const std::string& text) {
+  int index = 0, count = 0;
+  char slash = 0;
+  std::istringstream in(text);
+  PB_REQUIRE((in >> index >> slash >> count) && slash == '/' && in.eof() && count >= 1 && index >= 0 && index < count,
+             "--shard: expected I/N with 0 <= I < N, got '", text, "'");
+  return {index, count};
+}
 
 void print_summary(const RunSummary& summary, const std::string& output) {
   std::cout << "priorbench run: " << summary.run_now << " tasks run now, " << summary.already_done << " found done, "
@@ -42,6 +51,7 @@ CommandRunner register_run(CLI::App& app) {
   command->add_option("study", options->study, "Study file (studies/*.toml, docs/study-format.md)")->required();
   command->add_option("-o,--output", options->output, "Results file (HDF5); rerunning resumes it")->required();
   command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)");
+  command->add_option("--shard", options->shard, "Run only shard I of N (tasks with id % N == I), e.g. 0/4");
   return [options](const Session& session) {
     const StudySpec study = read_study(options->study);
     const auto directory = std::filesystem::absolute(options->output).parent_path();
@@ -50,6 +60,7 @@ CommandRunner register_run(CLI::App& app) {
     RunOptions run;
     run.output = options->output;
     run.max_tasks = options->max_tasks;
+    if (!options->shard.empty()) std::tie(run.shard_index, run.shard_count) = parse_shard(options->shard);
     run.provenance = {{"priorbench_version", kVersion},
                       {"git_version", kGitVersion},
                       {"libraries", library_versions()},

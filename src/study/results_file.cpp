@@ -35,6 +35,8 @@ void write_text_attribute(hid_t location, const std::string& name, const std::st
              h5::describe(location, name));
 }
 
+}  // namespace
+
 std::string read_text_attribute(hid_t location, const std::string& name) {
   PB_REQUIRE(h5::has_attribute(location, name), h5::describe(location, name), " is missing");
   h5::Object attribute(H5Aopen(location, name.c_str(), H5P_DEFAULT), H5Aclose);
@@ -46,6 +48,8 @@ std::string read_text_attribute(hid_t location, const std::string& name) {
   value.resize(std::strlen(value.c_str()));
   return value;
 }
+
+namespace {
 
 // A dataset allocated and filled at creation, so later writes touch raw data only.
 void create_dataset(hid_t location, const std::string& name, hid_t type, const std::vector<hsize_t>& shape,

@@ -76,6 +76,10 @@ class ResultsFile {
   ImageShape shape_;
 };
 
+// A string attribute of a results file (fixed-length, as parallel HDF5 writes them, or
+// variable-length).
+std::string read_text_attribute(hid_t location, const std::string& name);
+
 // FNV-1a 64-bit, as 16 hex digits: identifies a study text.
 std::string study_hash(const std::string& text);
 

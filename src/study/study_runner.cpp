@@ -217,12 +217,17 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const St
   for (const auto& spec : study.methods) methods.push_back(make_study_method(spec, study, resources, PETSC_COMM_SELF));
 
   ResultsFile results(options.output, study, tasks, context.shape(), comm, options.provenance);
+  PB_REQUIRE(options.shard_count >= 1 && options.shard_index >= 0 && options.shard_index < options.shard_count,
+             "--shard ", options.shard_index, "/", options.shard_count, ": expected I/N with 0 <= I < N");
   std::vector<std::int64_t> pending;
+  std::int64_t in_shard = 0;
   for (const Task& task : tasks) {
+    if (task.id % options.shard_count != options.shard_index) continue;
+    ++in_shard;
     if (!results.done()[static_cast<std::size_t>(task.id)]) pending.push_back(task.id);
   }
   RunSummary summary;
-  summary.tasks = static_cast<std::int64_t>(tasks.size());
+  summary.tasks = in_shard;
   summary.already_done = summary.tasks - static_cast<std::int64_t>(pending.size());
   if (rank == 0) {
     std::cout << "priorbench run: study '" << study.name << "', " << summary.tasks << " tasks (" << summary.already_done

@@ -15,7 +15,7 @@
 namespace priorbench {
 
 struct RunSummary {
-  std::int64_t tasks = 0;          // in the study
+  std::int64_t tasks = 0;          // in the study (or in this shard)
   std::int64_t already_done = 0;   // found complete in the file
   std::int64_t run_now = 0;        // run by this invocation, all ranks
   std::int64_t not_converged = 0;  // method runs recorded as not converged, all ranks
@@ -28,6 +28,10 @@ struct RunOptions {
   std::string output;
   std::map<std::string, std::string> provenance;  // root attributes of a new results file
   std::int64_t max_tasks = -1;                    // stop after this many tasks per rank (testing); −1: all
+  // Run only the tasks with id % shard_count == shard_index (disjoint shards of a job
+  // array, merged afterwards with `priorbench merge`).
+  int shard_index = 0;
+  int shard_count = 1;
 };
 
 RunSummary run_study(const StudySpec& study, const RunOptions& options, const StudyResources& resources, MPI_Comm comm);

@@ -68,6 +68,21 @@ grep -q "$((total - done_at_kill)) tasks run now, $done_at_kill found done" kill
   { echo "FAIL: resume did not skip exactly the finished tasks:" >&2; cat killed-2.log >&2; exit 1; }
 /usr/bin/python3 "$here/check_run.py" same one.h5 killed.h5
 
+# Shards of a job array, merged, equal the single run; a missing or repeated shard and
+# shards of different studies are refused with the reason.
+"$priorbench" run study.toml -o shard0.h5 --shard 0/2 >shard0.log
+"$mpiexec" -n 2 "$priorbench" run study.toml -o shard1.h5 --shard 1/2 >shard1.log
+"$priorbench" merge -o merged.h5 shard0.h5 shard1.h5 >merge.log
+/usr/bin/python3 "$here/check_run.py" same one.h5 merged.h5
+if "$priorbench" merge -o half.h5 shard0.h5 >half.log 2>&1; then echo "FAIL: incomplete merge accepted" >&2; exit 1; fi
+grep -q "is done in none of the 1 shards" half.log || { cat half.log >&2; exit 1; }
+if "$priorbench" merge -o twice.h5 shard0.h5 shard1.h5 shard0.h5 >twice.log 2>&1; then
+  echo "FAIL: a repeated shard was accepted" >&2
+  exit 1
+fi
+grep -q "is done in both shard0.h5 and shard0.h5" twice.log || { cat twice.log >&2; exit 1; }
+[ ! -e half.h5 ] && [ ! -e twice.h5 ] || { echo "FAIL: a refused merge left a file" >&2; exit 1; }
+
 # Another study's results file is refused and left as it was.
 sed 's/seed = 7/seed = 8/' study.toml >other.toml
 before=$(sha256sum one.h5)
@@ -76,6 +91,12 @@ if "$priorbench" run other.toml -o one.h5 >other.log 2>&1; then
   exit 1
 fi
 grep -q "written by a different study" other.log || { cat other.log >&2; exit 1; }
+"$priorbench" run other.toml -o other-shard.h5 --shard 0/2 --max-tasks 1 >/dev/null
+if "$priorbench" merge -o mixed.h5 shard0.h5 other-shard.h5 >mixed.log 2>&1; then
+  echo "FAIL: shards of different studies were merged" >&2
+  exit 1
+fi
+grep -q "belongs to another study" mixed.log || { cat mixed.log >&2; exit 1; }
 [ "$(sha256sum one.h5)" = "$before" ] || { echo "FAIL: one.h5 was modified" >&2; exit 1; }
 
 # Study file errors name the file, the field and the value.
