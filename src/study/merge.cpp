@@ -34,7 +34,8 @@ struct Shard {
 };
 
 Shard read_shard(const std::string& path) {
-  Shard shard{path};
+  Shard shard;
+  shard.path = path;
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
   PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
