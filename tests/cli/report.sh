@@ -9,6 +9,8 @@ set -euo pipefail
 priorbench=$1
 mpiexec=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.bash
+source "$here/common.bash"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -36,24 +38,6 @@ cmp a.txt b.txt
 cmp -s synthetic-report/summary.csv seed2/summary.csv && { echo "FAIL: --seed changed nothing" >&2; exit 1; }
 
 # Error paths: exit status 1, a one-line message.
-expect_failure() {
-  local pattern=$1
-  shift
-  local output status=0
-  output=$("$priorbench" "$@" 2>&1) || status=$?
-  if [ "$status" -eq 0 ]; then
-    echo "FAIL: expected failure for: $*" >&2
-    exit 1
-  fi
-  if ! grep -q -- "$pattern" <<<"$output"; then
-    echo "FAIL: expected '$pattern' in the error for: $*; got: $output" >&2
-    exit 1
-  fi
-  if [ "$(grep -c . <<<"$output")" -ne 1 ] && [[ "$output" != *"Run with --help"* ]]; then
-    echo "FAIL: error for '$*' is not one line: $output" >&2
-    exit 1
-  fi
-}
 before=$(find synthetic-report -type f -exec sha256sum {} + | sort)
 expect_failure "already exists; pass --force" report synthetic.h5
 [ "$(find synthetic-report -type f -exec sha256sum {} + | sort)" = "$before" ] ||

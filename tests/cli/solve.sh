@@ -6,6 +6,8 @@ set -euo pipefail
 priorbench=$1
 mpiexec=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.bash
+source "$here/common.bash"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -32,24 +34,6 @@ solve --data inpaint.h5 --method white --training-limit 5000 -o from_data.h5
   blur_samples.h5 from_data.h5
 
 # Error paths: exit status 1, a one-line message, and an existing file left untouched.
-expect_failure() {
-  local pattern=$1
-  shift
-  local output status=0
-  output=$("$priorbench" "$@" 2>&1) || status=$?
-  if [ "$status" -eq 0 ]; then
-    echo "FAIL: expected failure for: $*" >&2
-    exit 1
-  fi
-  if ! grep -q -- "$pattern" <<<"$output"; then
-    echo "FAIL: expected '$pattern' in the error for: $*; got: $output" >&2
-    exit 1
-  fi
-  if [ "$(grep -c . <<<"$output")" -ne 1 ] && [[ "$output" != *"Run with --help"* ]]; then
-    echo "FAIL: error for '$*' is not one line: $output" >&2
-    exit 1
-  fi
-}
 before=$(sha256sum inpaint.h5)
 expect_failure "already exists" solve --image fashion-mnist:test:1 --sigma 0.1 -o inpaint.h5
 expect_failure "unknown method 'nope'" solve --image fashion-mnist:test:1 --sigma 0.1 --method nope -o x.h5

@@ -9,6 +9,8 @@ set -euo pipefail
 priorbench=$1
 mpiexec=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.bash
+source "$here/common.bash"
 python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -49,24 +51,6 @@ grep -q "training runs on rank 0 only" conv.log
 "$priorbench" model conv.pt | grep -q "variance_kind per_pixel"
 
 # 6. Error paths: exit status 1, a one-line message, and an existing file left untouched.
-expect_failure() {
-  local pattern=$1
-  shift
-  local output status=0
-  output=$("$priorbench" "$@" 2>&1) || status=$?
-  if [ "$status" -eq 0 ]; then
-    echo "FAIL: expected failure for: $*" >&2
-    exit 1
-  fi
-  if ! grep -q -- "$pattern" <<<"$output"; then
-    echo "FAIL: expected '$pattern' in the error for: $*; got: $output" >&2
-    exit 1
-  fi
-  if [ "$(grep -c . <<<"$output")" -ne 1 ] && [[ "$output" != *"Run with --help"* ]]; then
-    echo "FAIL: error for '$*' is not one line: $output" >&2
-    exit 1
-  fi
-}
 before=$(sha256sum tiny.pt)
 expect_failure "output file tiny.pt already exists; pass --force" train "${tiny[@]}" -o tiny.pt
 [ "$before" = "$(sha256sum tiny.pt)" ] || { echo "FAIL: tiny.pt was modified" >&2; exit 1; }
