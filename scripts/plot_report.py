@@ -117,18 +117,26 @@ def finish(fig, axes, path, title):
     plt.close(fig)
 
 
+def draw_series(ax, summary, style, metric, kind, **where):
+    """One line per method (median) with its interquartile band; returns whether any was drawn."""
+    drawn = False
+    for method in summary.methods:
+        xs, med, lo, hi = summary.series(metric, method, kind, **where)
+        if len(xs) == 0:
+            continue
+        drawn = True
+        color, marker = style[method]
+        ax.plot(xs, med, marker=marker, color=color, label=method)
+        ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
+    return drawn
+
+
 def plot_error_vs_sigma(summary, distances, style, out):
     fig, axes = panel_grid(len(summary.sizes), len(summary.kinds))
     for i, size in enumerate(summary.sizes):
         for j, kind in enumerate(summary.kinds):
             ax = axes[i][j]
-            for method in summary.methods:
-                xs, med, lo, hi = summary.series("relative_error", method, kind, size=size)
-                if len(xs) == 0:
-                    continue
-                color, marker = style[method]
-                ax.plot(xs, med, marker=marker, color=color, label=method)
-                ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
+            draw_series(ax, summary, style, "relative_error", kind, size=size)
             ax.set_xscale("log")
             ax.set_yscale("log")
             # The distance to the range is drawn only where it is within the errors' scale:
@@ -151,13 +159,7 @@ def plot_error_vs_d(summary, style, out):
     for i, sigma in enumerate(sorted(summary.sigmas, reverse=True)):
         for j, kind in enumerate(summary.kinds):
             ax = axes[i][j]
-            for method in summary.methods:
-                xs, med, lo, hi = summary.series("relative_error", method, kind, sigma=sigma)
-                if len(xs) == 0:
-                    continue
-                color, marker = style[method]
-                ax.plot(xs, med, marker=marker, color=color, label=method)
-                ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
+            draw_series(ax, summary, style, "relative_error", kind, sigma=sigma)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(f"{kind} truths, σ = {sigma:g}")
@@ -174,14 +176,7 @@ def plot_coverage(summary, style, out):
     for i, size in enumerate(summary.sizes):
         for j, kind in enumerate(summary.kinds):
             ax = axes[i][j]
-            for method in summary.methods:
-                xs, med, lo, hi = summary.series("coverage_95", method, kind, size=size)
-                if len(xs) == 0:
-                    continue
-                drawn = True
-                color, marker = style[method]
-                ax.plot(xs, med, marker=marker, color=color, label=method)
-                ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
+            drawn = draw_series(ax, summary, style, "coverage_95", kind, size=size) or drawn
             ax.axhline(0.95, color="black", linestyle="--", linewidth=1, label="nominal 0.95")
             ax.set_xscale("log")
             ax.set_ylim(-0.02, 1.02)

@@ -216,9 +216,7 @@ std::unique_ptr<StudyMethod> make_generator_method(const MethodSpec& spec, const
                " must be zero, latent_map or encoder, got '", prior.linearization, "'");
     prior.nugget = options.number("nugget", 0.0);
     PB_REQUIRE(prior.nugget >= 0, options.where("nugget"), " must be non-negative, got ", prior.nugget);
-    PosteriorOptions posterior;
-    posterior.std_method = options.text("std", "auto");
-    posterior.std_samples = static_cast<int>(options.count("std_samples", 64));
+    const PosteriorOptions posterior = posterior_options(options);
     method = std::make_unique<LaplaceMethod>(resources.generator, settings, prior, posterior);
   }
   options.refuse_unknown();

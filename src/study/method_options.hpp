@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "inference/gaussian_posterior.hpp"
 #include "study/study_spec.hpp"
 
 namespace priorbench {
@@ -52,5 +53,16 @@ class MethodOptions {
   const StudySpec& study_;
   std::vector<std::string> used_;
 };
+
+// The pixel-std options of every Gaussian-posterior method (std, std_samples).
+inline PosteriorOptions posterior_options(MethodOptions& options) {
+  PosteriorOptions posterior;
+  posterior.std_method = options.text("std", "auto");
+  const double samples = options.number("std_samples", posterior.std_samples);
+  PB_REQUIRE(samples >= 2 && samples == static_cast<int>(samples), options.where("std_samples"),
+             " must be an integer >= 2, got ", samples);
+  posterior.std_samples = static_cast<int>(samples);
+  return posterior;
+}
 
 }  // namespace priorbench

@@ -29,16 +29,6 @@ MethodOutcome gaussian_outcome(PosteriorResult result) {
 
 namespace {
 
-PosteriorOptions posterior_options(MethodOptions& options) {
-  PosteriorOptions posterior;
-  posterior.std_method = options.text("std", "auto");
-  const double samples = options.number("std_samples", posterior.std_samples);
-  PB_REQUIRE(samples >= 2 && samples == static_cast<int>(samples), options.where("std_samples"),
-             " must be an integer >= 2, got ", samples);
-  posterior.std_samples = static_cast<int>(samples);
-  return posterior;
-}
-
 // white / empirical / file: a Gaussian prior fixed for the whole study, the exact
 // Gaussian posterior per task.
 class GaussianPriorMethod final : public StudyMethod {
