@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev python3-torch
   dataset-fashion-mnist
+  libnifti2-dev mricron-data
+  slurmctld slurmd slurm-client munge
   python3-h5py python3-numpy python3-matplotlib
 )
 
