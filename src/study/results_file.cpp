@@ -224,9 +224,12 @@ void ResultsFile::open_datasets() {
              " but the study has ", task_count_, " tasks and ", method_count_, " methods");
 }
 
+// Row `row` of a per-task dataset: one value of a 1-D tasks/ dataset, or a row of a 2-D
+// metrics/ dataset (which has one column per method, so also one value in a study with
+// a single method: the selection must still be 2-D).
 void ResultsFile::write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count) {
   const hid_t id = datasets_.at(dataset);
-  if (count == 1) {
+  if (dataset.rfind("tasks/", 0) == 0) {
     write_block(id, H5T_NATIVE_DOUBLE, {static_cast<hsize_t>(row)}, {1}, values);
   } else {
     write_block(id, H5T_NATIVE_DOUBLE, {static_cast<hsize_t>(row), 0}, {1, count}, values);
