@@ -48,6 +48,7 @@ void add_options(CLI::App& command, InspectOptions& o) {
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
   command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's)");
+  command.add_option("--acceleration", o.op.acceleration, "fourier: undersampling factor R >= 1, d = about n/R");
   command.add_option("--blur-width", o.op.blur_width, "blur: PSF standard deviation in pixels")->capture_default_str();
   command.add_option("--fourier-mask", o.op.fourier_mask, "fourier: k-space mask")
       ->check(CLI::IsMember(fourier_mask_names()))

@@ -93,6 +93,8 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
   command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's, see docs/operators.md)");
+  command.add_option("--acceleration", o.op.acceleration,
+                     "fourier: undersampling factor R >= 1, d = about n/R (instead of --data-size)");
   command.add_option("--blur-width", o.op.blur_width, "blur: Gaussian PSF standard deviation in pixels")
       ->capture_default_str();
   command.add_option("--fourier-mask", o.op.fourier_mask, "fourier: k-space mask")
@@ -445,8 +447,10 @@ void print_summary(const SolveOptions& o, const Problem& problem, const std::vec
                    const Session& session) {
   if (session.rank() != 0) return;
   std::cout << "priorbench solve: " << problem.source << ", operator " << problem.forward->name()
-            << " (d = " << problem.forward->rows() << ", n = " << problem.shape.size() << "), sigma = " << problem.sigma
-            << ", " << session.size() << " rank" << (session.size() > 1 ? "s" : "") << "\n";
+            << " (d = " << problem.forward->rows() << ", n = " << problem.shape.size()
+            << (o.op.acceleration > 0 ? ", acceleration " + text_of(o.op.acceleration) : "")
+            << "), sigma = " << problem.sigma << ", " << session.size() << " rank" << (session.size() > 1 ? "s" : "")
+            << "\n";
   std::cout << std::left << std::setw(16) << "method" << std::setw(10) << "rel.err" << std::setw(8) << "PSNR"
             << std::setw(9) << "cover95" << std::setw(14) << "std" << std::setw(7) << "iter" << std::setw(26)
             << "reason"

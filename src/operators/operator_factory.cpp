@@ -72,12 +72,36 @@ void check_line_data_size(const ImageShape& shape, PetscInt d) {
           " (such as ", suggestion, ")");
 }
 
+// round(target) clamped to [1, top]; when `odd_only`, an even result moves to the odd
+// neighbour on target's side (the caller guarantees top is odd then).
+PetscInt nearest_count(double target, PetscInt top, bool odd_only) {
+  auto count = static_cast<PetscInt>(std::clamp(std::llround(target), 1LL, static_cast<long long>(top)));
+  if (odd_only && count % 2 == 0) {
+    count += target >= static_cast<double>(count) ? 1 : -1;
+  }
+  return count;
+}
+
+// With --acceleration, the data size it stands for; refuses it for other operators and
+// together with --data-size.
+OperatorSpec resolve_acceleration(const ImageShape& shape, OperatorSpec spec) {
+  if (spec.acceleration == 0) {
+    return spec;
+  }
+  PB_REQUIRE(spec.name == "fourier", "--acceleration applies only to operator fourier, not ", spec.name);
+  PB_REQUIRE(spec.data_size == 0, "give either --data-size (", spec.data_size, ") or --acceleration (",
+             spec.acceleration, "), not both");
+  spec.data_size = fourier_data_size_for_acceleration(shape, spec.fourier_mask, spec.acceleration);
+  return spec;
+}
+
 std::shared_ptr<ForwardOperator> make_fourier(MPI_Comm comm, const ImageShape& shape, const OperatorSpec& spec) {
   const double fraction = spec.fourier_center_fraction;
   PB_REQUIRE(std::isfinite(fraction) && fraction >= 0 && fraction <= 1, "--fourier-center-fraction ", fraction,
              " must lie in [0, 1]");
+  const std::string acceleration = spec.acceleration > 0 ? detail::concat(" acceleration=", spec.acceleration) : "";
   const std::string description =
-      detail::concat(spec.fourier_mask, " center_fraction=", fraction, " ", seed_text(spec.seed));
+      detail::concat(spec.fourier_mask, " center_fraction=", fraction, " ", seed_text(spec.seed), acceleration);
   if (spec.fourier_mask == "variable-density") {
     const PetscInt d = data_size_up_to_n(spec, shape.size(), shape.size() / 4);
     return std::make_shared<FourierOperator>(comm, shape, fourier::variable_density_mask(shape, d, fraction, spec.seed),
@@ -119,11 +143,27 @@ const std::vector<std::string>& fourier_mask_names() {
   return names;
 }
 
-std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, const OperatorSpec& spec) {
+PetscInt fourier_data_size_for_acceleration(const ImageShape& shape, const std::string& mask, double acceleration) {
+  PB_REQUIRE(std::isfinite(acceleration) && acceleration >= 1, "--acceleration ", acceleration,
+             " must be a real number >= 1 (the undersampling factor n/d of fourier)");
+  PB_REQUIRE(shape.height > 0 && shape.width > 0, "image shape ", shape_text(shape), " must be positive");
+  if (mask == "variable-density") {
+    const bool dc_needs_odd = shape.height % 2 == 1 && shape.width % 2 == 1;
+    return nearest_count(static_cast<double>(shape.size()) / acceleration, shape.size(), dc_needs_odd);
+  }
+  if (mask == "lines") {
+    const bool dc_needs_odd = shape.height % 2 == 1;
+    return shape.width * nearest_count(static_cast<double>(shape.height) / acceleration, shape.height, dc_needs_odd);
+  }
+  PB_FAIL("--fourier-mask '", mask, "' is not one of: ", joined(fourier_mask_names()));
+}
+
+std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, const OperatorSpec& requested) {
   PB_REQUIRE(shape.height > 0 && shape.width > 0, "image shape ", shape_text(shape), " must be positive");
   const auto& names = operator_names();
-  PB_REQUIRE(std::find(names.begin(), names.end(), spec.name) != names.end(), "--operator '", spec.name,
+  PB_REQUIRE(std::find(names.begin(), names.end(), requested.name) != names.end(), "--operator '", requested.name,
              "' is unknown; valid operators: ", joined(names));
+  const OperatorSpec spec = resolve_acceleration(shape, requested);
   PB_REQUIRE(spec.data_size >= 0, "--data-size ", spec.data_size,
              " must be positive (or 0 for the operator's default)");
   const PetscInt n = shape.size();

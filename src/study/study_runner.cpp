@@ -156,6 +156,7 @@ class TaskRunner {
     const ImageShape shape = context_.shape();
     OperatorSpec spec = study_.operator_spec;
     spec.data_size = task.data_size;
+    spec.acceleration = task.acceleration;
     spec.seed = CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::study_operator).bits(0);
     const std::shared_ptr<const ForwardOperator> forward = make_operator(PETSC_COMM_SELF, shape, spec);
 

@@ -203,6 +203,31 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
              ": generated truth kinds need a generator: set [model] file");
 }
 
+// operator.data_sizes, or operator.accelerations (fourier only), not both.
+void read_data_size_axis(TableReader& op, StudySpec& spec) {
+  const bool has_sizes = op.has("data_sizes"), has_accelerations = op.has("accelerations");
+  spec.data_sizes = op.get_array<std::int64_t>("data_sizes");
+  spec.accelerations = op.get_array<double>("accelerations");
+  PB_REQUIRE(!(has_sizes && has_accelerations), spec.path,
+             ": give either 'operator.data_sizes' or 'operator.accelerations', not both");
+  if (has_accelerations) {
+    PB_REQUIRE(spec.operator_spec.name == "fourier", spec.path,
+               ": field 'operator.accelerations' applies only to operator fourier, not '", spec.operator_spec.name,
+               "'; use 'operator.data_sizes'");
+    PB_REQUIRE(!spec.accelerations.empty(), spec.path,
+               ": field 'operator.accelerations' must list at least one acceleration");
+    for (const double r : spec.accelerations) {
+      PB_REQUIRE(std::isfinite(r) && r >= 1, spec.path, ": field 'operator.accelerations' has ", r,
+                 "; accelerations (undersampling factors n/d) must be at least 1");
+    }
+    return;
+  }
+  if (spec.data_sizes.empty()) spec.data_sizes.push_back(0);  // the operator's default
+  for (const auto d : spec.data_sizes) {
+    PB_REQUIRE(d >= 0, spec.path, ": field 'operator.data_sizes' has a negative size ", d);
+  }
+}
+
 void read_problem_tables(const toml::table& root, StudySpec& spec) {
   PB_REQUIRE(root.contains("operator"), spec.path, ": table [operator] is required");
   TableReader op(table_of(root, "operator", spec.path), spec.path, "operator");
@@ -210,11 +235,7 @@ void read_problem_tables(const toml::table& root, StudySpec& spec) {
   const auto& names = operator_names();
   PB_REQUIRE(std::find(names.begin(), names.end(), spec.operator_spec.name) != names.end(), spec.path,
              ": field 'operator.name' has unknown operator '", spec.operator_spec.name, "'");
-  spec.data_sizes = op.get_array<std::int64_t>("data_sizes");
-  if (spec.data_sizes.empty()) spec.data_sizes.push_back(0);  // the operator's default
-  for (const auto d : spec.data_sizes) {
-    PB_REQUIRE(d >= 0, spec.path, ": field 'operator.data_sizes' has a negative size ", d);
-  }
+  read_data_size_axis(op, spec);
   spec.operator_spec.blur_width = op.get<double>("blur_width", spec.operator_spec.blur_width);
   spec.operator_spec.fourier_mask = op.get<std::string>("fourier_mask", spec.operator_spec.fourier_mask);
   spec.operator_spec.fourier_center_fraction =

@@ -39,8 +39,11 @@ struct StudySpec {
   std::vector<std::int64_t> test_indices;  // which test images (test truths)
   int generated_count = 0;                 // truths per generated kind
 
-  OperatorSpec operator_spec;  // name and options; data_size set per task
+  OperatorSpec operator_spec;  // name and options; data_size or acceleration set per task
+  // The data-size axis of the study: either data sizes d (0: the operator's default) or,
+  // for fourier, accelerations R (d ≈ n/R); exactly one of the two is non-empty.
   std::vector<std::int64_t> data_sizes;
+  std::vector<double> accelerations;
   std::vector<double> sigmas;
 
   std::vector<MethodSpec> methods;

@@ -1,5 +1,6 @@
 #pragma once
-// Tasks of a study (DESIGN §4): one (truth kind, truth, data size, σ, replicate). All
+// Tasks of a study (DESIGN §4): one (truth kind, truth, data size, σ, replicate); the
+// data size is given as d or, for fourier, as an acceleration R. All
 // methods of a study run on the same x†, A and y of a task (a paired comparison). Task
 // ids enumerate kind → truth → data size → σ → replicate, so they depend only on the
 // study file.
@@ -16,7 +17,8 @@ struct Task {
   TruthKind truth_kind = TruthKind::test;
   std::int64_t truth_number = 0;  // position within its kind (0 … count − 1)
   std::int64_t test_index = -1;   // image index in the test set, for test truths
-  std::int64_t data_size = 0;     // 0: the operator's default
+  std::int64_t data_size = 0;     // 0: the operator's default (or set by the acceleration)
+  double acceleration = 0;        // fourier: d ≈ n/R when > 0 (study field operator.accelerations)
   double sigma = 0;
   int replicate = 0;
 };

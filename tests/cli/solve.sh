@@ -25,13 +25,17 @@ for op in identity blur fourier; do
   solve --image fashion-mnist:test:3 --operator "$op" --sigma 0.02 --method white,empirical --seed 3 \
     -o "$op.h5" --training-limit 5000
 done
+# fourier by acceleration: R = 4 on 28 lines of k-space is 7 lines, d = 196.
+solve --image fashion-mnist:test:3 --operator fourier --fourier-mask lines --acceleration 4 --sigma 0.02 \
+  --method white --seed 3 -o fourier_r4.h5 --training-limit 5000 >fourier_r4.log
+grep -q "d = 196, n = 784, acceleration 4)" fourier_r4.log || { cat fourier_r4.log >&2; exit 1; }
 # A sampled std, and a solve of the observed data from a previous output file.
 solve --image fashion-mnist:test:3 --operator blur --sigma 0.02 --method white --std samples --std-samples 200 \
   --seed 3 -o blur_samples.h5 --training-limit 5000
 solve --data inpaint.h5 --method white --training-limit 5000 -o from_data.h5
 
 /usr/bin/python3 "$here/check_solve.py" inpaint.h5 inpaint2.h5 gaussian2.h5 identity.h5 blur.h5 fourier.h5 \
-  blur_samples.h5 from_data.h5
+  blur_samples.h5 from_data.h5 fourier_r4.h5
 
 # Error paths: exit status 1, a one-line message, and an existing file left untouched.
 before=$(sha256sum inpaint.h5)
@@ -40,6 +44,12 @@ expect_failure "unknown method 'nope'" solve --image fashion-mnist:test:1 --sigm
 expect_failure "foo not in" solve --image fashion-mnist:test:1 --sigma 0.1 --operator foo -o x.h5
 expect_failure "exceeds the number of pixels" solve --image fashion-mnist:test:1 --sigma 0.1 --operator inpaint \
   --data-size 785 -o x.h5
+expect_failure "acceleration 0.5 must be a real number >= 1" solve --image fashion-mnist:test:1 --sigma 0.1 \
+  --operator fourier --acceleration 0.5 -o x.h5
+expect_failure "not both" solve --image fashion-mnist:test:1 --sigma 0.1 --operator fourier --acceleration 4 \
+  --data-size 200 -o x.h5
+expect_failure "applies only to operator fourier" solve --image fashion-mnist:test:1 --sigma 0.1 --operator inpaint \
+  --acceleration 4 -o x.h5
 expect_failure "sigma must be positive" solve --image fashion-mnist:test:1 --sigma 0 -o x.h5
 expect_failure "sigma must be positive" solve --image fashion-mnist:test:1 --sigma -0.5 -o x.h5
 expect_failure "index out of range" solve --image fashion-mnist:test:10000 --sigma 0.1 -o x.h5
