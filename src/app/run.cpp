@@ -10,10 +10,12 @@
 
 #include "app/command.hpp"
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 #include "core/progress.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
 #include "generative/torch/torch_generator.hpp"
+#include "study/results_file.hpp"
 #include "study/study_resources.hpp"
 #include "study/study_runner.hpp"
 
@@ -35,6 +37,19 @@ std::pair<int, int> parse_shard(const std::string& text) {
   PB_REQUIRE((in >> index >> slash >> count) && slash == '/' && in.eof() && count >= 1 && index >= 0 && index < count,
              "--shard: expected I/N with 0 <= I < N, got '", text, "'");
   return {index, count};
+}
+
+// A results file written for one shard must not be resumed as another (or as the whole
+// study): its tasks would then be done in two shards.
+void check_same_shard(const std::string& output, const std::string& shard) {
+  if (!std::filesystem::exists(output)) return;
+  std::string recorded;
+  {
+    auto file = h5::open_file(output);
+    if (h5::has_attribute(file, "shard")) recorded = read_text_attribute(file, "shard");
+  }
+  PB_REQUIRE(recorded == shard, "-o ", output, " holds ", recorded.empty() ? "an unsharded run" : "shard " + recorded,
+             ", not ", shard.empty() ? "an unsharded run" : "shard " + shard, "; use another output file");
 }
 
 void print_summary(const RunSummary& summary, const std::string& output) {
@@ -66,6 +81,10 @@ CommandRunner register_run(CLI::App& app) {
                       {"libraries", library_versions()},
                       {"command_line", command_line_text()},
                       {"ranks", std::to_string(session.size())}};
+    const std::string shard =
+        options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
+    if (!shard.empty()) run.provenance["shard"] = shard;
+    check_same_shard(options->output, shard);
     LazyStudyResources resources(study, [](const std::string& path) -> std::shared_ptr<const Generator> {
       return std::make_shared<TorchGenerator>(path);
     });

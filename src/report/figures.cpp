@@ -1,49 +1,20 @@
 #include "report/figures.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/error.hpp"
-
-extern char** environ;
+#include "core/subprocess.hpp"
 
 namespace priorbench::report {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Runs `arguments` (argv[0] is the program path) and returns its exit status; -1 if it
-// could not start. With `quiet`, its output goes to /dev/null.
-int run_program(const std::vector<std::string>& arguments, bool quiet) {
-  std::vector<char*> argv;
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  }
-  pid_t child = 0;
-  const int spawned = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 fs::path executable_directory() {
-  std::error_code error;
-  const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  return error ? fs::path() : self.parent_path();
+  const fs::path self = executable_path();
+  return self.empty() ? fs::path() : self.parent_path();
 }
 
 }  // namespace
@@ -75,7 +46,7 @@ void check_plotting_available(const std::string& python) {
   PB_REQUIRE(fs::exists(python), "figures need ", python,
              ", which does not exist; install Debian's python3-matplotlib and python3-h5py (scripts/install-deps.sh) "
              "or pass --no-figures");
-  const int status = run_program({python, "-c", "import matplotlib, h5py, numpy"}, true);
+  const int status = run_program({python, "-c", "import matplotlib, h5py, numpy"}, ChildOutput::discard).status;
   PB_REQUIRE(status == 0, "figures need matplotlib, h5py and numpy for ", python,
              ", which cannot import them; install Debian's python3-matplotlib and python3-h5py "
              "(scripts/install-deps.sh) or pass --no-figures");
@@ -89,7 +60,8 @@ std::vector<std::string> draw_figures(const FigureOptions& options, const std::s
       run_program({options.python, script, "--results", results_path, "--summary", (directory / "summary.csv").string(),
                    "--contraction", (directory / "contraction.csv").string(), "--out", (directory / "figures").string(),
                    "--gallery", std::to_string(options.gallery_tasks)},
-                  false);
+                  ChildOutput::inherit)
+          .status;
   PB_REQUIRE(status == 0, "drawing the figures failed (", script, " exited with status ", status,
              "; its messages are above); --no-figures skips them");
   std::vector<std::string> figures;

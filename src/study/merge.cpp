@@ -1,5 +1,7 @@
 #include "study/merge.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -26,6 +28,7 @@ std::string read_text_dataset(hid_t file, const std::string& name, const std::st
 struct Shard {
   std::string path;
   std::string hash, code, study_text;
+  std::string shard;  // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
   ImageShape shape;
   std::vector<std::int64_t> done;
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
@@ -36,12 +39,15 @@ struct Shard {
 Shard read_shard(const std::string& path) {
   Shard shard;
   shard.path = path;
+  PB_REQUIRE(std::filesystem::exists(path), "merge: shard file ", path,
+             " does not exist (did its job fail before it started?); rerun that shard, then merge again");
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
   PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
   shard.hash = read_text_attribute(file, "study_hash");
   shard.code = read_text_attribute(file, "git_version");
   shard.study_text = read_text_dataset(file, "study_text", path);
+  if (h5::has_attribute(file, "shard")) shard.shard = read_text_attribute(file, "shard");
   shard.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
                  static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
   for (const auto value : h5::read_integers(file, "tasks/done")) shard.done.push_back(value);
@@ -84,7 +90,68 @@ TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods,
   return record;
 }
 
+// The error for tasks done in no shard: by the shard they belong to when the files say
+// which shard they hold, else by the first such task.
+[[noreturn]] void fail_on_missing_tasks(const std::vector<Shard>& shards, const std::vector<int>& owner) {
+  for (const Shard& shard : shards) {
+    int index = 0, count = 0;
+    if (std::sscanf(shard.shard.c_str(), "%d/%d", &index, &count) != 2 || count < 1) continue;
+    std::int64_t in_shard = 0, done = 0;
+    for (std::size_t t = 0; t < owner.size(); ++t) {
+      if (static_cast<int>(t % static_cast<std::size_t>(count)) != index) continue;
+      ++in_shard;
+      done += shard.done[t] ? 1 : 0;
+    }
+    PB_REQUIRE(done == in_shard, "merge: shard ", shard.shard, " (", shard.path, ") is incomplete: ", done, " of ",
+               in_shard, " tasks done (did its job fail or stop early?); rerun that shard, then merge again");
+  }
+  for (std::size_t t = 0; t < owner.size(); ++t) {
+    PB_REQUIRE(owner[t] >= 0, "merge: task ", t, " is done in none of the ", shards.size(),
+               " shards (is a shard file missing, or did a shard fail?); rerun that shard, then merge again");
+  }
+  PB_FAIL("merge: internal error: no missing task found");
+}
+
+// Removes a partly written file unless released.
+class PartialFile {
+ public:
+  explicit PartialFile(std::string path) : path_(std::move(path)) {}
+  ~PartialFile() {
+    if (!path_.empty()) std::filesystem::remove(path_);
+  }
+  PartialFile(const PartialFile&) = delete;
+  PartialFile& operator=(const PartialFile&) = delete;
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
+
+ResultsProgress read_results_progress(const std::string& path, const StudySpec& study, int shard_index,
+                                      int shard_count) {
+  PB_REQUIRE(shard_count >= 1 && shard_index >= 0 && shard_index < shard_count, "shard ", shard_index, "/", shard_count,
+             ": expected I/N with 0 <= I < N");
+  ResultsProgress progress;
+  const std::vector<Task> tasks = enumerate_tasks(study);
+  for (const Task& task : tasks) progress.expected += task.id % shard_count == shard_index ? 1 : 0;
+  if (!std::filesystem::exists(path)) return progress;
+  progress.exists = true;
+  auto file = h5::open_file(path);
+  const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
+  PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
+  const std::string hash = read_text_attribute(file, "study_hash");
+  PB_REQUIRE(hash == study_hash(study.text), path, " belongs to another study (study_hash ", hash, ", not ",
+             study_hash(study.text), " of ", study.path, ")");
+  const auto done = h5::read_integers(file, "tasks/done");
+  PB_REQUIRE(done.size() == tasks.size(), path, ":/tasks/done has ", done.size(), " entries, the study ", tasks.size(),
+             " tasks");
+  for (const Task& task : tasks) {
+    if (task.id % shard_count == shard_index && done[static_cast<std::size_t>(task.id)]) ++progress.done;
+  }
+  return progress;
+}
 
 MergeSummary merge_results(const std::vector<std::string>& paths, const std::string& output) {
   PB_REQUIRE(!paths.empty(), "merge: no shard files given");
@@ -116,19 +183,23 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
       ++summary.tasks_per_shard[s];
     }
   }
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
-    PB_REQUIRE(owner[t] >= 0, "merge: task ", t, " is done in none of the ", paths.size(),
-               " shards (did a shard fail or stop early?); rerun that shard, then merge again");
-  }
+  if (std::find(owner.begin(), owner.end(), -1) != owner.end()) fail_on_missing_tasks(shards, owner);
+  const std::string partial = output + ".part";
+  std::filesystem::remove(partial);  // left by a merge that was killed: ours to replace
+  PartialFile cleanup(partial);
   {
     ResultsFile merged(
-        output, study, tasks, shards.front().shape, MPI_COMM_SELF,
+        partial, study, tasks, shards.front().shape, MPI_COMM_SELF,
         {{"git_version", shards.front().code}, {"merged_from", std::to_string(paths.size()) + " shards"}});
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Shard& shard = shards[static_cast<std::size_t>(owner[t])];
       merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size(), merged.saved_tasks()), 0);
     }
   }
+  PB_REQUIRE(!std::filesystem::exists(output), "merge: output file ", output,
+             " appeared while merging; it was not replaced");
+  std::filesystem::rename(partial, output);
+  cleanup.release();
   return summary;
 }
 

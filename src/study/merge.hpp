@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "study/study_spec.hpp"
+
 namespace priorbench {
 
 struct MergeSummary {
@@ -14,7 +16,22 @@ struct MergeSummary {
   std::vector<std::int64_t> tasks_per_shard;
 };
 
-// Serial (call on one rank). `output` must not exist.
+// Serial (call on one rank). `output` must not exist. The merged file is written as
+// `output`.part and renamed when complete, so a failed merge leaves no `output` behind.
+// A task done in no shard is reported by the shard it belongs to (shard files record
+// "I/N" in their `shard` attribute): "shard 1/2 (FILE) is incomplete: 3 of 18 tasks done".
 MergeSummary merge_results(const std::vector<std::string>& shards, const std::string& output);
+
+// How far a results file has come with the tasks of shard I/N of `study` (the whole study
+// for 0/1): for `priorbench submit`, which skips finished shards and reports failed ones.
+struct ResultsProgress {
+  bool exists = false;
+  std::int64_t done = 0;      // tasks of the shard done in the file
+  std::int64_t expected = 0;  // tasks in the shard
+  bool complete() const { return exists && done == expected; }
+};
+// Throws when the file exists but is not a results file of this study.
+ResultsProgress read_results_progress(const std::string& path, const StudySpec& study, int shard_index = 0,
+                                      int shard_count = 1);
 
 }  // namespace priorbench

@@ -6,6 +6,7 @@ set -euo pipefail
 priorbench=$1
 mpiexec=$2
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/common.bash"
 work=$(mktemp -d)
 runner=
 cleanup() {
@@ -82,6 +83,22 @@ if "$priorbench" merge -o twice.h5 shard0.h5 shard1.h5 shard0.h5 >twice.log 2>&1
 fi
 grep -q "is done in both shard0.h5 and shard0.h5" twice.log || { cat twice.log >&2; exit 1; }
 [ ! -e half.h5 ] && [ ! -e twice.h5 ] || { echo "FAIL: a refused merge left a file" >&2; exit 1; }
+# A shard that stopped early is named with its progress; a missing shard file by its name.
+"$priorbench" run study.toml -o partial.h5 --shard 1/2 --max-tasks 1 >/dev/null
+in_shard1=$(grep -o "[0-9]* tasks run now, [0-9]* found done, [0-9]* in the study" shard1.log | awk '{print $8}')
+if "$priorbench" merge -o partial-merge.h5 shard0.h5 partial.h5 >partial.log 2>&1; then
+  echo "FAIL: a merge with an incomplete shard was accepted" >&2
+  exit 1
+fi
+grep -q "shard 1/2 (partial.h5) is incomplete: 1 of $in_shard1 tasks done" partial.log || { cat partial.log >&2; exit 1; }
+if "$priorbench" merge -o gone.h5 shard0.h5 no-such-shard.h5 >gone.log 2>&1; then
+  echo "FAIL: a missing shard file was accepted" >&2
+  exit 1
+fi
+grep -q "shard file no-such-shard.h5 does not exist" gone.log || { cat gone.log >&2; exit 1; }
+[ ! -e partial-merge.h5 ] && [ ! -e partial-merge.h5.part ] || { echo "FAIL: a refused merge left a file" >&2; exit 1; }
+# A shard's file is not resumed as another shard's.
+expect_failure "holds shard 1/2, not shard 0/2" run study.toml -o partial.h5 --shard 0/2
 
 # Another study's results file is refused and left as it was.
 sed 's/seed = 7/seed = 8/' study.toml >other.toml
