@@ -25,6 +25,8 @@ CommandRunner register_inspect(CLI::App& app);
 CommandRunner register_merge(CLI::App& app);
 // `priorbench run`: a Monte Carlo study on all ranks, resumable.
 CommandRunner register_run(CLI::App& app);
+// `priorbench submit`: a study as SLURM jobs (one job, or a shard array and a merge job).
+CommandRunner register_submit(CLI::App& app);
 // `priorbench report`: tables, contraction rates and figures from a results file (rank 0).
 CommandRunner register_report(CLI::App& app);
 // `priorbench train`: a VAE written as a TorchScript model file.

@@ -8,6 +8,7 @@
 //   priorbench inspect --model models/fmnist-vae-mlp-m16.pt --image fashion-mnist:test:0
 //                      --operator inpaint --data-size 196 --sigma 0.05 -o inspect.h5
 //   mpirun -n 2 priorbench run studies/quickstart.toml -o results/quickstart.h5
+//   priorbench submit studies/quickstart.toml -o results/quickstart.h5 --shards 2 --dry-run
 //   priorbench train -o model.pt --epochs 30 --report report.h5
 //   priorbench model models/fmnist-vae-mlp-m16.pt
 //
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   const auto run_solve = priorbench::app::register_solve(app);
   const auto run_study = priorbench::app::register_run(app);
   const auto run_merge = priorbench::app::register_merge(app);
+  const auto run_submit = priorbench::app::register_submit(app);
   const auto run_inspect = priorbench::app::register_inspect(app);
   const auto run_report = priorbench::app::register_report(app);
   const auto run_train = priorbench::app::register_train(app);
@@ -84,6 +86,8 @@ int main(int argc, char** argv) {
       run_inspect(session);
     } else if (app.got_subcommand("merge")) {
       run_merge(session);
+    } else if (app.got_subcommand("submit")) {
+      run_submit(session);
     } else if (app.got_subcommand("run")) {
       run_study(session);
     } else if (app.got_subcommand("report")) {
