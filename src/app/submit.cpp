@@ -245,9 +245,11 @@ Submission submit_sharded(const StudyJobs& jobs, const SubmitOptions& o, const P
                            ", merge job " + submission.merge_job);
   const int skipped = jobs.shard_count - static_cast<int>(submission.shards_submitted.size());
   if (!array.empty()) {
-    std::cout << "priorbench submit: job array " << submission.shard_job << " (" << jobs.job_name("shard")
-              << ") runs shards " << array << " of " << jobs.shard_count;
-    if (skipped > 0) std::cout << " (" << skipped << " finished shards skipped)";
+    std::cout << "priorbench submit: job array " << submission.shard_job << " (" << jobs.job_name("shard") << ") runs "
+              << submission.shards_submitted.size() << " of " << jobs.shard_count << " shards (indices " << array
+              << ")";
+    if (skipped > 0)
+      std::cout << "; " << skipped << (skipped == 1 ? " finished shard" : " finished shards") << " skipped";
     std::cout << "\n";
   } else {
     std::cout << "priorbench submit: all " << jobs.shard_count << " shards are finished\n";
