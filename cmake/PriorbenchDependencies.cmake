@@ -45,10 +45,23 @@ if(RANDOM123_INCLUDE_DIR)
 endif()
 priorbench_require(RANDOM123_FOUND "Random123" "librandom123-dev")
 
+# nifticlib: nifti2_io reads NIfTI-1 and NIfTI-2 files (with 64-bit extents); never link
+# nifti1_io (libniftiio) beside it, the two define the same symbols. Debian's
+# NIFTIConfig.cmake is not used because it insists on the nifti_tool executables of the
+# separate nifti-bin package.
+find_path(NIFTI_INCLUDE_DIR nifti2_io.h PATH_SUFFIXES nifti)
+find_library(NIFTI2_LIBRARY nifti2)
+find_library(ZNZ_LIBRARY znz)
+if(NIFTI_INCLUDE_DIR AND NIFTI2_LIBRARY AND ZNZ_LIBRARY)
+  set(NIFTI_FOUND TRUE)
+endif()
+priorbench_require(NIFTI_FOUND "nifticlib (nifti2_io)" "libnifti2-dev")
+
 add_library(priorbench_deps INTERFACE)
 add_library(priorbench::deps ALIAS priorbench_deps)
-target_include_directories(priorbench_deps SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR} ${HDF5_C_INCLUDE_DIRS})
+target_include_directories(priorbench_deps SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR} ${HDF5_C_INCLUDE_DIRS}
+                                                           ${NIFTI_INCLUDE_DIR})
 target_compile_definitions(priorbench_deps INTERFACE ${HDF5_C_DEFINITIONS})
 target_link_libraries(priorbench_deps INTERFACE
   PkgConfig::SLEPC PkgConfig::PETSC MPI::MPI_CXX MPI::MPI_C PkgConfig::FFTW PkgConfig::OPENBLAS
-  ${HDF5_C_LIBRARIES} ZLIB::ZLIB tomlplusplus::tomlplusplus)
+  ${HDF5_C_LIBRARIES} ${NIFTI2_LIBRARY} ${ZNZ_LIBRARY} ZLIB::ZLIB tomlplusplus::tomlplusplus)

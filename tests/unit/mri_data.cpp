@@ -1,0 +1,392 @@
+// MRI data: NIfTI volumes written here with nifticlib from known functions, the square
+// resampling against exact linear ramps, robust intensity scaling and the empty-slice rule.
+
+#include <gtest/gtest.h>
+#include <nifti2_io.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "data/brain_slices.hpp"
+#include "data/intensity_scaling.hpp"
+#include "data/nifti_volume.hpp"
+#include "data/square_resampling.hpp"
+
+namespace pb = priorbench;
+namespace fs = std::filesystem;
+using namespace priorbench::data;
+
+namespace {
+
+void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments) {
+  try {
+    action();
+    ADD_FAILURE() << "expected a priorbench::Error mentioning " << fragments.front();
+  } catch (const pb::Error& error) {
+    const std::string message = error.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << message;
+    }
+  }
+}
+
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() {
+    path_ =
+        fs::temp_directory_path() / ("priorbench-mri-" + std::to_string(::getpid()) + "-" + std::to_string(next_++));
+    fs::create_directories(path_);
+  }
+  ~TemporaryDirectory() { fs::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static inline int next_ = 0;
+  fs::path path_;
+};
+
+using NiftiImage = std::unique_ptr<nifti_image, decltype(&nifti_image_free)>;
+
+// A volume of extents nx x ny x nz and `datatype`, voxel (i, j, k) = value(i, j, k)
+// stored as given (the caller picks values the type holds), written with nifticlib.
+struct NiftiSpec {
+  std::array<std::int64_t, 3> extent{5, 4, 3};
+  std::array<double, 3> spacing{1, 1, 1};
+  int datatype = DT_FLOAT32;
+  double slope = 0, inter = 0;
+  bool sform = false;
+  std::array<std::array<double, 4>, 3> sform_matrix{};
+  std::int64_t volumes = 1;
+};
+
+template <class Stored>
+void fill(nifti_image& image, const std::function<double(std::int64_t, std::int64_t, std::int64_t)>& value) {
+  auto* data = static_cast<Stored*>(image.data);
+  for (std::int64_t index = 0; index < image.nvox; ++index) {
+    const std::int64_t i = index % image.nx, j = (index / image.nx) % image.ny,
+                       k = (index / (image.nx * image.ny)) % image.nz;
+    data[index] = static_cast<Stored>(value(i, j, k));
+  }
+}
+
+void write_nifti(const std::string& path, const NiftiSpec& spec,
+                 const std::function<double(std::int64_t, std::int64_t, std::int64_t)>& value) {
+  const std::int64_t dims[8] = {
+      spec.volumes > 1 ? 4 : 3, spec.extent[0], spec.extent[1], spec.extent[2], spec.volumes, 1, 1, 1};
+  NiftiImage image(nifti_make_new_nim(dims, spec.datatype, 1), nifti_image_free);
+  ASSERT_NE(image, nullptr);
+  image->dx = image->pixdim[1] = spec.spacing[0];
+  image->dy = image->pixdim[2] = spec.spacing[1];
+  image->dz = image->pixdim[3] = spec.spacing[2];
+  image->scl_slope = spec.slope;
+  image->scl_inter = spec.inter;
+  if (spec.sform) {
+    image->sform_code = NIFTI_XFORM_MNI_152;
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 4; ++c) image->sto_xyz.m[r][c] = spec.sform_matrix[r][c];
+    }
+    image->sto_xyz.m[3][0] = image->sto_xyz.m[3][1] = image->sto_xyz.m[3][2] = 0;
+    image->sto_xyz.m[3][3] = 1;
+  }
+  switch (spec.datatype) {
+    case DT_INT16:
+      fill<std::int16_t>(*image, value);
+      break;
+    case DT_UINT8:
+      fill<std::uint8_t>(*image, value);
+      break;
+    case DT_FLOAT64:
+      fill<double>(*image, value);
+      break;
+    case DT_COMPLEX64:
+      break;
+    default:
+      fill<float>(*image, value);
+      break;
+  }
+  ASSERT_EQ(nifti_set_filenames(image.get(), path.c_str(), 0, 1), 0);
+  nifti_image_write(image.get());
+  ASSERT_TRUE(fs::exists(path)) << path;
+}
+
+double known(std::int64_t i, std::int64_t j, std::int64_t k) { return 100.0 * i + 10.0 * j + k - 7; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// NIfTI
+
+TEST(NiftiVolume, ReadsInt16WithSlopeAndIntercept) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("ramp.nii.gz");
+  NiftiSpec spec;
+  spec.datatype = DT_INT16;
+  spec.slope = 0.5;
+  spec.inter = 3;
+  spec.spacing = {1, 2, 3};
+  write_nifti(path, spec, known);
+  const Volume volume = read_nifti_volume(path);
+  EXPECT_EQ(volume.path, path);
+  EXPECT_EQ(volume.extent, (std::array<std::int64_t, 3>{5, 4, 3}));
+  EXPECT_EQ(volume.spacing, (std::array<double, 3>{1, 2, 3}));
+  ASSERT_EQ(volume.voxels.size(), 60u);
+  for (std::int64_t k = 0; k < 3; ++k)
+    for (std::int64_t j = 0; j < 4; ++j)
+      for (std::int64_t i = 0; i < 5; ++i) EXPECT_EQ(volume.at(i, j, k), 0.5 * known(i, j, k) + 3) << i << j << k;
+}
+
+TEST(NiftiVolume, SlopeZeroMeansUnscaledAndSformIsUsed) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("float.nii");
+  NiftiSpec spec;
+  spec.sform = true;
+  spec.sform_matrix = {{{-2, 0, 0, 40}, {0, 2, 0, -50}, {0, 0, 2, -10}}};
+  write_nifti(path, spec, [](auto i, auto j, auto k) { return 0.25 * known(i, j, k); });
+  const Volume volume = read_nifti_volume(path);
+  EXPECT_EQ(volume.transform, "sform");
+  EXPECT_EQ(volume.voxel_to_world[0][0], -2);
+  EXPECT_EQ(volume.voxel_to_world[2][3], -10);
+  EXPECT_EQ(volume.at(4, 3, 2), 0.25 * known(4, 3, 2));
+  // Axis 0 moves along world x, backwards: slice 3 is at x = 40 - 2 * 3.
+  EXPECT_EQ(world_axis_of(volume, 0), 0);
+  EXPECT_EQ(slice_position(volume, 0, 3), 34);
+  EXPECT_EQ(slice_position(volume, 2, 1), -8);
+}
+
+TEST(NiftiVolume, ErrorsNameTheFile) {
+  TemporaryDirectory directory;
+  expect_error([&] { read_nifti_volume(directory.file("missing.nii.gz")); }, {"missing.nii.gz", "does not exist"});
+
+  const std::string garbage = directory.file("garbage.nii");
+  std::ofstream(garbage) << std::string(400, 'x');
+  expect_error([&] { read_nifti_volume(garbage); }, {"garbage.nii", "not a readable NIfTI"});
+
+  const std::string series = directory.file("series.nii.gz");
+  NiftiSpec four_d;
+  four_d.volumes = 2;
+  write_nifti(series, four_d, known);
+  expect_error([&] { read_nifti_volume(series); }, {"series.nii.gz", "holds 2 volumes", "single 3-D volume"});
+
+  const std::string complex = directory.file("complex.nii");
+  NiftiSpec complex_spec;
+  complex_spec.datatype = DT_COMPLEX64;
+  write_nifti(complex, complex_spec, known);
+  expect_error([&] { read_nifti_volume(complex); }, {"complex.nii", "COMPLEX64", "not a real scalar"});
+
+  // Cut a plain .nii file in the middle of its voxels.
+  const std::string cut = directory.file("cut.nii");
+  write_nifti(cut, NiftiSpec{}, known);
+  fs::resize_file(cut, fs::file_size(cut) - 100);
+  expect_error([&] { read_nifti_volume(cut); }, {"cut.nii", "cannot read the voxel data"});
+
+  // nifticlib itself reads stored NaN as 0; a value that overflows when scaled is refused.
+  const std::string nan = directory.file("nan.nii");
+  write_nifti(nan, NiftiSpec{}, [](auto i, auto j, auto k) { return i == 1 && j == 2 && k == 0 ? NAN : 1.0; });
+  EXPECT_EQ(read_nifti_volume(nan).at(1, 2, 0), 0.0);
+  const std::string huge = directory.file("huge.nii");
+  NiftiSpec overflow;
+  overflow.datatype = DT_FLOAT64;
+  overflow.slope = 1e30;
+  write_nifti(huge, overflow, [](auto i, auto j, auto k) { return i == 1 && j == 2 && k == 0 ? 1e300 : 1.0; });
+  expect_error([&] { read_nifti_volume(huge); }, {"huge.nii", "voxel (1, 2, 0)", "non-finite"});
+}
+
+// Row r, column c of slice k is the voxel with index q = n_q - 1 - r and index p = c.
+TEST(BrainSlices, OrientationFollowsTheDocumentedRule) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("orient.nii.gz");
+  NiftiSpec spec;
+  spec.spacing = {1, 2, 3};
+  write_nifti(path, spec, known);
+  const Volume volume = read_nifti_volume(path);
+  const auto check = [&](int axis, std::int64_t k, const std::function<double(std::int64_t, std::int64_t)>& expected,
+                         PetscInt rows, PetscInt columns, double row_spacing, double column_spacing) {
+    const PlanarImage slice = extract_slice(volume, axis, k);
+    ASSERT_EQ(slice.shape, (pb::ImageShape{rows, columns})) << "axis " << axis;
+    EXPECT_EQ(slice.row_spacing, row_spacing);
+    EXPECT_EQ(slice.column_spacing, column_spacing);
+    for (PetscInt r = 0; r < rows; ++r)
+      for (PetscInt c = 0; c < columns; ++c)
+        EXPECT_EQ(slice.pixels[static_cast<std::size_t>(r * columns + c)], expected(r, c)) << axis << " " << r << c;
+  };
+  check(
+      0, 3, [](auto r, auto c) { return known(3, c, 2 - r); }, 3, 4, 3, 2);
+  check(
+      1, 1, [](auto r, auto c) { return known(c, 1, 2 - r); }, 3, 5, 3, 1);
+  check(
+      2, 2, [](auto r, auto c) { return known(c, 3 - r, 2); }, 4, 5, 2, 1);
+  expect_error([&] { extract_slice(volume, 2, 3); }, {"orient.nii.gz", "slice 3 along axis 2", "[0, 3)"});
+  expect_error([&] { extract_slice(volume, 3, 0); }, {"axis 3 is not 0, 1 or 2"});
+}
+
+// ---------------------------------------------------------------------------------------
+// Resampling
+
+namespace {
+
+PlanarImage image_of(PetscInt rows, PetscInt columns, const std::function<double(double, double)>& value) {
+  PlanarImage image{{rows, columns}, 1, 1, {}};
+  for (PetscInt r = 0; r < rows; ++r)
+    for (PetscInt c = 0; c < columns; ++c) image.pixels.push_back(value(r, c));
+  return image;
+}
+
+double ramp(double r, double c) { return 0.3 + 0.011 * r - 0.004 * c; }
+
+// Output sample i of `size` over `samples` input pixels (square field of view) sits at
+// input position (i + 1/2) n / size - 1/2 and averages over a window of n / size - 1.
+void expect_ramp_reproduced(PetscInt n, PetscInt size) {
+  const auto output = resample_to_square(image_of(n, n, ramp), size);
+  const double step = static_cast<double>(n) / static_cast<double>(size);
+  const double half_window = 0.5 * std::max(step - 1, 0.0);
+  int checked = 0;
+  for (PetscInt i = 0; i < size; ++i) {
+    for (PetscInt j = 0; j < size; ++j) {
+      const double u = (i + 0.5) * step - 0.5, v = (j + 0.5) * step - 0.5;
+      const auto inside = [&](double x) { return x - half_window >= 0 && x + half_window <= n - 1; };
+      if (inside(u) && inside(v)) {
+        EXPECT_NEAR(output[static_cast<std::size_t>(i * size + j)], ramp(u, v), 1e-13) << n << "->" << size;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, size * size / 2);
+}
+
+}  // namespace
+
+TEST(SquareResampling, SameSizeIsTheIdentity) {
+  const PlanarImage image = image_of(9, 9, [](double r, double c) { return std::sin(r) * std::cos(2 * c); });
+  EXPECT_EQ(resample_to_square(image, 9), image.pixels);
+}
+
+TEST(SquareResampling, LinearRampIsReproducedExactly) {
+  expect_ramp_reproduced(40, 16);   // reducing by 2.5
+  expect_ramp_reproduced(37, 10);   // by 3.7
+  expect_ramp_reproduced(40, 20);   // by 2
+  expect_ramp_reproduced(12, 30);   // enlarging: plain bilinear
+  expect_ramp_reproduced(301, 64);  // the factor of ch2better's widest slices
+}
+
+TEST(SquareResampling, ShorterSideIsPaddedWithZeros) {
+  // 10 rows of 20 columns: rows 5..14 of the 20 x 20 output are the image, the rest zero.
+  const PlanarImage wide = image_of(10, 20, [](double r, double c) { return 0.01 * (r * 20 + c) + 0.1; });
+  const auto square = resample_to_square(wide, 20);
+  for (PetscInt r = 0; r < 20; ++r)
+    for (PetscInt c = 0; c < 20; ++c) {
+      const double expected = r >= 5 && r < 15 ? wide.pixels[static_cast<std::size_t>((r - 5) * 20 + c)] : 0.0;
+      EXPECT_EQ(square[static_cast<std::size_t>(r * 20 + c)], expected) << r << " " << c;
+    }
+  // Physical aspect: 10 x 10 pixels twice as tall as wide span 20 x 10 units, so the
+  // columns are padded: output columns 0..4 and 15..19 are zero.
+  PlanarImage tall = image_of(10, 10, [](double, double) { return 1.0; });
+  tall.row_spacing = 2;
+  const auto padded = resample_to_square(tall, 20);
+  for (PetscInt r = 0; r < 20; ++r) {
+    EXPECT_EQ(padded[static_cast<std::size_t>(r * 20 + 2)], 0.0);
+    EXPECT_EQ(padded[static_cast<std::size_t>(r * 20 + 17)], 0.0);
+    EXPECT_GT(padded[static_cast<std::size_t>(r * 20 + 10)], 0.0);
+  }
+}
+
+TEST(SquareResampling, StaysInTheUnitIntervalAndKeepsConstants) {
+  std::vector<double> noise(50 * 31);
+  pb::CounterRandom(1, 0, pb::Purpose::test_values).fill_normal(noise, 0);
+  PlanarImage image = image_of(50, 31, [](double, double) { return 0.0; });
+  std::transform(noise.begin(), noise.end(), image.pixels.begin(), [](double z) { return z > 0 ? 1.0 : 0.0; });
+  for (const PetscInt size : {4, 7, 16, 64, 128}) {
+    for (const double value : resample_to_square(image, size)) {
+      EXPECT_GE(value, 0.0);
+      EXPECT_LE(value, 1.0 + 1e-15);
+    }
+  }
+  const auto constant = resample_to_square(image_of(40, 40, [](double, double) { return 0.7; }), 16);
+  EXPECT_NEAR(constant[5 * 16 + 7], 0.7, 1e-15);
+}
+
+TEST(SquareResampling, CenterCropCutsTheLongerSide) {
+  const PlanarImage image = image_of(4, 7, [](double r, double c) { return 10 * r + c; });
+  const PlanarImage square = center_crop_square(image);
+  ASSERT_EQ(square.shape, (pb::ImageShape{4, 4}));
+  EXPECT_EQ(square.pixels[0], 1);  // column offset (7 - 4) / 2 = 1
+  EXPECT_EQ(square.pixels[15], 34);
+}
+
+// ---------------------------------------------------------------------------------------
+// Intensity scaling
+
+TEST(IntensityScaling, PercentileOfPositiveValuesAndClipping) {
+  std::vector<double> values(1000);
+  std::iota(values.begin(), values.end(), 1.0);
+  std::reverse(values.begin(), values.end());
+  values.insert(values.begin() + 100, 50, 0.0);  // background does not count
+  values.push_back(-3);
+  EXPECT_DOUBLE_EQ(positive_percentile(values), 1 + 999 * 0.995);
+  EXPECT_DOUBLE_EQ(positive_percentile(values, 50), 500.5);
+  EXPECT_DOUBLE_EQ(positive_percentile(values, 100), 1000);
+  scale_to_unit_interval(values, 500);
+  EXPECT_EQ(*std::max_element(values.begin(), values.end()), 1.0);
+  EXPECT_EQ(*std::min_element(values.begin(), values.end()), 0.0);
+  EXPECT_EQ(values.front(), 1.0);  // 1000 / 500, clipped
+  EXPECT_EQ(values[999 + 50], 1.0 / 500);
+  expect_error([] { positive_percentile(std::vector<double>{0, -1}); }, {"no positive intensity"});
+}
+
+// ---------------------------------------------------------------------------------------
+// Empty slices
+
+namespace {
+
+// 12 x 10 x 8 voxels: axial slices 2..5 carry a block of tissue covering 30 % of the
+// slice, slice 6 a single voxel; everything else is zero.
+std::string write_phantom(const TemporaryDirectory& directory, const std::string& name = "phantom.nii.gz") {
+  const std::string path = directory.file(name);
+  NiftiSpec spec;
+  spec.extent = {12, 10, 8};
+  spec.datatype = DT_UINT8;
+  write_nifti(path, spec, [](auto i, auto j, auto k) {
+    if (k >= 2 && k <= 5 && i >= 3 && i < 9 && j >= 2 && j < 8) return 100.0 + 10 * k;
+    return k == 6 && i == 5 && j == 5 ? 200.0 : 0.0;
+  });
+  return path;
+}
+
+}  // namespace
+
+TEST(BrainSlices, NearEmptySlicesAreDroppedAtEverySize) {
+  TemporaryDirectory directory;
+  Volume volume = read_nifti_volume(write_phantom(directory));
+  scale_to_unit_interval(volume.voxels, positive_percentile(volume.voxels));
+  for (const PetscInt size : {8, 16}) {
+    SliceOptions options;
+    options.size = size;
+    const VolumeSlices slices = slice_volume(volume, 2, options);
+    EXPECT_EQ(slices.indices, (std::vector<std::int64_t>{2, 3, 4, 5}));
+    EXPECT_EQ(slices.total, 8);
+    EXPECT_EQ(slices.images.count, 4u);
+    EXPECT_EQ(slices.images.shape, (pb::ImageShape{size, size}));
+    EXPECT_EQ(slices.positions, (std::vector<double>{2, 3, 4, 5}));  // no transform: pixdim 1 from 0
+    for (const double value : slices.images.pixels) {
+      EXPECT_GE(value, 0.0);
+      EXPECT_LE(value, 1.0);
+    }
+  }
+  SliceOptions keep_all;
+  keep_all.min_tissue_fraction = 0;
+  EXPECT_EQ(slice_volume(volume, 2, keep_all).images.count, 8u);
+  SliceOptions keep_single_voxel;
+  keep_single_voxel.min_tissue_fraction = 1.0 / 120;
+  EXPECT_EQ(slice_volume(volume, 2, keep_single_voxel).indices.size(), 5u);
+}
