@@ -29,6 +29,8 @@ enum class Purpose : std::uint64_t {
   study_operator = 30,         // per-task seed of the operator's randomness (masks, matrices)
   study_truth = 31,            // latents of generated truths, keyed by truth, not task
   report_bootstrap = 40,       // resampling in `priorbench report`, keyed by what each interval describes
+  mri_split = 50,              // held-out slabs of MRI volumes (data/slab_split.hpp), keyed by world axis
+  image_augmentation = 51,     // augmentation of training images (data/augmentation.hpp), keyed by epoch
   test_values = 99,
 };
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/image_shape.hpp"
@@ -17,6 +18,10 @@ struct ImageSet {
   std::size_t count = 0;
   std::vector<double> pixels;        // count * shape.size() values, image-major
   std::vector<std::int64_t> labels;  // one class label per image, or empty when the source has none
+  // How the images were made when there is more to record than the source's name (the
+  // MRI slab split: which slices are held out), for the metadata of what is trained on
+  // them; empty otherwise.
+  std::string description;
 
   // The pixels of image `index`; throws priorbench::Error when index >= count.
   std::span<const double> image(std::size_t index) const;

@@ -1,5 +1,6 @@
 // MRI data: NIfTI volumes written here with nifticlib from known functions, the square
-// resampling against exact linear ramps, robust intensity scaling and the empty-slice rule.
+// resampling against exact linear ramps, robust intensity scaling, the empty-slice rule,
+// the slab split recomputed from its documented rule and seeded augmentation.
 
 #include <gtest/gtest.h>
 #include <nifti2_io.h>
@@ -12,15 +13,18 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "data/augmentation.hpp"
 #include "data/brain_slices.hpp"
 #include "data/intensity_scaling.hpp"
 #include "data/nifti_volume.hpp"
+#include "data/slab_split.hpp"
 #include "data/square_resampling.hpp"
 
 namespace pb = priorbench;
@@ -389,4 +393,178 @@ TEST(BrainSlices, NearEmptySlicesAreDroppedAtEverySize) {
   SliceOptions keep_single_voxel;
   keep_single_voxel.min_tissue_fraction = 1.0 / 120;
   EXPECT_EQ(slice_volume(volume, 2, keep_single_voxel).indices.size(), 5u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Slab split
+
+namespace {
+
+// The documented rule, written out again: block c holds out slab c * period + (bits(c) mod period).
+bool held_out_reference(std::int64_t slab, int world_axis, const SlabSplitOptions& options) {
+  const std::int64_t block = static_cast<std::int64_t>(std::floor(static_cast<double>(slab) / options.period));
+  const pb::CounterRandom random(options.seed, 0, pb::Purpose::mri_split, static_cast<std::uint64_t>(world_axis));
+  return slab - block * options.period == static_cast<std::int64_t>(random.bits(static_cast<std::uint64_t>(block)) %
+                                                                    static_cast<std::uint64_t>(options.period));
+}
+
+}  // namespace
+
+TEST(SlabSplit, HeldOutSlabsFollowTheRuleAndNeighboursNeverStraddle) {
+  SlabSplitOptions options;
+  options.seed = 11;
+  std::vector<double> positions;
+  for (double x = -120; x <= 120; x += 0.5) positions.push_back(x);
+  for (int world_axis = 0; world_axis < 3; ++world_axis) {
+    std::map<std::int64_t, int> held_per_block;
+    std::vector<SlabRole> roles;
+    for (const double x : positions) {
+      const std::int64_t slab = static_cast<std::int64_t>(std::floor(x / options.slab_width));
+      const SlabRole role = slab_role(x, world_axis, options);
+      roles.push_back(role);
+      EXPECT_EQ(role == SlabRole::test, held_out_reference(slab, world_axis, options)) << x;
+    }
+    // Whole slabs: a slab's positions share one held-out state; one held-out slab per block.
+    for (std::int64_t slab = -10; slab < 10; ++slab) {
+      const bool held = is_held_out(slab, world_axis, options);
+      held_per_block[static_cast<std::int64_t>(std::floor(slab / 5.0))] += held ? 1 : 0;
+    }
+    for (const auto& [block, count] : held_per_block) EXPECT_EQ(count, 1) << "block " << block;
+    // Every position has exactly one role; train never within the guard of a test position.
+    std::size_t train = 0, test = 0, guard = 0;
+    for (std::size_t a = 0; a < positions.size(); ++a) {
+      (roles[a] == SlabRole::train ? train : roles[a] == SlabRole::test ? test : guard) += 1;
+      for (std::size_t b = 0; b < positions.size(); ++b) {
+        if (roles[a] == SlabRole::train && roles[b] == SlabRole::test) {
+          EXPECT_GE(std::abs(positions[a] - positions[b]), options.guard) << positions[a] << " " << positions[b];
+        }
+      }
+      if (a > 0) {
+        const bool straddle = (roles[a] == SlabRole::train && roles[a - 1] == SlabRole::test) ||
+                              (roles[a] == SlabRole::test && roles[a - 1] == SlabRole::train);
+        EXPECT_FALSE(straddle) << positions[a];
+      }
+    }
+    EXPECT_EQ(train + test + guard, positions.size());
+    // Guard: not held out, but closer than 2 mm to a held-out slab [b w, (b + 1) w].
+    std::size_t guard_reference = 0;
+    for (const double x : positions) {
+      bool near = false;
+      for (std::int64_t slab = -15; slab < 15; ++slab) {
+        const double low = 10.0 * slab, high = low + 10;
+        near |= held_out_reference(slab, world_axis, options) && std::max({low - x, x - high, 0.0}) < 2;
+      }
+      guard_reference += near && slab_role(x, world_axis, options) != SlabRole::test;
+    }
+    EXPECT_EQ(guard, guard_reference);
+    EXPECT_GT(test, 0u);
+  }
+}
+
+TEST(SlabSplit, SeedChangesTheChoiceAndDescribeRecordsIt) {
+  SlabSplitOptions a, b;
+  b.seed = 1;
+  int differences = 0;
+  for (std::int64_t slab = -50; slab < 50; ++slab) differences += is_held_out(slab, 2, a) != is_held_out(slab, 2, b);
+  EXPECT_GT(differences, 0);
+  EXPECT_EQ(describe(a), "slabs of 10 mm along the world axis, 1 in 5 held out (seed 0), guard 2 mm");
+  const std::string intervals = held_out_intervals(-50, 49.5, 2, a);
+  std::size_t count = 0;
+  for (std::int64_t slab = -5; slab < 5; ++slab) count += is_held_out(slab, 2, a);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(intervals.begin(), intervals.end(), '[')), count) << intervals;
+  SlabSplitOptions bad;
+  bad.period = 1;
+  expect_error([&] { validate(bad); }, {"period 1"});
+}
+
+// ---------------------------------------------------------------------------------------
+// Augmentation
+
+namespace {
+
+ImageSet random_images(std::size_t count, PetscInt side) {
+  ImageSet set;
+  set.shape = pb::ImageShape{side, side};
+  set.count = count;
+  set.pixels.resize(count * static_cast<std::size_t>(side * side));
+  pb::CounterRandom random(5, 0, pb::Purpose::test_values);
+  for (std::size_t i = 0; i < set.pixels.size(); ++i) set.pixels[i] = random.uniform(i);
+  set.labels.assign(count, 3);
+  return set;
+}
+
+}  // namespace
+
+TEST(Augmentation, DeterministicUnderTheSeedAndEpoch) {
+  const ImageSet images = random_images(6, 12);
+  AugmentationOptions options;
+  options.seed = 9;
+  const ImageSet first = augment(images, options, 3);
+  EXPECT_EQ(first.pixels, augment(images, options, 3).pixels);
+  EXPECT_EQ(first.labels, images.labels);
+  EXPECT_NE(first.pixels, augment(images, options, 4).pixels);
+  options.seed = 10;
+  EXPECT_NE(first.pixels, augment(images, options, 3).pixels);
+  // Image i depends on (seed, epoch, i) only: augmenting a subset gives the same image.
+  ImageSet head = images;
+  head.count = 2;
+  head.pixels.resize(2 * 144);
+  head.labels.resize(2);
+  options.seed = 9;
+  const ImageSet head_augmented = augment(head, options, 3);
+  EXPECT_TRUE(std::equal(head_augmented.pixels.begin(), head_augmented.pixels.end(), first.pixels.begin()));
+  for (const double value : first.pixels) {
+    EXPECT_GE(value, 0.0);
+    EXPECT_LE(value, 1.0);
+  }
+}
+
+TEST(Augmentation, DrawsStayInTheirRanges) {
+  AugmentationOptions options;
+  int flips = 0;
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const AugmentationParameters p = draw_augmentation(options, pb::ImageShape{64, 64}, 1, i);
+    flips += p.flip;
+    EXPECT_LE(std::abs(p.angle_degrees), 10.0);
+    EXPECT_LE(std::abs(p.shift_rows), 3.2);
+    EXPECT_LE(std::abs(p.shift_columns), 3.2);
+    EXPECT_LE(std::abs(p.intensity - 1), 0.1);
+  }
+  EXPECT_GT(flips, 430);
+  EXPECT_LT(flips, 570);
+  options.max_intensity_change = 1;
+  expect_error([&] { validate(options); }, {"maximum intensity change 1"});
+}
+
+TEST(Augmentation, FlipRotationAndShiftMovePixelsAsStated) {
+  const ImageSet images = random_images(3, 10);
+  AugmentationOptions flip_only;
+  flip_only.flip_probability = 1;
+  flip_only.max_rotation_degrees = flip_only.max_shift_fraction = flip_only.max_intensity_change = 0;
+  const ImageSet flipped = augment(images, flip_only, 0);
+  for (std::size_t i = 0; i < 3; ++i)
+    for (PetscInt r = 0; r < 10; ++r)
+      for (PetscInt c = 0; c < 10; ++c)
+        EXPECT_EQ(flipped.image(i)[static_cast<std::size_t>(r * 10 + c)],
+                  images.image(i)[static_cast<std::size_t>(r * 10 + 9 - c)]);
+
+  const auto image = images.image(0);
+  AugmentationParameters quarter;
+  quarter.angle_degrees = 90;  // counter-clockwise: the right edge comes to the top
+  const auto rotated = apply_augmentation(image, images.shape, quarter);
+  AugmentationParameters down;
+  down.shift_rows = 2;
+  const auto shifted = apply_augmentation(image, images.shape, down);
+  AugmentationParameters brighter;
+  brighter.intensity = 1.5;
+  const auto bright = apply_augmentation(image, images.shape, brighter);
+  for (PetscInt r = 0; r < 10; ++r) {
+    for (PetscInt c = 0; c < 10; ++c) {
+      const auto at = [&](PetscInt row, PetscInt column) { return image[static_cast<std::size_t>(row * 10 + column)]; };
+      const auto k = static_cast<std::size_t>(r * 10 + c);
+      EXPECT_NEAR(rotated[k], at(c, 9 - r), 1e-12);
+      EXPECT_EQ(shifted[k], r < 2 ? 0.0 : at(r - 2, c));
+      EXPECT_EQ(bright[k], std::min(1.0, 1.5 * at(r, c)));
+    }
+  }
 }
