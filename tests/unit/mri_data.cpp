@@ -1,6 +1,7 @@
 // MRI data: NIfTI volumes written here with nifticlib from known functions, the square
 // resampling against exact linear ramps, robust intensity scaling, the empty-slice rule,
-// the slab split recomputed from its documented rule and seeded augmentation.
+// the slab split recomputed from its documented rule, seeded augmentation, and fastMRI
+// files written here with the HDF5 C API (k-space from a direct DFT).
 
 #include <gtest/gtest.h>
 #include <nifti2_io.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -19,9 +21,11 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 #include "core/random.hpp"
 #include "data/augmentation.hpp"
 #include "data/brain_slices.hpp"
+#include "data/fastmri.hpp"
 #include "data/intensity_scaling.hpp"
 #include "data/nifti_volume.hpp"
 #include "data/slab_split.hpp"
@@ -59,6 +63,25 @@ class TemporaryDirectory {
  private:
   static inline int next_ = 0;
   fs::path path_;
+};
+
+// Sets an environment variable for the lifetime of the object.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    if (old_.empty())
+      ::unsetenv(name_);
+    else
+      ::setenv(name_, old_.c_str(), 1);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
 };
 
 using NiftiImage = std::unique_ptr<nifti_image, decltype(&nifti_image_free)>;
@@ -567,4 +590,178 @@ TEST(Augmentation, FlipRotationAndShiftMovePixelsAsStated) {
       EXPECT_EQ(bright[k], std::min(1.0, 1.5 * at(r, c)));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// fastMRI
+
+namespace {
+
+using Complex = std::complex<double>;
+using Planes = std::vector<std::vector<Complex>>;  // planes of H x W, row-major
+
+// numpy's fftshift(fft2(ifftshift(x), norm="ortho")) by the defining sums.
+std::vector<Complex> centred_dft(const std::vector<Complex>& x, int h, int w) {
+  std::vector<Complex> shifted(x.size()), spectrum(x.size()), out(x.size());
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) shifted[r * w + c] = x[((r + h / 2) % h) * w + (c + w / 2) % w];
+  const double pi = std::acos(-1.0);
+  for (int u = 0; u < h; ++u)
+    for (int v = 0; v < w; ++v) {
+      Complex sum = 0;
+      for (int r = 0; r < h; ++r)
+        for (int c = 0; c < w; ++c)
+          sum += shifted[r * w + c] * std::polar(1.0, -2 * pi * (double(u * r) / h + double(v * c) / w));
+      spectrum[u * w + v] = sum / std::sqrt(double(h * w));
+    }
+  for (int u = 0; u < h; ++u)
+    for (int v = 0; v < w; ++v) out[u * w + v] = spectrum[((u + (h + 1) / 2) % h) * w + (v + (w + 1) / 2) % w];
+  return out;
+}
+
+void write_float_stack(hid_t file, const char* name, const std::vector<float>& values, const pb::h5::Shape& shape) {
+  const pb::h5::Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
+  const pb::h5::Object dataset(H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                               H5Dclose);
+  ASSERT_GE(H5Dwrite(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+}
+
+// Complex64 as h5py stores it: a compound {r, i} of little-endian float32.
+void write_kspace(hid_t file, const Planes& planes, const pb::h5::Shape& shape) {
+  std::vector<float> interleaved;
+  for (const auto& plane : planes)
+    for (const Complex& value : plane) {
+      interleaved.push_back(static_cast<float>(value.real()));
+      interleaved.push_back(static_cast<float>(value.imag()));
+    }
+  const pb::h5::Object type(H5Tcreate(H5T_COMPOUND, 8), H5Tclose);
+  H5Tinsert(type, "r", 0, H5T_IEEE_F32LE);
+  H5Tinsert(type, "i", 4, H5T_IEEE_F32LE);
+  const pb::h5::Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
+  const pb::h5::Object dataset(H5Dcreate2(file, "kspace", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                               H5Dclose);
+  ASSERT_GE(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, interleaved.data()), 0);
+}
+
+double phantom_pixel(std::size_t slice, int r, int c) {
+  return 1 + 0.5 * slice + 0.1 * r * r - 0.05 * c + 0.01 * r * c;
+}
+
+// Slices x coils x H x W k-space of coil images s_k exp(i phase) phantom, so that the
+// root-sum-of-squares image is sqrt(sum s_k^2) phantom.
+Planes coil_kspace(std::size_t slices, const std::vector<double>& sensitivities, int h, int w) {
+  Planes planes;
+  for (std::size_t s = 0; s < slices; ++s)
+    for (std::size_t k = 0; k < sensitivities.size(); ++k) {
+      std::vector<Complex> image(static_cast<std::size_t>(h * w));
+      for (int r = 0; r < h; ++r)
+        for (int c = 0; c < w; ++c)
+          image[r * w + c] = std::polar(sensitivities[k] * phantom_pixel(s, r, c), 0.3 * k + 0.1 * r - 0.2 * c);
+      planes.push_back(centred_dft(image, h, w));
+    }
+  return planes;
+}
+
+}  // namespace
+
+TEST(FastMri, RootSumOfSquaresOfMultiCoilKspace) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("multicoil.h5");
+  const std::vector<double> sensitivities = {0.5, 1.0, 0.25, 2.0};
+  const int h = 7, w = 6;
+  {
+    const auto file = pb::h5::create_file(path, false);
+    write_kspace(file, coil_kspace(3, sensitivities, h, w), {3, 4, 7, 6});
+  }
+  const FastMriInfo info = read_fastmri_info(path);
+  EXPECT_TRUE(info.has_kspace);
+  EXPECT_TRUE(info.multicoil);
+  EXPECT_EQ(info.coils, 4u);
+  EXPECT_EQ(info.kspace_slices, 3u);
+  EXPECT_EQ(info.kspace_shape, (pb::ImageShape{7, 6}));
+  EXPECT_TRUE(info.reconstruction.empty());
+  EXPECT_NE(info.describe().find("kspace 3 x 4 coils x 7x6"), std::string::npos) << info.describe();
+
+  const ImageSet rss = read_fastmri_images(path);
+  ASSERT_EQ(rss.count, 3u);
+  ASSERT_EQ(rss.shape, (pb::ImageShape{7, 6}));
+  const double gain = std::sqrt(0.25 + 1 + 0.0625 + 4);
+  for (std::size_t s = 0; s < 3; ++s)
+    for (int r = 0; r < h; ++r)
+      for (int c = 0; c < w; ++c) {
+        const double expected = gain * phantom_pixel(s, r, c);
+        EXPECT_NEAR(rss.image(s)[static_cast<std::size_t>(r * w + c)], expected, 2e-6 * expected) << s << r << c;
+      }
+}
+
+TEST(FastMri, SingleCoilConstantKspaceIsACentredImpulse) {
+  TemporaryDirectory directory;
+  for (const auto& [h, w] : {std::pair{8, 6}, std::pair{5, 7}}) {
+    const std::string path = directory.file("impulse" + std::to_string(h) + ".h5");
+    {
+      const auto file = pb::h5::create_file(path, false);
+      write_kspace(file, Planes{std::vector<Complex>(static_cast<std::size_t>(h * w), Complex(1, 0))},
+                   {1, static_cast<hsize_t>(h), static_cast<hsize_t>(w)});
+    }
+    const FastMriInfo info = read_fastmri_info(path);
+    EXPECT_FALSE(info.multicoil);
+    EXPECT_EQ(info.coils, 1u);
+    const ImageSet image = reconstruct_rss(path);
+    for (int r = 0; r < h; ++r)
+      for (int c = 0; c < w; ++c) {
+        const double expected = r == h / 2 && c == w / 2 ? std::sqrt(double(h * w)) : 0.0;
+        EXPECT_NEAR(image.pixels[static_cast<std::size_t>(r * w + c)], expected, 1e-12) << h << " " << r << c;
+      }
+  }
+}
+
+TEST(FastMri, ReconstructionIsPreferredCroppedAndScaled) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("file_brain.h5");
+  std::vector<float> stored;
+  for (std::size_t s = 0; s < 3; ++s)
+    for (int r = 0; r < 6; ++r)
+      for (int c = 0; c < 10; ++c) stored.push_back(static_cast<float>(phantom_pixel(s, r, c)));
+  {
+    const auto file = pb::h5::create_file(path, false);
+    write_float_stack(file, "reconstruction_rss", stored, {3, 6, 10});
+    write_kspace(file, coil_kspace(3, {1.0, 1.0}, 12, 10), {3, 2, 12, 10});
+  }
+  const FastMriInfo info = read_fastmri_info(path);
+  EXPECT_EQ(info.reconstruction, "reconstruction_rss");
+  EXPECT_EQ(info.slices, 3u);
+  EXPECT_EQ(info.image_shape, (pb::ImageShape{6, 10}));
+  EXPECT_TRUE(info.has_kspace);
+
+  const ImageSet raw = read_fastmri_images(path);
+  std::vector<double> widened(stored.begin(), stored.end());
+  EXPECT_EQ(raw.pixels, widened);
+
+  // Size 6 equals the cropped side, so resampling is the identity: columns 2..7, scaled.
+  const double scale = positive_percentile(widened);
+  const ImageSet slices = read_fastmri_slices(path, 6);
+  ASSERT_EQ(slices.count, 3u);
+  ASSERT_EQ(slices.shape, (pb::ImageShape{6, 6}));
+  for (std::size_t s = 0; s < 3; ++s)
+    for (int r = 0; r < 6; ++r)
+      for (int c = 0; c < 6; ++c)
+        EXPECT_DOUBLE_EQ(slices.image(s)[static_cast<std::size_t>(r * 6 + c)],
+                         std::min(1.0, widened[s * 60 + static_cast<std::size_t>(r * 10 + c + 2)] / scale));
+  EXPECT_NE(slices.description.find("reconstruction_rss, 3 slices of 6x10 cropped to 6x6"), std::string::npos)
+      << slices.description;
+  EXPECT_EQ(read_fastmri_slices(path, 64).shape, (pb::ImageShape{64, 64}));
+}
+
+TEST(FastMri, FilesOfOtherLayoutsAreRefused) {
+  TemporaryDirectory directory;
+  const std::string empty = directory.file("empty.h5");
+  const std::string real = directory.file("realkspace.h5");
+  {
+    const auto file = pb::h5::create_file(empty, false);
+    pb::h5::write(file, "other", std::vector<double>{1.0});
+    const auto other = pb::h5::create_file(real, false);
+    pb::h5::write(other, "kspace", std::vector<double>(8, 1.0), {2, 2, 2});
+  }
+  expect_error([&] { read_fastmri_info(empty); }, {"empty.h5", "not a fastMRI file"});
+  expect_error([&] { read_fastmri_info(real); }, {"realkspace.h5:/kspace", "not complex k-space"});
 }
