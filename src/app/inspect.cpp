@@ -43,7 +43,11 @@ struct InspectOptions {
 void add_options(CLI::App& command, InspectOptions& o) {
   o.op.name = "inpaint";
   command.add_option("--model", o.model, "Generator model file")->required();
-  command.add_option("--image", o.image, "Truth image: fashion-mnist:SPLIT:INDEX, FILE.h5:DATASET[:INDEX]")->required();
+  command
+      .add_option(
+          "--image", o.image,
+          "Truth image: fashion-mnist:SPLIT:INDEX, mri:..., fastmri:..., FILE.h5:DATASET[:INDEX] (docs/data.md)")
+      ->required();
   command.add_option("--operator", o.op.name, "Forward operator")
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();

@@ -86,7 +86,9 @@ struct SolvedMethod {
 };
 
 void add_options(CLI::App& command, SolveOptions& o) {
-  command.add_option("--image", o.image, "Truth image: fashion-mnist:SPLIT:INDEX, FILE.h5:DATASET[:INDEX]");
+  command.add_option(
+      "--image", o.image,
+      "Truth image: fashion-mnist:SPLIT:INDEX, mri:..., fastmri:..., FILE.h5:DATASET[:INDEX] (docs/data.md)");
   command.add_option("--data", o.data_file, "Observed data instead of --image: HDF5 with dataset y (see docs)");
   command.add_option("--image-shape", o.image_shape, "HxW of the unknown image with --data (default: from the file)");
   command.add_option("--operator", o.op.name, "Forward operator")

@@ -3,11 +3,18 @@
 //
 // One image (the `--image` option):
 //   fashion-mnist:SPLIT:INDEX   image INDEX of the Fashion-MNIST split "train" or "test"
+//   mri:VOLUME:AXIS:SIZE:PART:INDEX[:KEY=VALUE]...
+//                               image INDEX of a part of brain MRI slices (mri_source.hpp)
+//   fastmri:FILE:SIZE[:INDEX]   slice INDEX of a fastMRI file, SIZE x SIZE (fastmri.hpp);
+//                               no INDEX for a file of one slice
 //   FILE:DATASET:INDEX          image INDEX of a 3-D HDF5 stack (count x height x width)
 //   FILE:DATASET                a 2-D HDF5 image, or a stack holding exactly one image
-// A training set (empirical priors):
+// A training set (empirical priors, training):
 //   fashion-mnist               the Fashion-MNIST training split (= fashion-mnist:train)
 //   fashion-mnist:SPLIT         either split
+//   mri:VOLUME:AXIS:SIZE:PART[:KEY=VALUE]...
+//                               brain MRI slices, e.g. mri:ch2better:2:64:train
+//   fastmri:FILE:SIZE           every slice of a fastMRI file
 //   FILE:DATASET                an HDF5 stack (or a single 2-D image)
 // FILE may contain ':' (the fields are taken from the right); DATASET may not.
 

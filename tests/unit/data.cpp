@@ -485,7 +485,8 @@ TEST_F(ImageSpecification, Hdf5MistakesNameTheSpecificationAndTheFault) {
   EXPECT_NE(message_of(h5_ + ":nothing").find(h5_ + ":/nothing"), std::string::npos);
   EXPECT_NE(message_of(path("absent.h5") + ":stack:0").find(path("absent.h5")), std::string::npos);
   EXPECT_EQ(message_of("picture.png"),
-            "--image picture.png: expected fashion-mnist:SPLIT:INDEX or FILE:DATASET[:INDEX]");
+            "--image picture.png: expected fashion-mnist:SPLIT:INDEX, mri:VOLUME:AXIS:SIZE:PART:INDEX, "
+            "fastmri:FILE:SIZE[:INDEX] or FILE:DATASET[:INDEX]");
   EXPECT_NE(message_of(":stack").find("must not be empty"), std::string::npos);
 }
 

@@ -1,7 +1,8 @@
 // MRI data: NIfTI volumes written here with nifticlib from known functions, the square
 // resampling against exact linear ramps, robust intensity scaling, the empty-slice rule,
-// the slab split recomputed from its documented rule, seeded augmentation, and fastMRI
-// files written here with the HDF5 C API (k-space from a direct DFT).
+// the slab split recomputed from its documented rule, seeded augmentation, fastMRI files
+// written here with the HDF5 C API (k-space from a direct DFT), the mri: and fastmri:
+// source specifications, and, when mricron-data is installed, the real ch2better.
 
 #include <gtest/gtest.h>
 #include <nifti2_io.h>
@@ -26,7 +27,9 @@
 #include "data/augmentation.hpp"
 #include "data/brain_slices.hpp"
 #include "data/fastmri.hpp"
+#include "data/image_source.hpp"
 #include "data/intensity_scaling.hpp"
+#include "data/mri_source.hpp"
 #include "data/nifti_volume.hpp"
 #include "data/slab_split.hpp"
 #include "data/square_resampling.hpp"
@@ -764,4 +767,156 @@ TEST(FastMri, FilesOfOtherLayoutsAreRefused) {
   }
   expect_error([&] { read_fastmri_info(empty); }, {"empty.h5", "not a fastMRI file"});
   expect_error([&] { read_fastmri_info(real); }, {"realkspace.h5:/kspace", "not complex k-space"});
+}
+
+// ---------------------------------------------------------------------------------------
+// Source specifications
+
+TEST(MriSource, GrammarParsesAndPrintsCanonically) {
+  const MriSpecification simple = parse_mri_specification("mri:ch2better:2:64:train");
+  EXPECT_EQ(simple.volumes, std::vector<std::string>{"ch2better"});
+  EXPECT_EQ(simple.axes, std::vector<int>{2});
+  EXPECT_EQ(simple.slicing.size, 64);
+  EXPECT_EQ(simple.part, MriPart::train);
+  EXPECT_FALSE(simple.index.has_value());
+  EXPECT_EQ(simple.text(), "mri:ch2better:2:64:train");
+
+  const std::string full = "mri:all:all:128:test:7:seed=3:guard=1.5:threshold=0.2";
+  const MriSpecification pooled = parse_mri_specification(full);
+  EXPECT_EQ(pooled.volumes, (std::vector<std::string>{"ch2better", "ch2", "inia19"}));
+  EXPECT_EQ(pooled.axes, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(pooled.index, 7u);
+  EXPECT_EQ(pooled.split.seed, 3u);
+  EXPECT_EQ(pooled.split.guard, 1.5);
+  EXPECT_EQ(pooled.slicing.tissue_threshold, 0.2);
+  EXPECT_EQ(pooled.text(), full);
+
+  const MriSpecification path = parse_mri_specification("mri:/data/a:b/brain.nii:1:32:all:augment=0");
+  EXPECT_EQ(path.volumes, std::vector<std::string>{"/data/a:b/brain.nii"});
+  EXPECT_EQ(path.text(), "mri:/data/a:b/brain.nii:1:32:all");
+}
+
+TEST(MriSource, ErrorsNameTheSpecification) {
+  expect_error([] { load_image("mri:foo:2:64:train:0"); },
+               {"--image mri:foo:2:64:train:0: unknown MRI volume 'foo'", "ch2better"});
+  expect_error([] { load_training_set("mri:ch2:5:64:train"); },
+               {"training set mri:ch2:5:64:train: axis '5' is not 0, 1, 2 or all"});
+  expect_error([] { load_training_set("mri:ch2:1:2:train"); }, {"size 2 is below the minimum 4"});
+  expect_error([] { load_training_set("mri:ch2:1:64:val"); }, {"part 'val' is not train, test or all"});
+  expect_error([] { load_training_set("mri:ch2:1:64:train:bogus=1"); }, {"unknown option 'bogus'"});
+  expect_error([] { load_training_set("mri:ch2:1:64:test:augment=2"); }, {"augment applies to the train part only"});
+  expect_error([] { load_training_set("mri:ch2:1:64:train:3"); }, {"a training set takes no index"});
+  expect_error([] { load_image("mri:ch2:1:64:train"); }, {"one image needs an index"});
+  expect_error([] { load_training_set("mri:ch2:1:64"); }, {"expected mri:VOLUME:AXIS:SIZE:PART"});
+  expect_error([] { load_training_set("mri:ch2:1:64:train:period=1"); }, {"period 1 must be at least 2"});
+  expect_error([] { load_image("fastmri:file.h5"); }, {"--image fastmri:file.h5: expected fastmri:FILE:SIZE[:INDEX]"});
+  expect_error([] { load_training_set("fastmri:file.h5:64:2"); }, {"a training set takes no index"});
+  expect_error([] { load_training_set("fastmri:file.h5:2"); }, {"size 2 is not in [4, 16384]"});
+}
+
+TEST(MriSource, NamedVolumesComeFromTheDirectoryVariable) {
+  TemporaryDirectory directory;
+  write_phantom(directory, "ch2.nii.gz");
+  const ScopedEnvironment environment(kMriDirectoryVariable, directory.file(""));
+  const ImageSet set = load_training_set("mri:ch2:2:8:all");
+  EXPECT_EQ(set.count, 4u);
+  EXPECT_EQ(set.shape, (pb::ImageShape{8, 8}));
+  EXPECT_NE(set.description.find("ch2 axis 2 (world z, 8 slices of 1 mm from 0 to 7 mm): 4 kept"), std::string::npos)
+      << set.description;
+  expect_error([] { load_training_set("mri:ch2better:2:8:all"); },
+               {"ch2better.nii.gz: MRI volume does not exist", "mricron-data", kMriDirectoryVariable});
+}
+
+TEST(MriSource, PartsFollowTheSplitAndAugmentAppendsCopies) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("column.nii.gz");
+  NiftiSpec spec;
+  spec.extent = {6, 5, 60};
+  write_nifti(path, spec, [](auto i, auto j, auto k) { return i >= 1 && j >= 1 ? 1.0 + 0.01 * k + 0.1 * i : 0.0; });
+  const std::string base = "mri:" + path + ":2:8:";
+  const ImageSet all = load_training_set(base + "all");
+  const ImageSet train = load_training_set(base + "train");
+  const ImageSet test = load_training_set(base + "test");
+  ASSERT_EQ(all.count, 60u);
+  std::vector<double> expected_train, expected_test;
+  std::size_t guard = 0;
+  for (std::int64_t k = 0; k < 60; ++k) {
+    const SlabRole role = slab_role(static_cast<double>(k), 2, SlabSplitOptions{});
+    auto& target = role == SlabRole::train ? expected_train : expected_test;
+    if (role == SlabRole::guard) {
+      ++guard;
+      continue;
+    }
+    const auto image = all.image(static_cast<std::size_t>(k));
+    target.insert(target.end(), image.begin(), image.end());
+  }
+  EXPECT_EQ(train.pixels, expected_train);
+  EXPECT_EQ(test.pixels, expected_test);
+  EXPECT_EQ(train.count + test.count + guard, all.count);
+  EXPECT_GT(test.count, 0u);
+  EXPECT_GT(guard, 0u);
+  EXPECT_NE(train.description.find("held out"), std::string::npos) << train.description;
+
+  const ImageSet augmented = load_training_set(base + "train:augment=2");
+  ASSERT_EQ(augmented.count, 3 * train.count);
+  EXPECT_TRUE(std::equal(train.pixels.begin(), train.pixels.end(), augmented.pixels.begin()));
+  EXPECT_NE(augmented.description.find("2 augmented copies"), std::string::npos);
+  EXPECT_EQ(load_training_set(base + "train", 5).count, 5u);
+
+  const ImageSelection one = load_image(base + "test:1");
+  EXPECT_EQ(one.source, base + "test:1");
+  EXPECT_TRUE(std::equal(one.pixels.begin(), one.pixels.end(), test.image(1).begin()));
+  expect_error([&] { load_image(base + "test:" + std::to_string(test.count)); }, {"index out of range"});
+}
+
+TEST(MriSource, FastMriSpecifications) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("scan.h5");
+  {
+    const auto file = pb::h5::create_file(path, false);
+    write_float_stack(file, "reconstruction_esc", std::vector<float>(3 * 8 * 8, 2.0f), {3, 8, 8});
+  }
+  const ImageSet set = load_training_set("fastmri:" + path + ":16");
+  EXPECT_EQ(set.count, 3u);
+  EXPECT_EQ(set.shape, (pb::ImageShape{16, 16}));
+  const ImageSelection one = load_image("fastmri:" + path + ":16:2");
+  EXPECT_EQ(one.source, "fastmri:" + path + ":16:2");
+  EXPECT_EQ(one.pixels.size(), 256u);
+  expect_error([&] { load_image("fastmri:" + path + ":16"); }, {"holds 3 slices; add an index"});
+  expect_error([&] { load_image("fastmri:" + path + ":16:3"); }, {"index out of range [0, 3)"});
+}
+
+// ---------------------------------------------------------------------------------------
+// The real data (Debian package mricron-data)
+
+TEST(RealMri, Ch2betterSlicesAreSane) {
+  const std::string path = std::string(kMriDefaultDirectory) + "/ch2better.nii.gz";
+  if (!fs::exists(path)) {
+    GTEST_SKIP() << path << " is missing; install the Debian package mricron-data to run this test";
+  }
+  Volume volume = read_nifti_volume(path);
+  EXPECT_EQ(volume.extent, (std::array<std::int64_t, 3>{301, 370, 316}));
+  EXPECT_EQ(volume.spacing, (std::array<double, 3>{0.5, 0.5, 0.5}));
+  scale_to_unit_interval(volume.voxels, positive_percentile(volume.voxels));
+  for (int axis = 0; axis < 3; ++axis) {
+    const VolumeSlices slices = slice_volume(volume, axis, SliceOptions{});
+    EXPECT_EQ(slices.world_axis, axis);
+    EXPECT_EQ(slices.images.shape, (pb::ImageShape{64, 64}));
+    // The brain fills most of the grid; the first and last slices are empty.
+    EXPECT_GT(slices.images.count, static_cast<std::size_t>(0.6 * slices.total)) << "axis " << axis;
+    EXPECT_LT(slices.images.count, static_cast<std::size_t>(slices.total)) << "axis " << axis;
+    double sum = 0;
+    for (const double value : slices.images.pixels) {
+      ASSERT_GE(value, 0.0);
+      ASSERT_LE(value, 1.0);
+      sum += value;
+    }
+    const double mean = sum / static_cast<double>(slices.images.pixels.size());
+    EXPECT_GT(mean, 0.05);
+    EXPECT_LT(mean, 0.6);
+    std::size_t roles[3] = {0, 0, 0};
+    for (const double position : slices.positions) ++roles[static_cast<int>(slab_role(position, axis, {}))];
+    EXPECT_GT(roles[0], 2 * roles[1]) << "train vs test, axis " << axis;
+    EXPECT_GT(roles[1], 0u) << "axis " << axis;
+  }
 }
