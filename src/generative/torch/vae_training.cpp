@@ -321,6 +321,10 @@ VaeTrainingResult train_vae(const data::ImageSet& training, const data::ImageSet
            << " Torch thread" << (threads > 1 ? "s" : "") << ", float32; ELBO in nats per image";
     log.line(header.str());
   }
+  // How the training images were made (the MRI slab split), kept in the model's training_log.
+  if (!training.description.empty()) {
+    log.block("  training set: " + training.description);
+  }
   if (checkpoint) {
     log.line("  resumed from " + checkpoint_path + " after epoch " + std::to_string(checkpoint->epoch));
   }
