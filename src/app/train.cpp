@@ -4,6 +4,7 @@
 // Sample runs:
 //   priorbench train -o models/fmnist-vae-mlp-m16.pt --epochs 30 --report report.h5
 //   priorbench train --architecture conv --variance per-pixel --latent-dim 8 -o conv.pt
+//   priorbench train --architecture conv --training phantoms.h5:/images --channels 8,16,32,64 -o mri.pt
 //   priorbench train -o model.pt --epochs 40 --resume --force   # continue from model.pt.checkpoint
 //
 // Training runs in one process: under mpirun, rank 0 trains and the other ranks wait.
@@ -43,6 +44,11 @@ void add_options(CLI::App& command, TrainOptions& o) {
       ->check(CLI::IsMember({"mlp", "conv"}))
       ->capture_default_str();
   command.add_option("--latent-dim", t.model.latent_dim, "Latent dimension m")->capture_default_str();
+  command
+      .add_option("--channels", t.model.channels,
+                  "conv: channels of the stride-2 layers, finest first, e.g. 8,16,32,64 (default: by image size, "
+                  "docs/model-format.md)")
+      ->delimiter(',');
   command.add_option("--variance", o.variance, "Learned decoder variance: scalar or per-pixel (floor 1e-4)")
       ->check(CLI::IsMember({"scalar", "per-pixel"}))
       ->capture_default_str();

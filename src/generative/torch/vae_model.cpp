@@ -1,5 +1,6 @@
 #include "generative/torch/vae_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -20,6 +21,20 @@ VaeArchitecture parse_architecture(const std::string& text) {
   PB_FAIL("--architecture: unknown architecture '", text, "' (valid: mlp, conv)");
 }
 
+std::vector<std::size_t> conv_channels(const VaeModelOptions& o) {
+  if (!o.channels.empty()) return o.channels;
+  std::size_t layers = 2;
+  const auto halves_again = [&](std::size_t l) {
+    const auto divisor = static_cast<PetscInt>(1) << (l + 1);
+    return (o.shape.height >> l) > 4 && (o.shape.width >> l) > 4 && o.shape.height % divisor == 0 &&
+           o.shape.width % divisor == 0;
+  };
+  while (layers < 16 && halves_again(layers)) ++layers;
+  std::vector<std::size_t> channels(layers);
+  for (std::size_t i = 0; i < layers; ++i) channels[i] = std::max<std::size_t>(8, 64 >> (layers - 1 - i));
+  return channels;
+}
+
 void validate(const VaeModelOptions& o) {
   PB_REQUIRE(o.latent_dim > 0 && o.latent_dim <= 4096, "--latent-dim must be in [1, 4096], got ", o.latent_dim);
   PB_REQUIRE(o.shape.height > 0 && o.shape.width > 0, "VAE image shape must be positive, got ", o.shape.height, "x",
@@ -32,10 +47,14 @@ void validate(const VaeModelOptions& o) {
   PB_REQUIRE(o.initial_variance > o.variance_floor, "VAE: the initial variance must exceed the floor, got ",
              o.initial_variance);
   if (o.architecture == VaeArchitecture::conv) {
-    PB_REQUIRE(o.shape.height % 4 == 0 && o.shape.width % 4 == 0,
-               "--architecture conv needs image sides divisible by 4, got ", o.shape.height, "x", o.shape.width);
-    PB_REQUIRE(o.channels.size() == 2 && o.channels[0] > 0 && o.channels[1] > 0,
-               "VAE: the conv architecture takes two positive channel counts");
+    const auto channels = conv_channels(o);
+    PB_REQUIRE(!channels.empty() && channels.size() <= 16,
+               "--channels: the conv architecture takes 1 to 16 layers, got ", channels.size());
+    for (const auto c : channels) PB_REQUIRE(c > 0, "--channels: channel counts must be positive");
+    const auto divisor = static_cast<PetscInt>(1) << channels.size();
+    PB_REQUIRE(o.shape.height % divisor == 0 && o.shape.width % divisor == 0, "--architecture conv with ",
+               channels.size(), " stride-2 layers needs image sides divisible by ", divisor, ", got ", o.shape.height,
+               "x", o.shape.width);
   }
 }
 
@@ -48,8 +67,10 @@ std::string describe(const VaeModelOptions& o) {
     for (const auto width : o.hidden) out << "-" << width;
     out << "-" << o.latent_dim << "x2";
   } else {
-    out << "conv " << o.channels[0] << "," << o.channels[1] << " (4x4, stride 2)-" << o.hidden.back() << "-"
-        << o.latent_dim << "x2";
+    const auto channels = conv_channels(o);
+    out << "conv ";
+    for (std::size_t i = 0; i < channels.size(); ++i) out << (i ? "," : "") << channels[i];
+    out << " (4x4, stride 2)-" << o.hidden.back() << "-" << o.latent_dim << "x2";
   }
   out << ", mirrored decoder, softplus, sigmoid mean, " << variance_kind_name(o.variance) << " decoder variance (floor "
       << o.variance_floor << ")";
@@ -146,26 +167,68 @@ std::string mlp_source(const VaeModelOptions& o) {
   return s.str() + heads_source(o, affine("dec_mean", "h"), affine("dec_logvar", "h"));
 }
 
+// Channels, coarsest map side and flattened size of the conv architecture.
+struct ConvLayout {
+  std::vector<std::int64_t> channels;  // finest first
+  std::int64_t height = 0, width = 0;  // of the coarsest map
+  std::int64_t flat() const { return channels.back() * height * width; }
+};
+
+ConvLayout conv_layout(const VaeModelOptions& o) {
+  ConvLayout layout;
+  for (const auto c : conv_channels(o)) layout.channels.push_back(static_cast<std::int64_t>(c));
+  layout.height = o.shape.height >> layout.channels.size();
+  layout.width = o.shape.width >> layout.channels.size();
+  return layout;
+}
+
+std::string conv2d(const std::string& layer, bool transposed) {
+  return std::string(transposed ? "torch.conv_transpose2d" : "torch.conv2d") + "(h, self." + layer + "_w, self." +
+         layer + "_b, [2, 2], [1, 1])";
+}
+
+// Layers named as in the original two-layer model (enc_conv0, enc_conv1, dec_conv0,
+// dec_mean), so a two-layer model keeps its parameter names.
 std::string conv_source(const VaeModelOptions& o) {
-  const auto c1 = std::to_string(o.channels[1]);
-  const auto h4 = std::to_string(o.shape.height / 4), w4 = std::to_string(o.shape.width / 4);
-  const auto flat =
-      std::to_string(static_cast<std::int64_t>(o.channels[1]) * (o.shape.height / 4) * (o.shape.width / 4));
+  const ConvLayout layout = conv_layout(o);
+  const std::size_t layers = layout.channels.size();
   std::ostringstream s;
   s << "def encoder_trunk(self, x: Tensor) -> Tensor:\n"
-    << "    h = x.reshape([x.shape[0], 1, " << o.shape.height << ", " << o.shape.width << "])\n"
-    << "    h = torch.softplus(torch.conv2d(h, self.enc_conv0_w, self.enc_conv0_b, [2, 2], [1, 1]))\n"
-    << "    h = torch.softplus(torch.conv2d(h, self.enc_conv1_w, self.enc_conv1_b, [2, 2], [1, 1]))\n"
-    << "    h = h.reshape([x.shape[0], " << flat << "])\n"
+    << "    h = x.reshape([x.shape[0], 1, " << o.shape.height << ", " << o.shape.width << "])\n";
+  for (std::size_t i = 0; i < layers; ++i) {
+    s << "    h = torch.softplus(" << conv2d("enc_conv" + std::to_string(i), false) << ")\n";
+  }
+  s << "    h = h.reshape([x.shape[0], " << layout.flat() << "])\n"
     << "    return torch.softplus(" << affine("enc0", "h") << ")\n\n"
     << "def decoder_trunk(self, z: Tensor) -> Tensor:\n"
     << "    h = torch.softplus(" << affine("dec0", "z") << ")\n"
     << "    h = torch.softplus(" << affine("dec1", "h") << ")\n"
-    << "    h = h.reshape([z.shape[0], " << c1 << ", " << h4 << ", " << w4 << "])\n"
-    << "    return torch.softplus(torch.conv_transpose2d(h, self.dec_conv0_w, self.dec_conv0_b, [2, 2], [1, 1]))\n\n";
-  const std::string mean = "torch.conv_transpose2d(h, self.dec_mean_w, self.dec_mean_b, [2, 2], [1, 1])";
-  const std::string variance = "torch.conv_transpose2d(h, self.dec_logvar_w, self.dec_logvar_b, [2, 2], [1, 1])";
-  return s.str() + heads_source(o, mean, variance);
+    << "    h = h.reshape([z.shape[0], " << layout.channels.back() << ", " << layout.height << ", " << layout.width
+    << "])\n";
+  for (std::size_t j = 0; j + 1 < layers; ++j) {
+    s << "    h = torch.softplus(" << conv2d("dec_conv" + std::to_string(j), true) << ")\n";
+  }
+  s << "    return h\n\n";
+  return s.str() + heads_source(o, conv2d("dec_mean", true), conv2d("dec_logvar", true));
+}
+
+void register_conv_layers(torch::jit::Module& module, const VaeModelOptions& o, at::ScalarType dtype) {
+  const ConvLayout layout = conv_layout(o);
+  const auto& c = layout.channels;
+  const auto m = static_cast<std::int64_t>(o.latent_dim), width = static_cast<std::int64_t>(o.hidden.back());
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    convolution(module, "enc_conv" + std::to_string(i), i == 0 ? 1 : c[i - 1], c[i], false, dtype);
+  }
+  dense(module, "enc0", layout.flat(), width, dtype);
+  dense(module, "enc_mean", width, m, dtype);
+  dense(module, "enc_logvar", width, m, dtype);
+  dense(module, "dec0", m, width, dtype);
+  dense(module, "dec1", width, layout.flat(), dtype);
+  for (std::size_t j = 0; j + 1 < c.size(); ++j) {
+    convolution(module, "dec_conv" + std::to_string(j), c[c.size() - 1 - j], c[c.size() - 2 - j], true, dtype);
+  }
+  convolution(module, "dec_mean", c.front(), 1, true, dtype);
+  if (o.variance == DecoderVariance::per_pixel) convolution(module, "dec_logvar", c.front(), 1, true, dtype);
 }
 
 }  // namespace
@@ -191,19 +254,7 @@ torch::jit::Module build_vae_module(const VaeModelOptions& o, at::ScalarType dty
     dense(module, "dec_mean", in, n, dtype);
     if (o.variance == DecoderVariance::per_pixel) dense(module, "dec_logvar", in, n, dtype);
   } else {
-    const auto c0 = static_cast<std::int64_t>(o.channels[0]), c1 = static_cast<std::int64_t>(o.channels[1]);
-    const auto flat = c1 * (o.shape.height / 4) * (o.shape.width / 4);
-    const auto width = static_cast<std::int64_t>(o.hidden.back());
-    convolution(module, "enc_conv0", 1, c0, false, dtype);
-    convolution(module, "enc_conv1", c0, c1, false, dtype);
-    dense(module, "enc0", flat, width, dtype);
-    dense(module, "enc_mean", width, m, dtype);
-    dense(module, "enc_logvar", width, m, dtype);
-    dense(module, "dec0", m, width, dtype);
-    dense(module, "dec1", width, flat, dtype);
-    convolution(module, "dec_conv0", c1, c0, true, dtype);
-    convolution(module, "dec_mean", c0, 1, true, dtype);
-    if (o.variance == DecoderVariance::per_pixel) convolution(module, "dec_logvar", c0, 1, true, dtype);
+    register_conv_layers(module, o, dtype);
   }
   // Start at Γ ≈ initial_variance: e^raw = initial − floor.
   const double raw = std::log(o.initial_variance - o.variance_floor);

@@ -115,9 +115,11 @@ std::string run_settings(const VaeTrainingOptions& o, std::size_t training_image
       << " variance=" << variance_kind_name(o.model.variance) << " shape=" << o.model.shape.height << "x"
       << o.model.shape.width << " hidden=";
   for (std::size_t i = 0; i < o.model.hidden.size(); ++i) out << (i ? "," : "") << o.model.hidden[i];
-  out << " channels=" << o.model.channels[0] << "," << o.model.channels[1] << " batch_size=" << o.batch_size
-      << " learning_rate=" << o.learning_rate << " beta=" << o.beta << " seed=" << o.seed
-      << " training_images=" << training_images;
+  const auto channels = conv_channels(o.model);
+  out << " channels=";
+  for (std::size_t i = 0; i < channels.size(); ++i) out << (i ? "," : "") << channels[i];
+  out << " batch_size=" << o.batch_size << " learning_rate=" << o.learning_rate << " beta=" << o.beta
+      << " seed=" << o.seed << " training_images=" << training_images;
   return out.str();
 }
 
