@@ -1,9 +1,11 @@
 #include "generative/torch/torch_generator.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "generative/torch/allocation_meter.hpp"
 #include "generative/torch/torch_model.hpp"
 
 namespace priorbench {
@@ -40,11 +42,42 @@ at::Tensor tangent_of(const at::Tensor& dual, std::int64_t level) {
   return tangent.defined() ? tangent : at::zeros_like(std::get<0>(at::_unpack_dual(dual, level)));
 }
 
+constexpr std::size_t kMiB = 1024 * 1024;
+
+// `requested` bytes, or $PRIORBENCH_JACOBIAN_MEMORY_MIB MiB, or 256 MiB.
+std::size_t jacobian_memory_budget(std::size_t requested) {
+  if (requested > 0) return requested;
+  const char* environment = std::getenv("PRIORBENCH_JACOBIAN_MEMORY_MIB");
+  if (environment == nullptr || *environment == '\0') return 256 * kMiB;
+  char* end = nullptr;
+  const long value = std::strtol(environment, &end, 10);
+  PB_REQUIRE(*end == '\0' && value > 0 && value <= 1024 * 1024, "PRIORBENCH_JACOBIAN_MEMORY_MIB must be a positive ",
+             "number of MiB, got '", environment, "'");
+  return static_cast<std::size_t>(value) * kMiB;
+}
+
+// Columns [first, first + count) of J(z) by one forward-mode pass over `count` copies of z
+// with the unit vectors e_first … as tangents: row i of the output tangent is J e_{first+i},
+// so the row-major count×n result is `count` consecutive columns of the column-major J.
+void jacobian_columns(const TorchGenerator::Impl& impl, const at::Tensor& z, std::int64_t first, std::int64_t count,
+                      std::span<double> out) {
+  const std::int64_t m = z.size(1);
+  torch::NoGradGuard no_grad;
+  DualLevel dual;
+  const auto options = at::TensorOptions().dtype(at::kDouble);
+  const auto tangents = at::eye(count, m, options).roll(first, 1);
+  const auto copies = z.expand({count, m}).contiguous();
+  const auto dual_z = at::_make_dual(copies, tangents, dual.level());
+  copy_out(tangent_of(torch_detail::decode_flat(impl.module, dual_z, impl.info), dual.level()), out);
+}
+
 }  // namespace
 
 TorchGenerator::TorchGenerator(const std::string& path, TorchGeneratorOptions options) {
   torch_detail::apply_threads(options.threads);
+  const std::size_t jacobian_memory = jacobian_memory_budget(options.jacobian_memory);
   impl_ = torch_detail::make_generator_impl(torch_detail::load_module(path), path);
+  impl_->jacobian_memory = jacobian_memory;
 }
 
 TorchGenerator::TorchGenerator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -134,14 +167,26 @@ void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacob
   jacobian = DenseMatrix(n, m);
   const auto z = view(latent, 1, sm);
   if (method == JacobianMethod::forward_batched) {
-    // m copies of z with the identity as tangents: row j of the tangent output is J e_j,
-    // so the row-major m×n result is the column-major n×m Jacobian.
-    torch::NoGradGuard no_grad;
-    DualLevel dual;
-    const auto copies = z.expand({sm, sm}).contiguous();
-    const auto dual_z = at::_make_dual(copies, at::eye(sm, at::TensorOptions().dtype(at::kDouble)), dual.level());
-    copy_out(tangent_of(torch_detail::decode_flat(impl_->module, dual_z, impl_->info), dual.level()),
-             jacobian.values());
+    std::int64_t first = 0;
+    if (impl_->jacobian_chunk == 0) {  // measure on the first chunk, which counts as work done
+      const std::int64_t probe = std::min<std::int64_t>(sm, 2);
+      std::size_t peak = 0;
+      {
+        torch_detail::AllocationMeter meter;
+        jacobian_columns(*impl_, z, 0, probe,
+                         std::span<double>(jacobian.values()).subspan(0, static_cast<std::size_t>(probe) * n));
+        peak = meter.installed() ? meter.peak_bytes() : 0;
+      }
+      first = probe;
+      set_jacobian_chunk(peak, static_cast<std::size_t>(probe));
+    }
+    const auto chunk = static_cast<std::int64_t>(impl_->jacobian_chunk);
+    for (; first < sm; first += chunk) {
+      const std::int64_t count = std::min(chunk, sm - first);
+      jacobian_columns(*impl_, z, first, count,
+                       std::span<double>(jacobian.values())
+                           .subspan(static_cast<std::size_t>(first) * n, static_cast<std::size_t>(count) * n));
+    }
   } else if (method == JacobianMethod::forward_columns) {
     torch::NoGradGuard no_grad;
     DualLevel dual;
@@ -164,6 +209,30 @@ void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacob
     }
   }
   ++counts_.jacobians;
+}
+
+// Directions per chunk from the memory a probe of `directions` directions held at its peak
+// (0 when the meter could not be installed: then one direction per chunk, the safe side).
+void TorchGenerator::set_jacobian_chunk(std::size_t peak_bytes, std::size_t directions) const {
+  if (impl_->jacobian_memory == 0) impl_->jacobian_memory = jacobian_memory_budget(0);
+  const std::size_t m = latent_dimension();
+  impl_->jacobian_bytes_per_direction = (peak_bytes + directions - 1) / directions;
+  impl_->jacobian_chunk =
+      peak_bytes == 0 ? 1 : std::clamp<std::size_t>(impl_->jacobian_memory / impl_->jacobian_bytes_per_direction, 1, m);
+}
+
+std::size_t TorchGenerator::jacobian_chunk_size() const {
+  if (impl_->jacobian_chunk == 0) {
+    DenseMatrix jacobian;
+    this->jacobian(std::vector<double>(latent_dimension(), 0.0), jacobian);
+    --counts_.jacobians;  // a measurement, not work asked for
+  }
+  return impl_->jacobian_chunk;
+}
+
+std::size_t TorchGenerator::jacobian_bytes_per_direction() const {
+  jacobian_chunk_size();
+  return impl_->jacobian_bytes_per_direction;
 }
 
 void TorchGenerator::encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const {

@@ -10,6 +10,14 @@
 // Threads: Torch's intra-op thread count is process-wide. The constructor sets it to
 // `threads`, or when that is 0 to $PRIORBENCH_TORCH_THREADS, or else to 1 — one thread
 // per MPI rank, so ranks do not oversubscribe the cores.
+//
+// Memory: the batched forward-mode Jacobian pushes one copy of z per latent direction
+// through the decoder at once, so it holds the activations (and their tangents) of m
+// decodes. For a large image that is too much (a 256² conv decoder holds megabytes per
+// copy), so the directions go through in chunks: the first Jacobian measures the Torch
+// memory of a chunk of two directions (AllocationMeter), and the chunk size is the number
+// of directions that fit in `jacobian_memory`, between 1 and m. Chunks change no value
+// beyond rounding.
 
 #include <memory>
 #include <string>
@@ -21,6 +29,9 @@ namespace priorbench {
 
 struct TorchGeneratorOptions {
   int threads = 0;  // 0: $PRIORBENCH_TORCH_THREADS, else 1
+  // Torch memory the batched Jacobian may hold at once, in bytes; 0:
+  // $PRIORBENCH_JACOBIAN_MEMORY_MIB MiB, else 256 MiB (see jacobian_chunk_size).
+  std::size_t jacobian_memory = 0;
 };
 
 // How a full Jacobian is computed. All three agree to rounding; the first is the default
@@ -54,6 +65,11 @@ class TorchGenerator final : public Generator {
   void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override;
   void jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const;
 
+  // Latent directions per batched forward-mode pass (measured on first use, see above),
+  // and the measured Torch memory per direction in bytes.
+  std::size_t jacobian_chunk_size() const;
+  std::size_t jacobian_bytes_per_direction() const;
+
   bool has_encoder() const override;
   void encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
   // `batch` images (batch × n) to means and variances (batch × m each), in one pass.
@@ -71,6 +87,8 @@ class TorchGenerator final : public Generator {
   explicit TorchGenerator(std::unique_ptr<Impl> impl);
 
  private:
+  void set_jacobian_chunk(std::size_t peak_bytes, std::size_t directions) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

@@ -51,6 +51,9 @@ struct TorchGenerator::Impl {
   std::string path;
   torch::jit::Module module;
   ModelInfo info;
+  std::size_t jacobian_memory = 0;               // bytes; resolved from the options
+  std::size_t jacobian_bytes_per_direction = 0;  // measured by the first batched Jacobian
+  std::size_t jacobian_chunk = 0;                // 0 until measured
 };
 
 namespace torch_detail {
