@@ -27,11 +27,12 @@ std::vector<double> pixel_means(const TrainingImages& training) {
 }
 
 // Calls `visit(centred)` with consecutive blocks of centred images (rows), so the whole
-// centred data matrix Xc is never held at once.
+// centred data matrix Xc is never held at once. A block holds at most 2048 images and at
+// most 64 MiB: 2048 images of 256² pixels would be 1 GiB.
 template <class Visit>
 void for_each_centred_block(const TrainingImages& training, const std::vector<double>& mean, Visit&& visit) {
   const std::size_t n = training.pixels_per_image;
-  const std::size_t block = 2048;
+  const std::size_t block = std::clamp<std::size_t>((64u << 20) / (n * sizeof(double)), 1, 2048);
   for (std::size_t first = 0; first < training.count; first += block) {
     const std::size_t rows = std::min(block, training.count - first);
     DenseMatrix centred(rows, n);
@@ -139,7 +140,7 @@ std::shared_ptr<DiagonalPlusLowRankPrior> make_empirical_prior(MPI_Comm comm, co
   std::vector<double> eigenvalues;
   DenseMatrix eigenvectors;
   double discarded_variance = 0;  // s² of probabilistic PCA
-  if (n <= options.full_covariance_limit) {
+  if (n <= options.full_covariance_limit && (keep_all || n <= options.exact_rank_limit)) {
     auto eigen = symmetric_eigen(sample_covariance(training, mean));  // ascending
     const std::size_t keep = keep_all ? n : options.rank;
     const std::size_t first_kept = n - keep;

@@ -31,6 +31,10 @@ struct EmpiricalPriorOptions {
   // Above this many pixels the full sample covariance (n×n) is not formed; the leading
   // components then come from the data by a randomized range finder.
   std::size_t full_covariance_limit = 4096;
+  // With a rank k < n, the randomized range finder is used already above this many
+  // pixels: the exact route's dense eigendecomposition (LAPACK dsyev, O(n³)) took 77 s at
+  // n = 64² = 4096 on the 2-core test machine, the range finder about a second.
+  std::size_t exact_rank_limit = 1024;
 };
 
 // `empirical`: N(x̄, S + δ² I), S the sample covariance (divisor count − 1).
