@@ -13,7 +13,9 @@ Writes to --out:
                          the generator's range (a floor for estimates on the range)
   error_vs_d.png         relative error against d (log-log) at each sigma, when >= 2 sizes
   coverage_vs_sigma.png  coverage of the 95 % credible intervals against sigma, 0.95 line
-  gallery_task<ID>.png   truth, backprojection A^T y, each method's mean and std, for the
+  gallery_task<ID>.png   truth, the zero-filled reconstruction A^+ y (or A^T y where A A^T
+                         is not diagonal), the sampling pattern (observed pixels, or the
+                         k-space mask for fourier), each method's mean and std, for the
                          first --gallery saved tasks that are done
 """
 
@@ -211,7 +213,8 @@ def plot_gallery(results_path, count, out):
                 continue
             shown += 1
             truth = f["reconstructions/truth"][s]
-            back = f["reconstructions/backprojection"][s]
+            data_image, data_title = data_picture(f, s)
+            sampling, sampling_title = sampling_picture(f, s)
             means = f["reconstructions/mean"][s]
             stds = f["reconstructions/std"][s]
             m = len(labels)
@@ -221,7 +224,7 @@ def plot_gallery(results_path, count, out):
             std_max = float(np.percentile(finite_std, 99.5)) if finite_std.size else 1.0
             image = dict(cmap="gray", vmin=0.0, vmax=1.0)
             show(axes[0][0], truth, "truth x†", image)
-            show(axes[0][1], back, "data Aᵀy\n(own gray scale)", dict(cmap="gray"))
+            show(axes[0][1], data_image, data_title, dict(cmap="gray"))
             for j, label in enumerate(labels):
                 show(axes[0][j + 2], means[j], f"{label}\nmean, err {rel[task, j]:.3g}", image)
                 if np.isfinite(stds[j]).any():
@@ -230,11 +233,14 @@ def plot_gallery(results_path, count, out):
                     axes[1][j + 2].text(0.5, 0.5, "no std", ha="center", va="center")
                     axes[1][j + 2].set_axis_off()
             axes[1][0].set_axis_off()
-            axes[1][1].set_axis_off()
+            if sampling is None:
+                axes[1][1].set_axis_off()
+            else:
+                show(axes[1][1], sampling, sampling_title, dict(cmap="gray", vmin=0.0, vmax=1.0))
             if finite_std.size:
                 fig.colorbar(im, ax=list(axes[1][2:]), location="right", shrink=0.9, label="pixel std (shared scale)")
             axes[1][0].text(0.0, 0.5, "top: truth, data and\neach method's mean\n(gray scale [0, 1]);\n"
-                            "bottom: each method's\npixelwise posterior std", ha="left", va="center", fontsize=8,
+                            "bottom: what is\nobserved, each method's\npixelwise posterior std", ha="left", va="center", fontsize=8,
                             transform=axes[1][0].transAxes)
             kind = kinds[int(tasks["truth_kind"][task])]
             fig.suptitle(f"task {task}: {kind} truth {tasks['truth_number'][task]}, d = {tasks['data_size'][task]}, "
@@ -242,6 +248,26 @@ def plot_gallery(results_path, count, out):
             path = os.path.join(out, f"gallery_task{task}.png")
             fig.savefig(path)
             plt.close(fig)
+
+
+def data_picture(f, s):
+    """The zero-filled reconstruction A⁺y where the file has it, else Aᵀy."""
+    saved = f["reconstructions"]
+    if "zero_filled" in saved and np.isfinite(saved["zero_filled"][s]).all():
+        return saved["zero_filled"][s], "zero-filled A⁺y\n(own gray scale)"
+    return saved["backprojection"][s], "data Aᵀy\n(own gray scale)"
+
+
+def sampling_picture(f, s):
+    """The sampling pattern: observed pixels, or the k-space mask with DC at the centre."""
+    saved = f["reconstructions"]
+    if "sampling" not in saved or not np.isfinite(saved["sampling"][s]).all():
+        return None, ""
+    pattern = saved["sampling"][s]
+    if text(saved.attrs.get("operator", "")) == "fourier":
+        observed = 100.0 * pattern.mean()
+        return np.fft.fftshift(pattern), f"k-space mask ({observed:.0f} %,\nDC at centre)"
+    return pattern, f"observed ({100.0 * pattern.mean():.0f} %)"
 
 
 def text(value):

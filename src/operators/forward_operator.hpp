@@ -7,6 +7,7 @@
 #include <hdf5.h>
 
 #include <string>
+#include <vector>
 
 #include "operators/linear_operator.hpp"
 
@@ -27,6 +28,16 @@ class ForwardOperator : public LinearOperator {
   virtual std::string name() const = 0;
   // Writes the definition (name, parameters, index sets, matrices) into `group`.
   virtual void save(hid_t group) const = 0;
+
+  // x = A⁺y = Aᵀ(A Aᵀ)⁻¹y, the minimum-norm solution of A x = y, when A Aᵀ is diagonal
+  // (identity, inpaint, fourier: there it is the zero-filled reconstruction); its diagonal
+  // is (A∘A) 1. Returns false, leaving x alone, for operators where A Aᵀ is not diagonal.
+  bool apply_pseudo_inverse(Vec y, Vec x) const;
+
+  // A picture of what is observed, row-major on the image's H×W grid, for reports: 1 where
+  // observed, 0 elsewhere. Empty for operators without one (the default). What the grid
+  // means is the operator's: pixels for inpaint, k-space for fourier.
+  virtual std::vector<double> sampling_pattern() const { return {}; }
 
  protected:
   virtual void apply_squared_impl(Vec x, Vec y) const = 0;

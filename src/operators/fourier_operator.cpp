@@ -221,4 +221,13 @@ std::shared_ptr<FourierOperator> FourierOperator::load(MPI_Comm comm, hid_t grou
   return std::make_shared<FourierOperator>(comm, shape, h5::read_integers(group, "frequencies"), std::move(mask));
 }
 
+std::vector<double> FourierOperator::sampling_pattern() const {
+  std::vector<double> pattern(static_cast<std::size_t>(shape_.size()), 0.0);
+  for (const auto k : frequencies_) {
+    pattern[static_cast<std::size_t>(k)] = 1.0;
+    pattern[static_cast<std::size_t>(fourier::conjugate(shape_, k))] = 1.0;
+  }
+  return pattern;
+}
+
 }  // namespace priorbench

@@ -42,6 +42,9 @@ class FourierOperator final : public ForwardOperator {
   // unless there is a single row.
   bool gram_is_diagonal(bool scalar_weight) const override { return scalar_weight || rows() == 1; }
   std::string name() const override { return "fourier"; }
+  // The k-space mask in the DFT's layout (row frequency k1, column frequency k2, DC at
+  // [0, 0]): 1 at every sampled k and at its conjugate −k, which the data determine too.
+  std::vector<double> sampling_pattern() const override;
   // Writes `image_height`, `image_width`, the dataset `frequencies` (int64) and the
   // attribute `mask` when given.
   void save(hid_t group) const override;

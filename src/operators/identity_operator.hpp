@@ -11,6 +11,10 @@ class IdentityOperator final : public ForwardOperator {
 
   bool gram_is_diagonal(bool) const override { return true; }
   std::string name() const override { return "identity"; }
+  // Every pixel is observed.
+  std::vector<double> sampling_pattern() const override {
+    return std::vector<double>(static_cast<std::size_t>(cols()), 1.0);
+  }
   void save(hid_t group) const override;
   static std::shared_ptr<IdentityOperator> load(MPI_Comm comm, hid_t group);
 

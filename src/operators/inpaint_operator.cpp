@@ -73,4 +73,10 @@ std::shared_ptr<InpaintOperator> InpaintOperator::load(MPI_Comm comm, hid_t grou
                                            h5::read_integers(group, "observed"), std::move(mask));
 }
 
+std::vector<double> InpaintOperator::sampling_pattern() const {
+  std::vector<double> pattern(static_cast<std::size_t>(cols()), 0.0);
+  for (const auto pixel : observed_) pattern[static_cast<std::size_t>(pixel)] = 1.0;
+  return pattern;
+}
+
 }  // namespace priorbench

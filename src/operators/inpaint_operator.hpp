@@ -26,6 +26,8 @@ class InpaintOperator final : public ForwardOperator {
 
   bool gram_is_diagonal(bool) const override { return true; }
   std::string name() const override { return "inpaint"; }
+  // 1 at the observed pixels.
+  std::vector<double> sampling_pattern() const override;
   // Writes the dataset `observed` (int64) and the attribute `mask` when given.
   void save(hid_t group) const override;
   static std::shared_ptr<InpaintOperator> load(MPI_Comm comm, hid_t group);

@@ -33,7 +33,7 @@ struct Shard {
   std::vector<std::int64_t> done;
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
   std::map<std::string, std::vector<double>> task_values;
-  std::vector<double> truth, backprojection, mean, std;
+  std::vector<double> truth, backprojection, zero_filled, sampling, mean, std;
 };
 
 Shard read_shard(const std::string& path) {
@@ -57,6 +57,10 @@ Shard read_shard(const std::string& path) {
   }
   shard.truth = h5::read_doubles(file, "reconstructions/truth");
   shard.backprojection = h5::read_doubles(file, "reconstructions/backprojection");
+  for (auto [name, images] : {std::pair{"reconstructions/zero_filled", &shard.zero_filled},
+                              std::pair{"reconstructions/sampling", &shard.sampling}}) {
+    if (h5::exists(file, name)) *images = h5::read_doubles(file, name);
+  }
   shard.mean = h5::read_doubles(file, "reconstructions/mean");
   shard.std = h5::read_doubles(file, "reconstructions/std");
   return shard;
@@ -82,6 +86,8 @@ TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods,
     };
     record.truth = slice(shard.truth, t * n, n);
     record.backprojection = slice(shard.backprojection, t * n, n);
+    if (!shard.zero_filled.empty()) record.zero_filled = slice(shard.zero_filled, t * n, n);
+    if (!shard.sampling.empty()) record.sampling = slice(shard.sampling, t * n, n);
     for (std::size_t m = 0; m < methods; ++m) {
       record.means.push_back(slice(shard.mean, (t * methods + m) * n, n));
       record.stds.push_back(slice(shard.std, (t * methods + m) * n, n));

@@ -177,6 +177,10 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
   create_dataset(saved, "task", H5T_STD_I64LE, {s}, &minus_one);
   create_dataset(saved, "truth", H5T_IEEE_F64LE, {s, h, w}, &nan);
   create_dataset(saved, "backprojection", H5T_IEEE_F64LE, {s, h, w}, &nan);
+  create_dataset(saved, "zero_filled", H5T_IEEE_F64LE, {s, h, w}, &nan);
+  create_dataset(saved, "sampling", H5T_IEEE_F64LE, {s, h, w}, &nan);
+  // What the grid of `sampling` is depends on the operator (pixels, or k-space for fourier).
+  write_text_attribute(saved, "operator", study.operator_spec.name);
   create_dataset(saved, "mean", H5T_IEEE_F64LE, {s, m, h, w}, &nan);
   create_dataset(saved, "std", H5T_IEEE_F64LE, {s, m, h, w}, &nan);
 
@@ -217,6 +221,10 @@ void ResultsFile::open_datasets() {
     PB_REQUIRE(h5::exists(file_, name), path_, ":/", name, " is missing; the file is not a complete results file");
     datasets_.emplace(name, h5::Object(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose));
   }
+  // Added after the first results files were written: resumed files may lack them.
+  for (const char* name : {"reconstructions/zero_filled", "reconstructions/sampling"}) {
+    if (h5::exists(file_, name)) datasets_.emplace(name, h5::Object(H5Dopen2(file_, name, H5P_DEFAULT), H5Dclose));
+  }
   const auto shape = h5::shape_of(file_, "metrics/relative_error");
   PB_REQUIRE(shape.size() == 2 && static_cast<std::int64_t>(shape[0]) == task_count_ &&
                  static_cast<std::int64_t>(shape[1]) == method_count_,
@@ -254,6 +262,11 @@ void ResultsFile::record(const TaskRecord& record, int rank) {
     write_block(datasets_.at("reconstructions/truth"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, record.truth.data());
     write_block(datasets_.at("reconstructions/backprojection"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w},
                 record.backprojection.data());
+    for (const auto& [name, image] : {std::pair{"reconstructions/zero_filled", &record.zero_filled},
+                                      std::pair{"reconstructions/sampling", &record.sampling}}) {
+      if (image->empty() || !datasets_.count(name)) continue;
+      write_block(datasets_.at(name), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, image->data());
+    }
     for (std::size_t m = 0; m < record.means.size(); ++m) {
       write_block(datasets_.at("reconstructions/mean"), H5T_NATIVE_DOUBLE, {row, m, 0, 0}, {1, 1, h, w},
                   record.means[m].data());

@@ -35,8 +35,9 @@ struct TaskRecord {
   double truth_norm = 0;
   double range_distance = 0;
   std::map<std::string, std::vector<double>> metrics;  // name → one value per method
-  // Saved tasks only: x†, Aᵀy, and per method mean and std (each H·W, NaN std if none).
-  std::vector<double> truth, backprojection;
+  // Saved tasks only: x†, Aᵀy, and per method mean and std (each H·W, NaN std if none);
+  // A⁺y and the operator's sampling pattern (ForwardOperator), empty when it has none.
+  std::vector<double> truth, backprojection, zero_filled, sampling;
   std::vector<std::vector<double>> means, stds;
 };
 

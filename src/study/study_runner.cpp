@@ -181,6 +181,9 @@ class TaskRunner {
       auto backprojection = forward->make_domain_vector();
       forward->apply_transpose(data, backprojection);
       record.backprojection = petsc::gather_all(backprojection);
+      auto zero_filled = forward->make_domain_vector();
+      if (forward->apply_pseudo_inverse(data, zero_filled)) record.zero_filled = petsc::gather_all(zero_filled);
+      record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
       const MethodRun method_run = run_method(*methods_[m], study_.methods[m], problem, truth);

@@ -32,7 +32,7 @@ def main():
                 assert np.array_equal(x, y, equal_nan=True), f"metric {name} differs"
             for name in ("truth_kind", "data_size", "sigma", "truth_norm"):
                 assert np.array_equal(a["tasks"][name][()], b["tasks"][name][()], equal_nan=True), name
-            for name in ("truth", "backprojection", "mean", "std"):
+            for name in ("truth", "backprojection", "zero_filled", "sampling", "mean", "std"):
                 x, y = a["reconstructions"][name][()], b["reconstructions"][name][()]
                 assert np.array_equal(x, y, equal_nan=True), f"reconstruction {name} differs"
             assert not np.any(np.isnan(a["metrics/relative_error"][()])), "missing metrics"

@@ -357,6 +357,31 @@ TEST(Operators, GramIsDiagonalExactlyWhenClaimed) {
   }
 }
 
+TEST(Operators, PseudoInverseIsTheDenseMinimumNormSolutionWhereTheGramIsDiagonal) {
+  for (const auto& c : small_cases()) {
+    SCOPED_TRACE(c.label);
+    const auto op = c.make();
+    const Dense a = pb::testing_support::dense_of(*op);
+    const Dense at = pb::testing_support::transpose(a);
+    const Dense gram = pb::testing_support::multiply(a, at);
+    const auto y = random_values(static_cast<std::size_t>(op->rows()), 40);
+    auto y_vector = vector_of(op->comm(), y);
+    auto x_vector = op->make_domain_vector();
+    const bool applied = op->apply_pseudo_inverse(y_vector, x_vector);
+    EXPECT_EQ(applied, op->gram_is_diagonal(true));
+    bool full_rank = true;
+    for (int i = 0; i < gram.rows; ++i) full_rank = full_rank && gram(i, i) > 0;
+    if (!applied || !full_rank) continue;
+    // Aᵀ(AAᵀ)⁻¹y from the dense matrices; A x = y follows.
+    const auto expected =
+        pb::testing_support::multiply(at, pb::testing_support::multiply(pb::testing_support::spd_inverse(gram), y));
+    const auto x = pb::petsc::gather_all(x_vector);
+    EXPECT_LE(pb::testing_support::max_abs_difference(x, expected),
+              100 * eps * norm(y) * (1 + pb::testing_support::max_abs(x)));
+    EXPECT_LE(pb::testing_support::max_abs_difference(pb::testing_support::multiply(a, x), y), 100 * eps * norm(y));
+  }
+}
+
 // ================================================================ the individual operators
 
 TEST(Identity, IsTheIdentity) {
@@ -490,6 +515,40 @@ TEST(Fourier, FullSamplingIsAScaledOrthogonalBasis) {
       for (int j = 0; j < product.cols; ++j) error = std::max(error, std::abs(product(i, j) - (i == j ? 1.0 : 0.0)));
     EXPECT_LE(error, 100 * eps);
   }
+}
+
+// Frequency k is in the pattern exactly when the data see the Fourier mode of k: A maps
+// cos θ_k· or sin θ_k· to something non-zero (both vanish unless k or −k is sampled).
+TEST(Fourier, SamplingPatternMarksTheFrequenciesTheDataSee) {
+  for (const auto& [shape, d, use_lines] : std::vector<std::tuple<pb::ImageShape, PetscInt, bool>>{
+           {small, 13, false}, {{6, 7}, 20, false}, {odd, 15, true}}) {
+    SCOPED_TRACE(testing::Message() << shape.height << "x" << shape.width << " d " << d);
+    const auto op = use_lines ? lines(shape, d) : variable_density(shape, d);
+    const auto pattern = op->sampling_pattern();
+    ASSERT_EQ(pattern.size(), static_cast<std::size_t>(shape.size()));
+    for (std::int64_t k = 0; k < shape.size(); ++k) {
+      std::vector<double> cosine(static_cast<std::size_t>(shape.size())), sine(cosine.size());
+      for (std::int64_t j1 = 0; j1 < shape.height; ++j1) {
+        for (std::int64_t j2 = 0; j2 < shape.width; ++j2) {
+          const double angle = 2 * std::numbers::pi *
+                               (static_cast<double>((k / shape.width) * j1 % shape.height) / shape.height +
+                                static_cast<double>((k % shape.width) * j2 % shape.width) / shape.width);
+          cosine[static_cast<std::size_t>(j1 * shape.width + j2)] = std::cos(angle);
+          sine[static_cast<std::size_t>(j1 * shape.width + j2)] = std::sin(angle);
+        }
+      }
+      const double seen = norm(apply(*op, Map::forward, cosine)) + norm(apply(*op, Map::forward, sine));
+      EXPECT_EQ(pattern[static_cast<std::size_t>(k)], seen > 1e-9 ? 1.0 : 0.0) << "frequency " << k;
+    }
+  }
+}
+
+TEST(Inpaint, SamplingPatternIsTheTransposeAppliedToOnes) {
+  const PetscInt n = small.size();
+  const pb::InpaintOperator op(self, n, pb::InpaintOperator::random_mask(n, 17, 5));
+  EXPECT_EQ(op.sampling_pattern(), apply(op, Map::transpose, std::vector<double>(17, 1.0)));
+  EXPECT_EQ(pb::IdentityOperator(self, n).sampling_pattern(), std::vector<double>(static_cast<std::size_t>(n), 1.0));
+  EXPECT_TRUE(pb::BlurOperator(self, small, 1.0).sampling_pattern().empty());
 }
 
 TEST(FourierMask, HalfPlaneConventions) {
