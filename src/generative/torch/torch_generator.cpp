@@ -71,6 +71,43 @@ void jacobian_columns(const TorchGenerator::Impl& impl, const at::Tensor& z, std
   copy_out(tangent_of(torch_detail::decode_flat(impl.module, dual_z, impl.info), dual.level()), out);
 }
 
+// Directions per chunk from the memory a probe of `directions` directions held at its peak
+// (0 when the meter could not be installed: then one direction per chunk, the safe side).
+void set_jacobian_chunk(TorchGenerator::Impl& impl, std::size_t peak_bytes, std::size_t directions) {
+  if (impl.jacobian_memory == 0) impl.jacobian_memory = jacobian_memory_budget(0);
+  impl.jacobian_bytes_per_direction = (peak_bytes + directions - 1) / directions;
+  impl.jacobian_chunk =
+      peak_bytes == 0
+          ? 1
+          : std::clamp<std::size_t>(impl.jacobian_memory / impl.jacobian_bytes_per_direction, 1, impl.info.latent_dim);
+}
+
+// J(z) by forward-mode passes over chunks of latent directions; the first call measures
+// the memory of its first chunk (two directions), which also counts as work done.
+void batched_jacobian(TorchGenerator::Impl& impl, const at::Tensor& z, DenseMatrix& jacobian) {
+  const std::int64_t m = z.size(1);
+  const std::size_t n = jacobian.rows();
+  const auto columns = [&](std::int64_t first, std::int64_t count) {
+    jacobian_columns(impl, z, first, count,
+                     std::span<double>(jacobian.values())
+                         .subspan(static_cast<std::size_t>(first) * n, static_cast<std::size_t>(count) * n));
+  };
+  std::int64_t first = 0;
+  if (impl.jacobian_chunk == 0) {
+    const std::int64_t probe = std::min<std::int64_t>(m, 2);
+    std::size_t peak = 0;
+    {
+      torch_detail::AllocationMeter meter;
+      columns(0, probe);
+      peak = meter.installed() ? meter.peak_bytes() : 0;
+    }
+    set_jacobian_chunk(impl, peak, static_cast<std::size_t>(probe));
+    first = probe;
+  }
+  const auto chunk = static_cast<std::int64_t>(impl.jacobian_chunk);
+  for (; first < m; first += chunk) columns(first, std::min(chunk, m - first));
+}
+
 }  // namespace
 
 TorchGenerator::TorchGenerator(const std::string& path, TorchGeneratorOptions options) {
@@ -167,26 +204,7 @@ void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacob
   jacobian = DenseMatrix(n, m);
   const auto z = view(latent, 1, sm);
   if (method == JacobianMethod::forward_batched) {
-    std::int64_t first = 0;
-    if (impl_->jacobian_chunk == 0) {  // measure on the first chunk, which counts as work done
-      const std::int64_t probe = std::min<std::int64_t>(sm, 2);
-      std::size_t peak = 0;
-      {
-        torch_detail::AllocationMeter meter;
-        jacobian_columns(*impl_, z, 0, probe,
-                         std::span<double>(jacobian.values()).subspan(0, static_cast<std::size_t>(probe) * n));
-        peak = meter.installed() ? meter.peak_bytes() : 0;
-      }
-      first = probe;
-      set_jacobian_chunk(peak, static_cast<std::size_t>(probe));
-    }
-    const auto chunk = static_cast<std::int64_t>(impl_->jacobian_chunk);
-    for (; first < sm; first += chunk) {
-      const std::int64_t count = std::min(chunk, sm - first);
-      jacobian_columns(*impl_, z, first, count,
-                       std::span<double>(jacobian.values())
-                           .subspan(static_cast<std::size_t>(first) * n, static_cast<std::size_t>(count) * n));
-    }
+    batched_jacobian(*impl_, z, jacobian);
   } else if (method == JacobianMethod::forward_columns) {
     torch::NoGradGuard no_grad;
     DualLevel dual;
@@ -209,16 +227,6 @@ void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacob
     }
   }
   ++counts_.jacobians;
-}
-
-// Directions per chunk from the memory a probe of `directions` directions held at its peak
-// (0 when the meter could not be installed: then one direction per chunk, the safe side).
-void TorchGenerator::set_jacobian_chunk(std::size_t peak_bytes, std::size_t directions) const {
-  if (impl_->jacobian_memory == 0) impl_->jacobian_memory = jacobian_memory_budget(0);
-  const std::size_t m = latent_dimension();
-  impl_->jacobian_bytes_per_direction = (peak_bytes + directions - 1) / directions;
-  impl_->jacobian_chunk =
-      peak_bytes == 0 ? 1 : std::clamp<std::size_t>(impl_->jacobian_memory / impl_->jacobian_bytes_per_direction, 1, m);
 }
 
 std::size_t TorchGenerator::jacobian_chunk_size() const {

@@ -87,8 +87,6 @@ class TorchGenerator final : public Generator {
   explicit TorchGenerator(std::unique_ptr<Impl> impl);
 
  private:
-  void set_jacobian_chunk(std::size_t peak_bytes, std::size_t directions) const;
-
   std::unique_ptr<Impl> impl_;
 };
 
