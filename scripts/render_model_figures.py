@@ -5,8 +5,10 @@
 
 writes PREFIX-samples.png (an 8x8 grid of decoder means mu(z), z ~ N(0, I)) and
 PREFIX-reconstructions.png (rows of test images, each followed by a row of their
-reconstructions mu(E[z|x])). Grey scale, pixel values in [0, 1] clipped, each pixel drawn
-as a 2x2 block. Needs only h5py and numpy: the PNG writer is below (zlib + struct).
+reconstructions mu(E[z|x])). Grey scale, pixel values in [0, 1] clipped. Images of side
+up to 32 (Fashion-MNIST) have each pixel drawn as a 2x2 block and 16 per row; larger ones
+(MRI slices, 64 and 128) are drawn at 1x1, 16 per row up to side 64, else 8. Needs only
+h5py and numpy: the PNG writer is below (zlib + struct).
 """
 import struct
 import sys
@@ -52,13 +54,15 @@ def main():
         samples = f["sample_means"][()]
         images = f["test_images"][()]
         reconstructions = f["test_reconstructions"][()]
-    write_png(prefix + "-samples.png", grid(samples[:64], 8))
-    columns = 16
+    side = max(images.shape[1:])
+    scale = 2 if side <= 32 else 1
+    columns = 16 if side <= 64 else 8
+    write_png(prefix + "-samples.png", grid(samples[:64], 8, scale=scale))
     interleaved = []
     for start in range(0, len(images), columns):
         interleaved.extend(images[start:start + columns])
         interleaved.extend(reconstructions[start:start + columns])
-    write_png(prefix + "-reconstructions.png", grid(np.array(interleaved), columns))
+    write_png(prefix + "-reconstructions.png", grid(np.array(interleaved), columns, scale=scale))
     print("wrote %s-samples.png and %s-reconstructions.png" % (prefix, prefix))
 
 
