@@ -2,7 +2,7 @@
 # Trains the brain-MRI conv VAEs shipped in models/ and renders their figures in docs/models/.
 #   bash scripts/train-mri-models.sh [64|128|all] [--force]
 # 64 (the default): models/mri-vae-conv-64.pt, about 18 minutes on one Torch thread of
-# the reference machine; 128: models/mri-vae-conv-128.pt (docs/models/README.md gives the
+# the reference machine; 128: models/mri-vae-conv-128.pt, about 37 minutes (docs/models/README.md gives the
 # measured times). Same seed and thread count give the same model (only timings differ).
 # The data are slices of the Debian mricron-data templates (docs/data.md, "Brain MRI").
 set -euo pipefail
@@ -30,4 +30,4 @@ train() {
 }
 
 if [ "$which" = 64 ] || [ "$which" = all ]; then train 64 120 "$@"; fi
-if [ "$which" = 128 ] || [ "$which" = all ]; then train 128 30 "$@"; fi
+if [ "$which" = 128 ] || [ "$which" = all ]; then train 128 90 "$@"; fi
