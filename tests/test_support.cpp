@@ -1,9 +1,13 @@
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "core/error.hpp"
 #include "core/petsc.hpp"
 
 namespace priorbench::testing_support {
@@ -178,6 +182,26 @@ double max_abs(const std::vector<double>& a) {
   double result = 0;
   for (const double v : a) result = std::max(result, std::abs(v));
   return result;
+}
+
+TempDir::TempDir(const std::string& stem)
+    : path_(std::filesystem::temp_directory_path() / (stem + "_" + std::to_string(::getpid()))) {
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() { std::filesystem::remove_all(path_); }
+
+void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments) {
+  try {
+    action();
+    ADD_FAILURE() << "expected a priorbench::Error mentioning " << fragments.front();
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << message;
+    }
+  }
 }
 
 }  // namespace priorbench::testing_support

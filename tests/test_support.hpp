@@ -4,6 +4,9 @@
 
 #include <petscvec.h>
 
+#include <filesystem>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "operators/forward_operator.hpp"
@@ -60,5 +63,21 @@ class DenseForwardOperator final : public ForwardOperator {
 
 double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b);
 double max_abs(const std::vector<double>& a);
+
+// A fresh directory STEM_PID under the system's temporary directory, removed with its contents.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& stem);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Expects `action` to throw priorbench::Error with a one-line message containing every fragment.
+void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments);
 
 }  // namespace priorbench::testing_support

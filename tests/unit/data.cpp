@@ -26,6 +26,8 @@
 #include "data/image_set.hpp"
 #include "data/image_source.hpp"
 
+#include "test_support.hpp"
+
 namespace pb = priorbench;
 namespace fs = std::filesystem;
 using Bytes = std::vector<unsigned char>;
@@ -69,19 +71,7 @@ void write_plain(const fs::path& path, const Bytes& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-// Expects `action` to throw priorbench::Error whose message contains every fragment.
-void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments) {
-  try {
-    action();
-    ADD_FAILURE() << "expected a priorbench::Error mentioning " << fragments.front();
-  } catch (const pb::Error& error) {
-    const std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << message;
-    }
-  }
-}
+using priorbench::testing_support::expect_error;
 
 // Three 4x5 images whose bytes cover 0 and 255, and their labels.
 constexpr std::uint32_t kCount = 3;

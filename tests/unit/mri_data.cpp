@@ -34,24 +34,15 @@
 #include "data/slab_split.hpp"
 #include "data/square_resampling.hpp"
 
+#include "test_support.hpp"
+
 namespace pb = priorbench;
 namespace fs = std::filesystem;
 using namespace priorbench::data;
 
 namespace {
 
-void expect_error(const std::function<void()>& action, const std::vector<std::string>& fragments) {
-  try {
-    action();
-    ADD_FAILURE() << "expected a priorbench::Error mentioning " << fragments.front();
-  } catch (const pb::Error& error) {
-    const std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << message;
-    }
-  }
-}
+using priorbench::testing_support::expect_error;
 
 class TemporaryDirectory {
  public:

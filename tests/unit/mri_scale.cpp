@@ -40,20 +40,10 @@ namespace {
 
 const MPI_Comm self = PETSC_COMM_SELF;
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("priorbench_mri_scale_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using priorbench::testing_support::TempDir;
 
 const TempDir& temp() {
-  static const TempDir directory;
+  static const TempDir directory("priorbench_mri_scale");
   return directory;
 }
 

@@ -19,25 +19,17 @@
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/vae_model.hpp"
 
+#include "test_support.hpp"
+
 namespace pb = priorbench;
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("priorbench_torch_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using priorbench::testing_support::TempDir;
 
 const TempDir& temp() {
-  static const TempDir directory;
+  static const TempDir directory("priorbench_torch");
   return directory;
 }
 
