@@ -4,7 +4,7 @@
 Called by `priorbench report` with the report's CSV tables and the results file:
 
     /usr/bin/python3 scripts/plot_report.py --results R.h5 --summary DIR/summary.csv \
-        --contraction DIR/contraction.csv --out DIR/figures --gallery 3
+        --contraction DIR/contraction.csv --out DIR/figures [--gallery N]
 
 Writes to --out:
   error_vs_sigma.png     relative error against sigma, log-log: one panel per truth kind
@@ -16,7 +16,8 @@ Writes to --out:
   gallery_task<ID>.png   truth, the zero-filled reconstruction A^+ y (or A^T y where A A^T
                          is not diagonal), the sampling pattern (observed pixels, or the
                          k-space mask for fourier), each method's mean and std, for the
-                         first --gallery saved tasks that are done
+                         first --gallery saved tasks that are done (default, or
+                         a negative N: every saved task that is done)
 """
 
 import argparse
@@ -197,7 +198,7 @@ def plot_gallery(results_path, count, out):
     import h5py
 
     with h5py.File(results_path, "r") as f:
-        if count <= 0 or "reconstructions" not in f or f["reconstructions/task"].shape[0] == 0:
+        if count == 0 or "reconstructions" not in f or f["reconstructions/task"].shape[0] == 0:
             return
         labels = [s.strip() for s in text(f["methods"].attrs["labels"]).split(",")]
         kinds = truth_kind_names(f)
@@ -207,7 +208,7 @@ def plot_gallery(results_path, count, out):
         rel = f["metrics/relative_error"][()]
         shown = 0
         for s, task in enumerate(saved):
-            if shown >= count:
+            if 0 <= count <= shown:
                 break
             if task < 0 or not done[task]:
                 continue
@@ -297,7 +298,7 @@ def main():
     parser.add_argument("--summary", required=True)
     parser.add_argument("--contraction", default="")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--gallery", type=int, default=3)
+    parser.add_argument("--gallery", type=int, default=-1)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     summary = Summary(args.summary)

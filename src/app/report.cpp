@@ -52,9 +52,10 @@ void add_options(CLI::App& command, ReportOptions& o) {
       ->check(CLI::Range(0.5, 0.999))
       ->capture_default_str();
   command.add_flag("--no-figures", o.no_figures, "Tables only: do not run Python/matplotlib");
-  command.add_option("--gallery", o.figures.gallery_tasks, "Saved tasks shown in the gallery")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  command
+      .add_option("--gallery", o.figures.gallery_tasks,
+                  "Saved tasks shown in the gallery (default: every task the study saved)")
+      ->check(CLI::NonNegativeNumber);
   command.add_option("--plot-script", o.figures.script, "Plotting script (default: scripts/plot_report.py)");
   command.add_option("--python", o.figures.python, "Python with matplotlib and h5py")->capture_default_str();
 }

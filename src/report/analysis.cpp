@@ -92,7 +92,29 @@ class Analyzer {
     return members;
   }
 
+  void summarize_mixing() {
+    if (!results_.has_metric("max_rhat")) return;
+    std::vector<double> rhats, ess;
+    for (const std::size_t t : done_) {
+      for (std::size_t m = 0; m < method_count(); ++m) {
+        const double rhat = results_.metric("max_rhat").at(t, m);
+        if (std::isnan(rhat)) continue;  // not a sampler
+        rhats.push_back(rhat);
+        if (results_.has_metric("min_ess_bulk")) ess.push_back(results_.metric("min_ess_bulk").at(t, m));
+      }
+    }
+    MixingSummary& mixing = analysis_.mixing;
+    mixing.runs = rhats.size();
+    // An infinite R̂ (a chain that never moved) counts as above the threshold.
+    for (const double rhat : rhats) mixing.above_threshold += !(rhat <= MixingSummary::rhat_threshold);
+    const auto finite = finite_values(rhats);
+    mixing.max_rhat = quartiles(finite);
+    if (!finite.empty()) mixing.largest_rhat = *std::max_element(finite.begin(), finite.end());
+    mixing.min_ess_bulk = quartiles(finite_values(ess));
+  }
+
   void count_runs() {
+    summarize_mixing();
     analysis_.method_runs = done_.size() * method_count();
     analysis_.sampled_std_per_method.assign(method_count(), 0);
     analysis_.converged_recorded = results_.has_metric("converged");

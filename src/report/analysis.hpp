@@ -74,6 +74,17 @@ struct NonConvergedRun {
   std::size_t method = 0;
 };
 
+// The samplers' mixing over all done runs that recorded a split-R̂ (/metrics/max_rhat):
+// how many, how many above the threshold, and the spread of R̂ and bulk ESS.
+struct MixingSummary {
+  static constexpr double rhat_threshold = 1.01;  // the sampler's own threshold (inference/pcn.hpp)
+  std::size_t runs = 0;
+  std::size_t above_threshold = 0;
+  Quartiles max_rhat;
+  double largest_rhat = kNaN;
+  Quartiles min_ess_bulk;
+};
+
 struct Analysis {
   const Results* results = nullptr;
   AnalysisOptions options;
@@ -89,6 +100,7 @@ struct Analysis {
   bool converged_recorded = false;
   std::vector<NonConvergedRun> nonconverged;
   std::vector<std::size_t> sampled_std_per_method;
+  MixingSummary mixing;
   std::size_t method_runs = 0;  // done tasks × methods
 
   const std::string& method_name(std::size_t method) const { return results->methods[method]; }

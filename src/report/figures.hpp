@@ -10,8 +10,8 @@ namespace priorbench::report {
 
 struct FigureOptions {
   std::string python = "/usr/bin/python3";
-  std::string script;  // empty: find_plot_script()
-  int gallery_tasks = 3;
+  std::string script;      // empty: find_plot_script()
+  int gallery_tasks = -1;  // saved tasks shown in the gallery; -1: every saved task
 };
 
 // The plotting script: `explicit_path` if given, else $PRIORBENCH_PLOT_SCRIPT, else

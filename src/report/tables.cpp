@@ -472,6 +472,15 @@ std::string overview_markdown(const Analysis& a) {
     out << "). They are included in every statistic; cells holding them are marked †; the list is in "
            "nonconverged.csv.\n";
   }
+  if (a.mixing.runs > 0) {
+    const MixingSummary& mix = a.mixing;
+    out << "- **Mixing of the samplers**: " << mix.above_threshold << " of " << mix.runs
+        << " sampler runs have a split-R̂ above " << printf_number("%.2f", MixingSummary::rhat_threshold)
+        << (mix.above_threshold > 0 ? " (counted as not converged above)" : "") << "; largest split-R̂ per run: median "
+        << printf_number("%.3g", mix.max_rhat.median) << " [Q1 " << printf_number("%.3g", mix.max_rhat.q1) << ", Q3 "
+        << printf_number("%.3g", mix.max_rhat.q3) << "], up to " << printf_number("%.3g", mix.largest_rhat)
+        << "; smallest bulk ESS per run: median " << printf_number("%.3g", mix.min_ess_bulk.median) << ".\n";
+  }
   std::size_t sampled = 0;
   for (const auto count : a.sampled_std_per_method) sampled += count;
   out << "- **Sampled (inexact) std**: " << sampled << " of " << a.method_runs << " method runs";

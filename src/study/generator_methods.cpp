@@ -124,6 +124,9 @@ class LatentMcmcMethod final : public GeneratorMethod {
     outcome.latent = result.latent_mean;
     outcome.iterations = static_cast<std::int64_t>(result.chains * (options.burn_in + options.samples));
     outcome.warning = result.warning;
+    // A sampler's convergence criterion is its R̂: chains that have not mixed give a mean
+    // and std that are not the posterior's, so the run is flagged like a failed solve.
+    outcome.converged = !result.rhat_warning;
     outcome.solver_reason = result.rhat_warning ? "RHAT_ABOVE_THRESHOLD" : "RHAT_OK";
     outcome.details["max_rhat"] = result.max_rhat;
     outcome.details["min_ess_bulk"] = result.min_ess_bulk;

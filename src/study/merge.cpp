@@ -51,7 +51,10 @@ Shard read_shard(const std::string& path) {
   shard.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
                  static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
   for (const auto value : h5::read_integers(file, "tasks/done")) shard.done.push_back(value);
-  for (const auto& name : result_metric_names()) shard.metrics[name] = h5::read_doubles(file, "metrics/" + name);
+  for (const auto& name : result_metric_names()) {
+    if (is_late_metric(name) && !h5::exists(file, "metrics/" + name)) continue;
+    shard.metrics[name] = h5::read_doubles(file, "metrics/" + name);
+  }
   for (const char* name : {"data_size", "seconds", "truth_norm", "range_distance"}) {
     shard.task_values[name] = h5::read_doubles(file, std::string("tasks/") + name);
   }

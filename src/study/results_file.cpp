@@ -216,14 +216,22 @@ void ResultsFile::open_datasets() {
       "tasks/data_size",      "tasks/rank",         "tasks/seconds",         "tasks/truth_norm",
       "tasks/range_distance", "tasks/done",         "reconstructions/truth", "reconstructions/backprojection",
       "reconstructions/mean", "reconstructions/std"};
-  for (const auto& metric : result_metric_names()) names.push_back("metrics/" + metric);
+  for (const auto& metric : result_metric_names()) {
+    if (!is_late_metric(metric)) names.push_back("metrics/" + metric);
+  }
   for (const auto& name : names) {
     PB_REQUIRE(h5::exists(file_, name), path_, ":/", name, " is missing; the file is not a complete results file");
     datasets_.emplace(name, h5::Object(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose));
   }
   // Added after the first results files were written: resumed files may lack them.
-  for (const char* name : {"reconstructions/zero_filled", "reconstructions/sampling"}) {
-    if (h5::exists(file_, name)) datasets_.emplace(name, h5::Object(H5Dopen2(file_, name, H5P_DEFAULT), H5Dclose));
+  std::vector<std::string> late = {"reconstructions/zero_filled", "reconstructions/sampling"};
+  for (const auto& metric : result_metric_names()) {
+    if (is_late_metric(metric)) late.push_back("metrics/" + metric);
+  }
+  for (const auto& name : late) {
+    if (h5::exists(file_, name)) {
+      datasets_.emplace(name, h5::Object(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose));
+    }
   }
   const auto shape = h5::shape_of(file_, "metrics/relative_error");
   PB_REQUIRE(shape.size() == 2 && static_cast<std::int64_t>(shape[0]) == task_count_ &&
@@ -249,6 +257,7 @@ void ResultsFile::record(const TaskRecord& record, int rank) {
   for (const auto& [name, values] : record.metrics) {
     PB_REQUIRE(static_cast<std::int64_t>(values.size()) == method_count_, "task ", record.task, ": metric ", name,
                " has ", values.size(), " values for ", method_count_, " methods");
+    if (is_late_metric(name) && !datasets_.count("metrics/" + name)) continue;
     write_row("metrics/" + name, record.task, values.data(), values.size());
   }
   const std::int64_t rank64 = rank;

@@ -20,12 +20,26 @@
 namespace priorbench {
 
 inline const std::vector<std::string>& result_metric_names() {
-  static const std::vector<std::string> names = {
-      "relative_error", "psnr",       "expected_squared_error", "coverage_95",          "mean_interval_width",
-      "seconds",        "iterations", "forward_applications",   "adjoint_applications", "decoder_passes",
-      "converged",      "std_exact"};
+  static const std::vector<std::string> names = {"relative_error",
+                                                 "psnr",
+                                                 "expected_squared_error",
+                                                 "coverage_95",
+                                                 "mean_interval_width",
+                                                 "seconds",
+                                                 "iterations",
+                                                 "forward_applications",
+                                                 "adjoint_applications",
+                                                 "decoder_passes",
+                                                 "converged",
+                                                 "std_exact",
+                                                 "max_rhat",
+                                                 "min_ess_bulk"};
   return names;
 }
+
+// Metrics added after the first results files were written: a file being resumed or
+// merged may lack them, and then they are not recorded in it (NaN when merged).
+inline bool is_late_metric(const std::string& name) { return name == "max_rhat" || name == "min_ess_bulk"; }
 
 // One task's record: per-method metrics (by name, in method order) and its images.
 struct TaskRecord {

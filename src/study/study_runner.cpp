@@ -121,6 +121,12 @@ MethodRun run_method(StudyMethod& method, const MethodSpec& spec, const TaskProb
   return run;
 }
 
+// A method-specific number (MethodOutcome::details), NaN for methods that have none.
+double detail_or_nan(const MethodOutcome& outcome, const std::string& name) {
+  const auto found = outcome.details.find(name);
+  return found == outcome.details.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
+}
+
 void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const auto& m = run.metrics;
@@ -138,6 +144,8 @@ void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   put("decoder_passes", m ? static_cast<double>(o.decoder_passes) : nan);
   put("converged", run.converged ? 1.0 : 0.0);
   put("std_exact", m && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
+  put("max_rhat", m ? detail_or_nan(o, "max_rhat") : nan);
+  put("min_ess_bulk", m ? detail_or_nan(o, "min_ess_bulk") : nan);
 }
 
 std::vector<double> image_or_nan(Vec vector, std::size_t size) {

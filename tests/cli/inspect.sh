@@ -25,6 +25,36 @@ if "$priorbench" solve --image fashion-mnist:test:4 --sigma 0.02 --method latent
 fi
 grep -q "needs a generator: pass --model" err.log || { cat err.log >&2; exit 1; }
 
+# A study with the sampler: its R̂ and ESS are recorded per run (NaN for the other
+# methods), and a run counts as converged exactly when its largest R̂ is at most 1.01.
+# With these seeds one of the four runs mixes (σ = 0.5) and three do not, so both
+# outcomes are checked.
+cat >mcmc.toml <<'TOML'
+[study]
+name = "mcmc-test"
+seed = 3
+replicates = 1
+[model]
+file = "tiny.pt"
+[data]
+training_limit = 500
+[truth]
+kinds = ["generated"]
+generated_count = 2
+[operator]
+name = "inpaint"
+data_sizes = [392]
+[noise]
+sigmas = [0.5, 0.005]
+[[method]]
+name = "white"
+[[method]]
+name = "latent_mcmc"
+burn_in = 100
+samples = 200
+TOML
+"$priorbench" run mcmc.toml -o mcmc.h5 >mcmc.log 2>&1 || { cat mcmc.log >&2; exit 1; }
+
 /usr/bin/python3 - <<'PY'
 import h5py
 import numpy as np
@@ -50,7 +80,19 @@ with h5py.File("generator.h5", "r") as f:
         group = f["methods"][method]
         assert np.isfinite(group.attrs["relative_error"]), method
         assert len(group["latent"][()]) == 16, method
-print("check_inspect: ok")
+with h5py.File("mcmc.h5", "r") as f:
+    rhat, ess = f["metrics/max_rhat"][()], f["metrics/min_ess_bulk"][()]
+    converged, sigma = f["metrics/converged"][()], f["tasks/sigma"][()]
+    assert np.all(np.isnan(rhat[:, 0])) and np.all(np.isnan(ess[:, 0])), "white has an R-hat"
+    assert np.all(np.isfinite(rhat[:, 1])) and np.all(ess[:, 1] > 0), f"sampler R-hat/ESS missing: {rhat} {ess}"
+    assert np.array_equal(converged[:, 1] == 1, rhat[:, 1] <= 1.01), f"converged {converged[:, 1]} vs R-hat {rhat[:, 1]}"
+    assert np.all(converged[:, 0] == 1)
+    assert 0 < np.sum(converged[:, 1]) < len(converged), f"only one outcome: R-hat {rhat[:, 1]}"
+print("check_inspect: ok; sampler R-hat", np.round(rhat[:, 1], 3), "at sigma", sigma)
 PY
+if ! grep -q "recorded as not converged" mcmc.log && grep -q "split-R-hat" mcmc.log; then
+  echo "FAIL: an R-hat warning was not recorded as not converged" >&2
+  exit 1
+fi
 /usr/bin/python3 "$here/check_solve.py" --no-rank-comparison generator.h5
 echo "cli inspect: all checks passed"

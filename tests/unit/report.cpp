@@ -387,6 +387,33 @@ TEST(ReportAnalysis, CountsPendingAndNonConvergedRunsAndSummarizesDoneTasksOnly)
   EXPECT_NE(rp::compact_latex(analysis).find("latent\\_map"), std::string::npos);
 }
 
+TEST(ReportAnalysis, SummarizesTheMixingOfTheSamplerRunsOfDoneTasks) {
+  ResultsFileFixture fixture("report-mixing");
+  fixture.write([](hid_t file) {
+    auto metrics = pb::h5::open_group(file, "metrics");
+    // Method 1 is the sampler (white has no R̂): R̂ 1.005, ∞ (a chain that never moved),
+    // 1.3 on the done tasks; task 3 is pending and its 9.0 must not count.
+    pb::h5::write(metrics, "max_rhat", std::vector<double>{NAN, 1.005, NAN, INFINITY, NAN, 1.3, NAN, 9.0}, {4, 2});
+    pb::h5::write(metrics, "min_ess_bulk", std::vector<double>{NAN, 900, NAN, 3, NAN, 40, NAN, 1}, {4, 2});
+  });
+  const auto results = rp::read_results(fixture.path);  // the analysis points into it
+  const auto analysis = rp::analyze(results, {});
+  EXPECT_EQ(analysis.mixing.runs, 3u);
+  EXPECT_EQ(analysis.mixing.above_threshold, 2u);
+  EXPECT_DOUBLE_EQ(analysis.mixing.largest_rhat, 1.3);        // the largest finite R̂
+  EXPECT_DOUBLE_EQ(analysis.mixing.max_rhat.median, 1.1525);  // of the finite 1.005 and 1.3
+  EXPECT_DOUBLE_EQ(analysis.mixing.min_ess_bulk.median, 40);
+  const std::string overview = rp::overview_markdown(analysis);
+  EXPECT_NE(overview.find("2 of 3 sampler runs have a split-R̂ above 1.01"), std::string::npos) << overview;
+  EXPECT_NE(overview.find("up to 1.3;"), std::string::npos) << overview;
+
+  fixture.write();  // a file from before R̂ was recorded: no mixing line
+  const auto old_results = rp::read_results(fixture.path);
+  const auto old = rp::analyze(old_results, {});
+  EXPECT_EQ(old.mixing.runs, 0u);
+  EXPECT_EQ(rp::overview_markdown(old).find("Mixing"), std::string::npos);
+}
+
 TEST(ReportAnalysis, RefusesAFileWithNoDoneTask) {
   ResultsFileFixture fixture("report-none-done");
   fixture.write([](hid_t file) {
