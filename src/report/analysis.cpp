@@ -94,13 +94,15 @@ class Analyzer {
 
   void summarize_mixing() {
     if (!results_.has_metric("max_rhat")) return;
+    const MetricTable& rhat_table = results_.metric("max_rhat");
+    const MetricTable* ess_table = results_.has_metric("min_ess_bulk") ? &results_.metric("min_ess_bulk") : nullptr;
     std::vector<double> rhats, ess;
     for (const std::size_t t : done_) {
       for (std::size_t m = 0; m < method_count(); ++m) {
-        const double rhat = results_.metric("max_rhat").at(t, m);
+        const double rhat = rhat_table.at(t, m);
         if (std::isnan(rhat)) continue;  // not a sampler
         rhats.push_back(rhat);
-        if (results_.has_metric("min_ess_bulk")) ess.push_back(results_.metric("min_ess_bulk").at(t, m));
+        if (ess_table != nullptr) ess.push_back(ess_table->at(t, m));
       }
     }
     MixingSummary& mixing = analysis_.mixing;
