@@ -17,11 +17,10 @@
 #include <optional>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/random.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
@@ -36,6 +35,7 @@
 namespace priorbench::app {
 namespace {
 
+const char* const kSolveFormat = "priorbench-solve-1";
 const std::vector<std::string> kGeneratorMethods = {"laplace", "latent_map", "latent_laplace", "latent_mcmc"};
 
 OperatorSpec default_operator_spec() {
@@ -169,11 +169,8 @@ void validate(const SolveOptions& o) {
   PB_REQUIRE(o.posterior.std_samples >= 2, "--std-samples must be at least 2, got ", o.posterior.std_samples);
   PB_REQUIRE(o.posterior.relative_tolerance > 0 && o.posterior.relative_tolerance < 1, "--rtol must be in (0, 1), got ",
              o.posterior.relative_tolerance);
-  PB_REQUIRE(o.force || !std::filesystem::exists(o.output), "output file ", o.output,
-             " already exists; pass --force to replace it");
-  const auto directory = std::filesystem::absolute(o.output).parent_path();
-  PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", o.output, ": directory ", directory.string(),
-             " does not exist");
+  check_replaceable(o.output, o.force, hdf5_with_format(kSolveFormat));
+  check_output_directory(o.output);
 }
 
 ImageShape parse_shape(const std::string& text) {
@@ -363,40 +360,17 @@ void write_method_record(hid_t group, const SolvedMethod& solved) {
   if (!o.latent.empty()) h5::write(group, "latent", o.latent);
 }
 
-// Removes a temporary file unless it was committed by renaming.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string target) : target_(std::move(target)) {
-    temporary_ = target_ + ".tmp" + std::to_string(::getpid());
-  }
-  ~TemporaryFile() {
-    if (!committed_) std::filesystem::remove(temporary_);
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  const std::string& path() const { return temporary_; }
-  void commit() {
-    std::filesystem::rename(temporary_, target_);
-    committed_ = true;
-  }
-
- private:
-  std::string target_;
-  std::string temporary_;
-  bool committed_ = false;
-};
-
 // Collective (vectors and priors are gathered); rank 0 writes. The file is written under
 // a temporary name and renamed at the end, so an existing result is replaced only by a
 // complete one.
 void write_output(const SolveOptions& o, const Problem& problem, const std::vector<SolvedMethod>& outcomes,
                   const Session& session) {
-  std::optional<TemporaryFile> temporary;
+  std::optional<AtomicFile> temporary;
   h5::Object file;
   if (session.rank() == 0) {
     temporary.emplace(o.output);
-    file = h5::create_file(temporary->path(), false);
-    h5::write_attribute(file, "format", "priorbench-solve-1");
+    file = h5::create_file(temporary->path(), true);
+    h5::write_attribute(file, "format", kSolveFormat);
     h5::write_attribute(file, "priorbench_version", kVersion);
     h5::write_attribute(file, "git_version", kGitVersion);
     h5::write_attribute(file, "libraries", library_versions());

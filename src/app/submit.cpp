@@ -23,6 +23,7 @@
 
 #include "app/command.hpp"
 #include "core/error.hpp"
+#include "core/output_files.hpp"
 #include "core/subprocess.hpp"
 #include "study/merge.hpp"
 #include "study/slurm_jobs.hpp"
@@ -179,14 +180,17 @@ struct Submission {
 };
 
 void write_script(const BatchScript& script) {
-  const fs::path temporary = script.path.string() + ".tmp";
+  AtomicFile output(script.path);
   {
-    std::ofstream out(temporary);
-    PB_REQUIRE(out << script.text, "cannot write ", temporary.string());
+    std::ofstream out(output.path(), std::ios::trunc);
+    PB_REQUIRE(out << script.text, "cannot write ", script.path.string());
   }
-  fs::permissions(temporary, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                  fs::perm_options::add);
-  fs::rename(temporary, script.path);
+  // mkstemp creates the temporary as 0600: a batch script is read by the scheduler's user too.
+  fs::permissions(output.path(),
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                      fs::perms::others_exec,
+                  fs::perm_options::replace);
+  output.commit();
 }
 
 void show(const BatchScript& script, const std::string& command) {
