@@ -14,14 +14,14 @@
 #include "core/hdf5.hpp"
 #include "core/output_files.hpp"
 #include "core/png.hpp"
-#include "core/random.hpp"
 #include "data/image_source.hpp"
+#include "diagnostics/range_distance.hpp"
+#include "diagnostics/sensitivity.hpp"
+#include "generative/posterior_collapse.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
-#include "inference/posterior_collapse.hpp"
-#include "inference/range_distance.hpp"
-#include "inference/sensitivity.hpp"
+#include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 
 namespace priorbench::app {
@@ -128,17 +128,11 @@ CommandRunner register_inspect(CLI::App& app) {
     OperatorSpec spec = o.op;
     spec.seed = o.seed;
     const std::shared_ptr<const ForwardOperator> forward = make_operator(session.comm(), image.shape, spec);
-    auto truth = forward->make_domain_vector();
-    petsc::set_from_global(truth, image.pixels);
-    auto data = forward->make_range_vector();
-    forward->apply(truth, data);
-    auto noise = forward->make_range_vector();
-    CounterRandom(o.seed, 0, Purpose::data_noise).fill_normal(noise);
-    PB_PETSC(VecAXPY(data, o.sigma, noise));
+    const Observation observation = simulate_observation(forward, image.shape, image.pixels, o.sigma, {o.seed, 0});
 
     LatentProblemOptions problem_options;
     problem_options.likelihood = parse_likelihood(o.likelihood);
-    const LatentProblem problem(generator, forward, data, o.sigma, problem_options);
+    const LatentProblem problem(generator, forward, observation.data, o.sigma, problem_options);
     LatentMapOptions map_options;
     map_options.seed = o.seed;
     const LatentMapResult map = latent_map(problem, map_options);

@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "inference/mcmc_diagnostics.hpp"
+#include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/pcn.hpp"
 #include "latent_oracle.hpp"
 

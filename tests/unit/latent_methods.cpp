@@ -12,6 +12,8 @@
 #include "inference/latent_laplace.hpp"
 #include "inference/latent_map.hpp"
 #include "latent_oracle.hpp"
+#include "methods/linearization_point.hpp"
+#include "methods/method_options.hpp"
 #include "priors/linearized_generator_prior.hpp"
 
 namespace pb = priorbench;
@@ -124,15 +126,15 @@ TEST_P(LinearOracleTest, LaplacePriorLinearizationStrategies) {
   const auto problem = pb::testing_support::make_latent_problem(o, LatentLikelihood::seeds);
   const auto exact = pb::testing_support::closed_latent_posterior(o, false);
 
-  pb::LinearizedPriorOptions options;
-  options.latent_map = tight_map_options();
-  for (const std::string strategy : {"zero", "encoder", "latent_map"}) {
-    options.linearization = strategy;
-    const pb::LinearizedPrior laplace = pb::make_laplace_prior(*problem, options);
-    EXPECT_EQ(laplace.linearization, strategy);
-    EXPECT_EQ(laplace.prior->name(), "laplace");
-    EXPECT_EQ(laplace.latent_map.has_value(), strategy == "latent_map");
-    EXPECT_LT(pb::testing_support::max_abs_difference(pb::petsc::gather_all(laplace.prior->mean()), o.b), 1e-14);
+  for (const auto point :
+       {pb::LinearizationPoint::zero, pb::LinearizationPoint::encoder, pb::LinearizationPoint::latent_map}) {
+    const std::string strategy = pb::linearization_point_name(point);
+    const pb::ChosenLinearization chosen = pb::choose_linearization_point(*problem, point, tight_map_options());
+    const auto prior =
+        pb::make_linearized_generator_prior(problem->comm(), problem->generator(), chosen.point, 0.0, strategy);
+    EXPECT_EQ(prior->name(), "laplace");
+    EXPECT_EQ(chosen.latent_map.has_value(), strategy == "latent_map");
+    EXPECT_LT(pb::testing_support::max_abs_difference(pb::petsc::gather_all(prior->mean()), o.b), 1e-14);
     std::vector<double> expected_point(o.m, 0.0);
     if (strategy == "latent_map") expected_point = exact.latent_mean;
     if (strategy == "encoder") {  // the exact p(z | x = Aᵀy) under x | z ~ N(Wz + b, γ² I)
@@ -144,10 +146,10 @@ TEST_P(LinearOracleTest, LaplacePriorLinearizationStrategies) {
       for (std::size_t i = 0; i < image.size(); ++i) image[i] = (image[i] - o.b[i]) / o.gamma2;
       expected_point = multiply(spd_inverse(precision), multiply(transpose(o.w), image));
     }
-    EXPECT_LT(pb::testing_support::max_abs_difference(laplace.linearization_point, expected_point), 1e-8) << strategy;
-    const auto& parameters = laplace.prior->parameters();
+    EXPECT_LT(pb::testing_support::max_abs_difference(chosen.point, expected_point), 1e-8) << strategy;
+    const auto& parameters = prior->parameters();
     EXPECT_EQ(parameters.at("linearization"), strategy == "zero" ? 0.0 : strategy == "latent_map" ? 1.0 : 2.0);
-    EXPECT_EQ(parameters.at("z0[0]"), laplace.linearization_point[0]);
+    EXPECT_EQ(parameters.at("z0[0]"), chosen.point[0]);
     EXPECT_EQ(parameters.at("nugget"), 0.0);
   }
 }
@@ -171,13 +173,11 @@ TEST(LaplacePrior, GanLikeGeneratorNeedsAStatedNugget) {
   EXPECT_EQ(prior->parameters().at("nugget"), 1e-4);
   EXPECT_DOUBLE_EQ(pb::petsc::gather_all(prior->diagonal())[7], 1e-4);
 
-  pb::LinearizedPriorOptions options;
-  options.linearization = "encoder";
   const auto problem = pb::testing_support::make_latent_problem(o, LatentLikelihood::marginal);
   EXPECT_EQ(problem->noise_route(), "scalar");  // Γ = 0: the marginal likelihood is the seeds' one
-  EXPECT_THROW(pb::make_laplace_prior(*problem, options), pb::Error);  // no encoder
-  options.linearization = "nearest";
-  EXPECT_THROW(pb::make_laplace_prior(*problem, options), pb::Error);
+  EXPECT_THROW(pb::choose_linearization_point(*problem, pb::LinearizationPoint::encoder, {}), pb::Error);  // no encoder
+  const auto field = [](const std::string& key) { return "field '" + key + "'"; };
+  EXPECT_THROW(pb::parse_choice("nearest", pb::linearization_point_names(), field, "z0"), pb::Error);
 }
 
 TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {

@@ -22,10 +22,10 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/random.hpp"
+#include "diagnostics/range_distance.hpp"
+#include "diagnostics/sensitivity.hpp"
 #include "generative/linear_generator.hpp"
-#include "inference/posterior_collapse.hpp"
-#include "inference/range_distance.hpp"
-#include "inference/sensitivity.hpp"
+#include "generative/posterior_collapse.hpp"
 #include "test_support.hpp"
 
 namespace pb = priorbench;

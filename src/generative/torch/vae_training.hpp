@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "data/image_set.hpp"
+#include "generative/posterior_collapse.hpp"
 #include "generative/torch/vae_model.hpp"
-#include "inference/posterior_collapse.hpp"
 
 namespace priorbench {
 

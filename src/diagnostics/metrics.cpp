@@ -1,4 +1,4 @@
-#include "inference/metrics.hpp"
+#include "diagnostics/metrics.hpp"
 
 #include <mpi.h>
 

@@ -1,4 +1,4 @@
-#include "inference/sensitivity.hpp"
+#include "diagnostics/sensitivity.hpp"
 
 #include <algorithm>
 #include <chrono>

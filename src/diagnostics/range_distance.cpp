@@ -1,4 +1,4 @@
-#include "inference/range_distance.hpp"
+#include "diagnostics/range_distance.hpp"
 
 #include <algorithm>
 #include <chrono>

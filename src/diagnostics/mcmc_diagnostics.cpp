@@ -1,4 +1,4 @@
-#include "inference/mcmc_diagnostics.hpp"
+#include "diagnostics/mcmc_diagnostics.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "inference/posterior_collapse.hpp"
+#include "generative/posterior_collapse.hpp"
 
 #include <algorithm>
 #include <cmath>
