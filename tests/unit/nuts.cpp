@@ -1043,7 +1043,14 @@ TEST(Nuts, ChainsAdvanceInLockstep) {
   options.samples = 50;
   options.initial_step_size = 0.4;
   options.initial_inverse_metric = target.covariance;
+  options.tracked_coordinates = 2;
+  options.coordinate_name = "z";
   const pb::NutsResult result = pb::nuts_sample(recording(), overdispersed_starts(target, 4, 3), 3, options);
+  ASSERT_EQ(result.diagnostics.size(), 3u);
+  EXPECT_EQ(result.diagnostics[0].name, "potential");
+  EXPECT_EQ(result.diagnostics[2].name, "z[1]");
+  EXPECT_EQ(result.warmup_gradient_evaluations, 4);  // the starting points only
+  EXPECT_TRUE(result.warmup_transitions.empty());
   std::size_t expected_calls = 1, expected_points = 4;
   for (std::size_t t = 0; t < 50; ++t) {
     std::size_t longest = 0;
