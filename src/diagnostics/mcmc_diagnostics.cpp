@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -182,11 +183,54 @@ double effective_sample_size(const Chains& chains) {
 
 double split_rhat(const Chains& chains) { return potential_scale_reduction(split_chains(chains)); }
 
+double rhat_bulk(const Chains& chains) { return potential_scale_reduction(rank_normalize(split_chains(chains))); }
+
+double rhat_tail(const Chains& chains) { return potential_scale_reduction(rank_normalize(split_chains(fold(chains)))); }
+
 double rank_normalized_split_rhat(const Chains& chains) {
-  const double bulk = potential_scale_reduction(rank_normalize(split_chains(chains)));
-  const double tail = potential_scale_reduction(rank_normalize(split_chains(fold(chains))));
+  const double bulk = rhat_bulk(chains);
+  const double tail = rhat_tail(chains);
   if (!std::isfinite(bulk) || !std::isfinite(tail)) return kNaN;
   return std::max(bulk, tail);
+}
+
+double pooled_quantile(const Chains& chains, double probability) {
+  check_shape(chains, 1);
+  PB_REQUIRE(probability >= 0 && probability <= 1, "a quantile needs a probability in [0, 1], got ", probability);
+  std::vector<double> pooled;
+  for (const auto& chain : chains) pooled.insert(pooled.end(), chain.begin(), chain.end());
+  std::sort(pooled.begin(), pooled.end());
+  const double position = probability * static_cast<double>(pooled.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, pooled.size() - 1);
+  return pooled[below] + (position - static_cast<double>(below)) * (pooled[above] - pooled[below]);
+}
+
+double ess_quantile(const Chains& chains, double probability) {
+  const double threshold = pooled_quantile(chains, probability);
+  Chains indicators = chains;
+  for (auto& chain : indicators) {
+    for (double& value : chain) value = value <= threshold ? 1.0 : 0.0;
+  }
+  return effective_sample_size(split_chains(indicators));
+}
+
+double ess_tail(const Chains& chains) {
+  const double lower = ess_quantile(chains, 0.05);
+  const double upper = ess_quantile(chains, 0.95);
+  if (!std::isfinite(lower) || !std::isfinite(upper)) return kNaN;
+  return std::min(lower, upper);
+}
+
+double e_bfmi(const std::vector<double>& energies) {
+  PB_REQUIRE(energies.size() >= 2, "E-BFMI needs at least 2 energies, got ", energies.size());
+  const double mean = mean_of(energies);
+  double jumps = 0, spread = 0;
+  for (std::size_t n = 0; n < energies.size(); ++n) {
+    spread += (energies[n] - mean) * (energies[n] - mean);
+    if (n > 0) jumps += (energies[n] - energies[n - 1]) * (energies[n] - energies[n - 1]);
+  }
+  return spread > 0 ? jumps / spread : kNaN;
 }
 
 double ess_mean(const Chains& chains) { return effective_sample_size(split_chains(chains)); }
@@ -203,9 +247,81 @@ ChainDiagnostics diagnose(const std::string& name, const Chains& chains) {
   result.sd = std::sqrt(variance_of(pooled));
   result.ess_mean = ess_mean(chains);
   result.ess_bulk = ess_bulk(chains);
-  result.rhat = rank_normalized_split_rhat(chains);
+  result.rhat_bulk = rhat_bulk(chains);
+  result.rhat_tail = rhat_tail(chains);
+  result.rhat = std::isfinite(result.rhat_bulk) && std::isfinite(result.rhat_tail)
+                    ? std::max(result.rhat_bulk, result.rhat_tail)
+                    : kNaN;
   result.mcse_mean = result.sd / std::sqrt(result.ess_mean);
+  result.ess_tail = ess_tail(chains);
   return result;
+}
+
+namespace {
+
+std::string rounded(double value, int digits) {
+  std::ostringstream out;
+  out.precision(digits);
+  out << value;
+  return out.str();
+}
+
+// The worst value of one diagnostic over the quantities and the quantity it belongs to;
+// a non-finite value is worse than any finite one.
+struct Worst {
+  double value = 0;
+  std::string where;
+  bool found = false;
+  void consider(double candidate, const std::string& quantity, bool larger_is_worse) {
+    const bool worse = !found || (std::isfinite(value) && (!std::isfinite(candidate) ||
+                                                           (larger_is_worse ? candidate > value : candidate < value)));
+    if (!worse) return;
+    value = candidate;
+    where = quantity;
+    found = true;
+  }
+};
+
+}  // namespace
+
+ConvergenceVerdict convergence_verdict(const std::vector<ChainDiagnostics>& quantities, std::size_t divergences,
+                                       const ConvergenceCriteria& criteria) {
+  PB_REQUIRE(!quantities.empty(), "a convergence verdict needs at least one tracked quantity");
+  Worst rhat, bulk, tail;
+  for (const ChainDiagnostics& q : quantities) {
+    rhat.consider(q.rhat_bulk, q.name + " bulk", true);
+    rhat.consider(q.rhat_tail, q.name + " tail", true);
+    bulk.consider(q.ess_bulk, q.name, false);
+    tail.consider(q.ess_tail, q.name, false);
+  }
+  ConvergenceVerdict verdict;
+  verdict.max_rhat = std::isfinite(rhat.value) ? rhat.value : kNaN;
+  verdict.min_ess_bulk = bulk.value;
+  verdict.min_ess_tail = tail.value;
+  verdict.divergences = divergences;
+
+  std::vector<std::string> failures;
+  if (!std::isfinite(rhat.value)) {
+    failures.push_back("R̂ not finite (" + rhat.where + ")");
+  } else if (rhat.value > criteria.max_rhat) {
+    failures.push_back("R̂ " + rounded(rhat.value, 3) + " > " + rounded(criteria.max_rhat, 3) + " (" + rhat.where + ")");
+  }
+  auto check_ess = [&](const Worst& worst, const std::string& label, double minimum) {
+    if (!std::isfinite(worst.value)) {
+      failures.push_back(label + " not finite (" + worst.where + ")");
+    } else if (worst.value < minimum) {
+      failures.push_back(label + " " + rounded(std::floor(worst.value), 10) + " < " + rounded(minimum, 10) + " (" +
+                         worst.where + ")");
+    }
+  };
+  check_ess(bulk, "bulk ESS", criteria.min_ess_bulk);
+  check_ess(tail, "tail ESS", criteria.min_ess_tail);
+  if (divergences > criteria.max_divergences) {
+    failures.push_back(std::to_string(divergences) + (divergences == 1 ? " divergence" : " divergences"));
+  }
+  verdict.converged = failures.empty();
+  for (std::size_t k = 0; k < failures.size(); ++k) verdict.reason += (k > 0 ? "; " : "") + failures[k];
+  return verdict;
 }
 
 }  // namespace priorbench
