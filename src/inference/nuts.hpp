@@ -47,8 +47,8 @@
 #include <vector>
 
 #include "core/dense.hpp"
+#include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/hamiltonian.hpp"
-#include "inference/mcmc_diagnostics.hpp"
 #include "inference/nuts_adaptation.hpp"
 
 namespace priorbench {

@@ -21,8 +21,8 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/hamiltonian.hpp"
-#include "inference/mcmc_diagnostics.hpp"
 #include "inference/nuts.hpp"
 #include "inference/nuts_adaptation.hpp"
 #include "test_support.hpp"
