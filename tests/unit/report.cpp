@@ -1,20 +1,25 @@
-// The report's estimators against closed forms and hand computations, its bootstrap
-// intervals against their nominal coverage on synthetic data (fixed seeds: the test is
-// deterministic), the results reader's errors, and the analysis counts.
+// The report's estimators against closed forms, hand computations and SciPy 1.10 / R
+// reference values, its intervals against their nominal coverage on synthetic data (fixed
+// seeds: the test is deterministic), the results reader's errors, the analysis counts,
+// and the tables of a file written before the uncertainty metrics existed.
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <numeric>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/random.hpp"
+#include "core/special_functions.hpp"
 #include "report/analysis.hpp"
 #include "report/results_reader.hpp"
 #include "report/statistics.hpp"
@@ -240,6 +245,227 @@ TEST(ReportStatistics, FloorIntervalOnNoisyData) {
       << estimate.floor_interval.lower << " " << estimate.floor_interval.upper;
   EXPECT_NEAR(estimate.floor, 0.2005, 0.01);
   EXPECT_LT(std::abs(estimate.terminal_slope), 0.05);
+}
+
+TEST(ReportStatistics, OrderStatisticIntervalsAreTheExactBinomialOnes) {
+  // Ranks and exact coverage P(l ≤ B ≤ u − 1), B ~ Binomial(n, p), computed with
+  // scipy.stats.binom; the classic table value for the median of 10 is [x(2), x(9)].
+  struct Case {
+    std::size_t n;
+    double p;
+    std::size_t lower, upper;
+    double coverage;
+  };
+  const Case cases[] = {{10, 0.5, 2, 9, 0.978515625},
+                        {100, 0.5, 40, 61, 0.9647997997822952},
+                        {50, 0.9, 41, 50, 0.9703082890880885},
+                        {13, 0.25, 1, 7, 0.9519525915384293},
+                        {6, 0.5, 1, 6, 0.96875},
+                        {41, 0.5, 14, 28, 0.9724668441704125}};
+  for (const auto& c : cases) {
+    std::vector<double> values;  // n, n − 1, …, 1: the i-th order statistic is i
+    for (std::size_t i = c.n; i >= 1; --i) values.push_back(static_cast<double>(i));
+    const auto interval = rp::order_statistic_interval(values, c.p, 0.95);
+    EXPECT_EQ(interval.lower_rank, c.lower) << c.n << " " << c.p;
+    EXPECT_EQ(interval.upper_rank, c.upper) << c.n << " " << c.p;
+    EXPECT_DOUBLE_EQ(interval.interval.lower, static_cast<double>(c.lower));
+    EXPECT_DOUBLE_EQ(interval.interval.upper, static_cast<double>(c.upper));
+    EXPECT_NEAR(interval.coverage, c.coverage, 1e-12) << c.n << " " << c.p;
+    EXPECT_FALSE(interval.too_few_units());
+  }
+  // Too few units: the median of 5 (best possible [min, max] covers 1 − 2/32 = 0.9375) and
+  // the lower quartile of 12 ((3/4)¹² = 0.032 > 0.025).
+  EXPECT_TRUE(rp::order_statistic_interval(std::vector<double>{1, 2, 3, 4, 5}, 0.5, 0.95).too_few_units());
+  EXPECT_TRUE(rp::order_statistic_interval(std::vector<double>(12, 1.0), 0.25, 0.95).too_few_units());
+  EXPECT_FALSE(rp::order_statistic_interval(std::vector<double>{1, 2, 3, 4, 5}, 0.5, 0.9).too_few_units());
+  EXPECT_EQ(rp::minimum_units(0.5, 0.95), 6u);
+  EXPECT_EQ(rp::minimum_units(0.25, 0.95), 13u);
+  EXPECT_EQ(rp::minimum_units(0.9, 0.95), 36u);  // 0.9³⁵ = 0.02503 > 0.025 ≥ 0.9³⁶
+  EXPECT_EQ(rp::order_statistic_interval(std::vector<double>{}, 0.5, 0.95).count, 0u);
+}
+
+TEST(ReportStatistics, OrderStatisticIntervalCoversAtItsExactRate) {
+  // Exponential samples of n = 11 (population median ln 2): the interval [x(2), x(10)]
+  // covers with probability exactly 1 − 2·12/2048; 4000 samples, binomial sd 0.0017.
+  const std::size_t trials = 4000, n = 11;
+  std::size_t covered = 0;
+  double coverage = 0;
+  for (std::size_t trial = 0; trial < trials; ++trial) {
+    const pb::CounterRandom random(31, trial, pb::Purpose::test_values);
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = -std::log(random.uniform(i));
+    const auto interval = rp::order_statistic_interval(values, 0.5, 0.95);
+    covered += interval.interval.contains(std::log(2.0)) ? 1 : 0;
+    coverage = interval.coverage;
+  }
+  EXPECT_NEAR(coverage, 1 - 24.0 / 2048, 1e-14);
+  const double rate = static_cast<double>(covered) / trials;
+  std::cout << "order-statistic interval: coverage " << rate << " of " << trials << " (exact " << coverage << ")\n";
+  EXPECT_NEAR(rate, coverage, 0.0055);
+}
+
+TEST(ReportStatistics, BcaOnAShiftedNormalBootstrapDistributionIsTheBiasCorrectedInterval) {
+  // Replicates at the quantiles of N(θ̂ + b, s²): z₀ = Φ⁻¹(P(θ* < θ̂)) = −b/s, and with a = 0
+  // the BCa interval is θ̂ + b + s(2z₀ ± z₀.₉₇₅) = θ̂ − b ± 1.96 s (Efron & Tibshirani §14.3).
+  const double estimate = 2.0, bias = 0.1, scale = 0.5;
+  const std::size_t count = 100000;
+  std::vector<double> replicates(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    replicates[k] = estimate + bias + scale * pb::special::normal_quantile((static_cast<double>(k) + 0.5) / count);
+  }
+  const std::vector<double> equal_jackknife(5, 1.0);
+  const auto bca = rp::bca_interval(estimate, replicates, equal_jackknife, 0.95);
+  const double z = pb::special::normal_quantile(0.975);
+  // The grid stands for the continuous distribution up to a shift of O(1/B) in probability:
+  // 1e-3·s in value where the density is not too small.
+  EXPECT_NEAR(bca.bias_correction, -bias / scale, 1e-4);
+  EXPECT_EQ(bca.acceleration, 0.0);
+  EXPECT_NEAR(bca.interval.lower, estimate - bias - z * scale, 1e-3 * scale);
+  EXPECT_NEAR(bca.interval.upper, estimate - bias + z * scale, 1e-3 * scale);
+  EXPECT_NEAR(bca.percentile.lower, estimate + bias - z * scale, 1e-3 * scale);
+  EXPECT_NEAR(bca.percentile.upper, estimate + bias + z * scale, 1e-3 * scale);
+  // And exactly: the type-7 quantiles of the replicates at Φ(2z₀ ∓ z), z₀ as computed.
+  const double z0_used = bca.bias_correction;
+  EXPECT_NEAR(bca.interval.lower, rp::quantile(replicates, pb::special::normal_cdf(2 * z0_used - z)), 1e-12);
+  EXPECT_NEAR(bca.interval.upper, rp::quantile(replicates, pb::special::normal_cdf(2 * z0_used + z)), 1e-12);
+
+  // The acceleration from jackknife values {1, 2, 4}, by hand: mean 7/3, deviations
+  // θ̄ − θ₍ᵢ₎ = 4/3, 1/3, −5/3; Σd³ = −60/27, Σd² = 42/9; a = Σd³ / (6 (Σd²)^{3/2}). The
+  // endpoints then follow the BCa formula on the same normal grid.
+  const std::vector<double> jackknife = {1, 2, 4};
+  const double a = (-60.0 / 27) / (6 * std::pow(42.0 / 9, 1.5));
+  const auto accelerated = rp::bca_interval(estimate, replicates, jackknife, 0.95);
+  EXPECT_NEAR(accelerated.acceleration, a, 1e-15);
+  for (const auto& [sign, bound] : {std::pair{-1.0, accelerated.interval.lower}, {1.0, accelerated.interval.upper}}) {
+    const double w = z0_used + sign * z;
+    const double alpha = pb::special::normal_cdf(z0_used + w / (1 - a * w));
+    EXPECT_NEAR(bound, rp::quantile(replicates, alpha), 1e-12);
+    EXPECT_NEAR(bound, estimate + bias + scale * pb::special::normal_quantile(alpha), 1e-3 * scale);
+  }
+  // Replicates all on one side of θ̂: z₀ stays finite (proportion clamped to 1/(2B)).
+  const auto one_sided = rp::bca_interval(0.0, std::vector<double>{1, 2, 3, 4}, {}, 0.9);
+  EXPECT_NEAR(one_sided.bias_correction, pb::special::normal_quantile(1.0 / 8), 1e-15);
+  EXPECT_TRUE(one_sided.interval.valid());
+}
+
+TEST(ReportStatistics, BcaMatchesScipysImplementationOnTheSameReplicates) {
+  // SciPy 1.10's own BCa step, scipy.stats._resampling._bca_interval(data, np.mean, -1,
+  // 0.025, theta_hat_b, 1), given these 15 values and these 200 replicates (scipy's z₀
+  // counts θ*_b < θ̂ strictly; no replicate equals θ̂ here), returns α₁ = 0.008286153599071821,
+  // α₂ = 0.9316012092766522, a = 0.02035758410531226, and np.percentile of the replicates
+  // there: [5.516846867176966, 6.1096427377137665].
+  std::vector<double> x;
+  for (int i = 0; i < 15; ++i) x.push_back(0.3 * i + (i % 3 == 0 ? 0.7 : 0.0) + 0.05 * i * i);
+  const double mean = std::accumulate(x.begin(), x.end(), 0.0) / 15;
+  std::vector<double> replicates, jackknife;
+  for (int b = 1; b <= 200; ++b) replicates.push_back(mean + 0.3 * std::sin(b) + 0.1);
+  for (const double xi : x) jackknife.push_back((15 * mean - xi) / 14);
+  const auto bca = rp::bca_interval(mean, replicates, jackknife, 0.95);
+  EXPECT_NEAR(bca.acceleration, 0.02035758410531226, 1e-15);
+  EXPECT_NEAR(bca.interval.lower, 5.516846867176966, 1e-12);
+  EXPECT_NEAR(bca.interval.upper, 6.1096427377137665, 1e-12);
+}
+
+TEST(ReportStatistics, SlopeDifferenceOfPairedPowerLaws) {
+  // Method a: c_u σ¹; method b: c_u' σ^0.2, on the same 8 units: the pooled slopes are
+  // exact, so is every resampled difference, and the interval collapses on 0.8.
+  std::vector<rp::Observation> a, b;
+  for (std::size_t unit = 0; unit < 8; ++unit) {
+    for (const double sigma : {0.1, 0.01, 0.001}) {
+      a.push_back({sigma, (1.0 + unit) * sigma, unit});
+      b.push_back({sigma, (2.0 + 0.5 * unit) * std::pow(sigma, 0.2), unit});
+    }
+  }
+  b.push_back({0.01, 0.3, 9});  // a unit of b only: not paired, left out
+  const auto difference = rp::log_log_slope_difference(a, b, options(500), 21);
+  EXPECT_NEAR(difference.slope, 0.8, 1e-12);
+  EXPECT_NEAR(difference.interval.lower, 0.8, 1e-12);
+  EXPECT_NEAR(difference.interval.upper, 0.8, 1e-12);
+  EXPECT_EQ(difference.units, 8u);
+}
+
+TEST(ReportStatistics, SignTestAndWilcoxonSignedRankMatchR) {
+  // Sign test: 9 of 10 one way, two-sided 2·P(B ≤ 1) = 22/1024.
+  EXPECT_NEAR(rp::sign_test_p(9, 1), 22.0 / 1024, 1e-15);
+  EXPECT_NEAR(rp::sign_test_p(1, 9), 22.0 / 1024, 1e-15);
+  EXPECT_EQ(rp::sign_test_p(5, 5), 1.0);
+  EXPECT_EQ(rp::sign_test_p(0, 0), 1.0);
+  // R's wilcox.test(x, y, paired = TRUE), Hollander & Wolfe's depression data: V = 40,
+  // p-value = 0.03906 (exact: 2·10/512).
+  const std::vector<double> x = {1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30};
+  const std::vector<double> y = {0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29};
+  std::vector<double> d;
+  for (std::size_t i = 0; i < x.size(); ++i) d.push_back(x[i] - y[i]);
+  const auto exact = rp::wilcoxon_signed_rank(d);
+  EXPECT_TRUE(exact.exact);
+  EXPECT_DOUBLE_EQ(exact.statistic, 40);
+  EXPECT_NEAR(exact.p_value, 20.0 / 512, 1e-15);
+  // Ties and a zero: normal approximation with tie and continuity corrections (scipy.stats
+  // .wilcoxon(d, zero_method="wilcox", correction=True, mode="approx") = 0.041076902906488105).
+  const std::vector<double> tied = {0.5, -1.2, 2.0, 2.0, 0.0, 3.1, -0.5, 1.7, 4.4, 0.8, -2.0, 1.1, 2.6, 0.9, 0.3};
+  const auto approximate = rp::wilcoxon_signed_rank(tied);
+  EXPECT_FALSE(approximate.exact);
+  EXPECT_EQ(approximate.nonzero, 14u);
+  EXPECT_DOUBLE_EQ(approximate.statistic, 85.5);
+  EXPECT_NEAR(approximate.p_value, 0.041076902906488105, 1e-14);
+  // n = 60 ≥ 50, no ties: normal approximation (scipy: 0.0012463155916098455, V = 1354);
+  // n = 30: exact (scipy mode="exact": 0.03272089920938015, V = 336).
+  std::vector<double> sixty, thirty;
+  for (int i = 1; i <= 60; ++i) sixty.push_back(std::sin(i) + 0.3);
+  for (int i = 1; i <= 30; ++i) thirty.push_back(std::sin(i) + 0.3);
+  const auto large = rp::wilcoxon_signed_rank(sixty);
+  EXPECT_FALSE(large.exact);
+  EXPECT_DOUBLE_EQ(large.statistic, 1354);
+  EXPECT_NEAR(large.p_value, 0.0012463155916098455, 1e-14);
+  const auto small = rp::wilcoxon_signed_rank(thirty);
+  EXPECT_TRUE(small.exact);
+  EXPECT_DOUBLE_EQ(small.statistic, 336);
+  EXPECT_NEAR(small.p_value, 0.03272089920938015, 1e-14);
+  EXPECT_TRUE(std::isnan(rp::wilcoxon_signed_rank(std::vector<double>{0, 0}).p_value));
+}
+
+TEST(ReportStatistics, ExactSignedRankPValueAgreesWithEnumeratingAllSignPatterns) {
+  // An independent reference: under H0 every one of the 2¹² sign patterns of |d| is equally
+  // likely; count those with V at least as far from n(n+1)/4 on the observed side.
+  const pb::CounterRandom random(12, 0, pb::Purpose::test_values);
+  std::vector<double> d(12);
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = random.normal(i) + 0.6;
+  const auto test = rp::wilcoxon_signed_rank(d);
+  ASSERT_TRUE(test.exact);
+  std::vector<std::size_t> order(d.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(d[a]) < std::abs(d[b]); });
+  std::vector<double> rank(d.size());
+  for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<double>(r + 1);
+  const double centre = 12.0 * 13 / 4;
+  std::size_t as_extreme = 0;
+  for (std::uint32_t pattern = 0; pattern < (1u << 12); ++pattern) {
+    double v = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) v += (pattern >> i) & 1u ? rank[i] : 0.0;
+    as_extreme += (test.statistic > centre ? v >= test.statistic : v <= test.statistic) ? 1 : 0;
+  }
+  EXPECT_NEAR(test.p_value, std::min(1.0, 2.0 * as_extreme / 4096), 1e-15);
+}
+
+TEST(ReportStatistics, PairedComparisonCountsAndHolmMatchR) {
+  const std::vector<double> a = {1, 2, 3, 4, NAN, 6}, b = {2, 2, 1, 5, 1, 7};
+  const auto comparison = rp::compare_paired(a, b);
+  EXPECT_EQ(comparison.pairs, 5u);
+  EXPECT_EQ(comparison.wins, 3u);  // a lower: 1 < 2, 4 < 5, 6 < 7
+  EXPECT_EQ(comparison.ties, 1u);
+  EXPECT_EQ(comparison.losses, 1u);
+  EXPECT_DOUBLE_EQ(comparison.median_difference, -1.0);  // of −1, 0, 2, −1, −1
+  EXPECT_NEAR(comparison.sign_p, 2 * 5.0 / 16, 1e-15);   // 1 of 4 non-zero: 2·P(B ≤ 1), B ~ Bin(4, ½)
+  // R: p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), "holm") = 0.05 0.08 0.09 0.09 0.09; NaN kept.
+  const auto holm = rp::holm_adjust(std::vector<double>{0.03, NAN, 0.01, 0.05, 0.02, 0.04});
+  const std::vector<double> expected = {0.09, NAN, 0.05, 0.09, 0.08, 0.09};
+  for (std::size_t i = 0; i < holm.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(holm[i]));
+    } else {
+      EXPECT_NEAR(holm[i], expected[i], 1e-15) << i;
+    }
+  }
 }
 
 namespace {
