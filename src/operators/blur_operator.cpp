@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <limits>
+
+#include "core/dense.hpp"
 #include "core/hdf5.hpp"
 #include "operators/operator_io.hpp"
 
@@ -53,7 +56,34 @@ void convolve_lines(const std::vector<double>& kernel, int radius, const ImageSh
   }
 }
 
+// The smallest and largest |eigenvalue| of the symmetric banded Toeplitz matrix of
+// `kernel` (offsets −r..r) on `points` points with the zero boundary.
+std::pair<double, double> toeplitz_singular_range(const std::vector<double>& kernel, PetscInt points) {
+  const auto size = static_cast<std::size_t>(points);
+  const auto radius = static_cast<std::ptrdiff_t>(kernel.size() / 2);
+  DenseMatrix matrix(size, size);
+  for (std::size_t i = 0; i < size; ++i) {
+    for (std::size_t j = 0; j < size; ++j) {
+      const auto offset = static_cast<std::ptrdiff_t>(i) - static_cast<std::ptrdiff_t>(j);
+      if (std::abs(offset) <= radius) matrix(i, j) = kernel[static_cast<std::size_t>(offset + radius)];
+    }
+  }
+  double smallest = std::numeric_limits<double>::infinity(), largest = 0;
+  for (const double value : symmetric_eigen(matrix).values) {
+    smallest = std::min(smallest, std::abs(value));
+    largest = std::max(largest, std::abs(value));
+  }
+  return {smallest, largest};
+}
+
 }  // namespace
+
+bool BlurOperator::injective() const {
+  const auto [row_min, row_max] = toeplitz_singular_range(kernel_, shape_.height);
+  const auto [column_min, column_max] = toeplitz_singular_range(kernel_, shape_.width);
+  const double tolerance = static_cast<double>(cols()) * std::numeric_limits<double>::epsilon();
+  return row_min * column_min > tolerance * row_max * column_max;
+}
 
 BlurOperator::BlurOperator(MPI_Comm comm, ImageShape shape, double width)
     : ForwardOperator(comm, checked(shape, width).size(), shape.size()),

@@ -31,6 +31,12 @@ class BlurOperator final : public ForwardOperator {
   const std::vector<double>& kernel() const { return kernel_; }
 
   bool gram_is_diagonal(bool) const override { return false; }
+  // A = K_H ⊗ K_W for the symmetric banded Toeplitz matrices K of the 1-D kernel on H and W
+  // points, so its singular values are the products of their eigenvalues' magnitudes
+  // (computed here, O(H³ + W³)). Injective when σ_min(A) exceeds the numerical-rank
+  // tolerance n·ε·σ_max(A). (The truncated kernel's symbol can cross zero, e.g. at width
+  // 1.5, so positivity is not automatic; at width 3 on 28 pixels σ_min/σ_max ≈ 5e−17.)
+  bool injective() const override;
   std::string name() const override { return "blur"; }
   // Writes the attributes `image_height`, `image_width`, `width` and `radius`.
   void save(hid_t group) const override;

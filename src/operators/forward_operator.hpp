@@ -24,6 +24,11 @@ class ForwardOperator : public LinearOperator {
   // D = c I). Then the Woodbury preconditioner of the posterior solve is exact.
   virtual bool gram_is_diagonal(bool scalar_weight) const = 0;
 
+  // True when A is injective by construction (null(A) = {0}, so range(Aᵀ) is all of Rⁿ):
+  // a Gaussian matrix with d ≥ n (with probability one). False when it is not, or when that
+  // is not known (a blur whose truncated kernel's symbol crosses zero, a user's matrix).
+  virtual bool injective() const { return false; }
+
   // Short name as used on the command line ("inpaint").
   virtual std::string name() const = 0;
   // Writes the definition (name, parameters, index sets, matrices) into `group`.

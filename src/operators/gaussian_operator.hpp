@@ -24,6 +24,8 @@ class GaussianOperator final : public ForwardOperator {
   Mat matrix() const { return matrix_; }
 
   bool gram_is_diagonal(bool) const override { return false; }
+  // d ≥ n i.i.d. Gaussian rows span Rⁿ with probability one.
+  bool injective() const override { return rows() >= cols(); }
   std::string name() const override { return "gaussian"; }
   // Writes the attribute `seed` (int64, the bits of the unsigned seed); rows and cols
   // are in the header. With d·n ≤ kStoredMatrixLimit also the dataset `matrix` (d×n).
