@@ -21,6 +21,7 @@ class LatentLaplaceMethod final : public ReconstructionMethod {
     outcome.std = std::move(laplace.std);
     outcome.std_exact = true;  // exact for the Gauss–Newton covariance it reports
     outcome.std_method = "gauss-newton";
+    outcome.latent_covariance = std::move(laplace.latent_covariance);
     add_generator_cost(outcome, laplace.generator_counts, laplace.latent.size());
     add_operator_cost(outcome, laplace.operator_counts);
     return outcome;

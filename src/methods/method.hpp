@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dense.hpp"
 #include "core/petsc.hpp"
 #include "generative/generator.hpp"
 #include "methods/observation.hpp"
@@ -34,7 +35,8 @@ struct MethodOutcome {
   std::string solver_reason;                              // the main solver's reason
   std::shared_ptr<const DiagonalPlusLowRankPrior> prior;  // variable-space methods
   std::vector<double> latent;                             // z*, z0 of laplace (if any)
-  std::map<std::string, double> details;                  // method-specific numbers
+  DenseMatrix latent_covariance;          // m×m covariance of a latent posterior about `latent` (empty if none)
+  std::map<std::string, double> details;  // method-specific numbers
   std::int64_t iterations = 0;
   std::int64_t forward_applications = 0;
   std::int64_t adjoint_applications = 0;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,26 +21,37 @@
 namespace priorbench {
 
 inline const std::vector<std::string>& result_metric_names() {
-  static const std::vector<std::string> names = {"relative_error",
-                                                 "psnr",
-                                                 "expected_squared_error",
-                                                 "coverage_95",
-                                                 "mean_interval_width",
-                                                 "seconds",
-                                                 "iterations",
-                                                 "forward_applications",
-                                                 "adjoint_applications",
-                                                 "decoder_passes",
-                                                 "converged",
-                                                 "std_exact",
-                                                 "max_rhat",
-                                                 "min_ess_bulk"};
+  static const std::vector<std::string> names = {
+      "relative_error", "psnr", "expected_squared_error", "coverage_95", "mean_interval_width", "seconds", "iterations",
+      "forward_applications", "adjoint_applications", "decoder_passes", "converged", "std_exact", "max_rhat",
+      "min_ess_bulk",
+      // uncertainty and the range/null split (issue 14)
+      "coverage_50", "coverage_90", "mean_interval_width_50", "mean_interval_width_90", "interval_score_50",
+      "interval_score_90", "interval_score_95", "crps", "range_error", "null_error", "split_iterations",
+      "split_ksp_reason", "latent_credible_level"};
   return names;
 }
 
 // Metrics added after the first results files were written: a file being resumed or
 // merged may lack them, and then they are not recorded in it (NaN when merged).
-inline bool is_late_metric(const std::string& name) { return name == "max_rhat" || name == "min_ess_bulk"; }
+inline bool is_late_metric(const std::string& name) {
+  static const std::set<std::string> late = {"max_rhat",
+                                             "min_ess_bulk",
+                                             "coverage_50",
+                                             "coverage_90",
+                                             "mean_interval_width_50",
+                                             "mean_interval_width_90",
+                                             "interval_score_50",
+                                             "interval_score_90",
+                                             "interval_score_95",
+                                             "crps",
+                                             "range_error",
+                                             "null_error",
+                                             "split_iterations",
+                                             "split_ksp_reason",
+                                             "latent_credible_level"};
+  return late.count(name) > 0;
+}
 
 // One task's record: per-method metrics (by name, in method order) and its images.
 struct TaskRecord {
@@ -77,6 +89,7 @@ class ResultsFile {
   void create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
               const std::map<std::string, std::string>& provenance);
   void open_datasets();
+  void mark_dirty_if_resumed_dirty(const std::map<std::string, std::string>& provenance);
   void write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count);
 
   std::string path_;

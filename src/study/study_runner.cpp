@@ -6,11 +6,14 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/random.hpp"
 #include "data/image_source.hpp"
+#include "diagnostics/error_split.hpp"
 #include "diagnostics/metrics.hpp"
 #include "diagnostics/range_distance.hpp"
 #include "generative/generator.hpp"
@@ -61,6 +64,16 @@ class StudyContext {
     return distance;
   }
 
+  // z† of a generated truth (empty for a test truth). Keyed by the truth, not the task:
+  // every σ, d and replicate sees the same x†.
+  std::vector<double> truth_latent(const Task& task) const {
+    if (task.truth_kind == TruthKind::test) return {};
+    const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
+    std::vector<double> latent(resources_.generator()->latent_dimension());
+    random.fill_normal(latent, 0);
+    return latent;
+  }
+
   std::vector<double> truth(const Task& task) const {
     if (task.truth_kind == TruthKind::test) {
       const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
@@ -70,10 +83,7 @@ class StudyContext {
     PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
                generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
                shape_.height, "x", shape_.width);
-    // Keyed by the truth, not the task: every σ, d and replicate sees the same x†.
-    const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
-    std::vector<double> latent(generator->latent_dimension());
-    random.fill_normal(latent, 0);
+    const std::vector<double> latent = truth_latent(task);
     std::vector<double> image(generator->image_size());
     generator->decode(latent, 1, image);
     if (task.truth_kind == TruthKind::generated_noisy) {
@@ -95,13 +105,41 @@ class StudyContext {
 
 struct MethodRun {
   std::optional<ReconstructionMetrics> metrics;  // absent when the method gave no estimate
+  std::optional<ErrorSplit> split;               // with the metrics
+  double latent_level = std::numeric_limits<double>::quiet_NaN();
   MethodOutcome outcome;
   double seconds = 0;
   bool converged = false;
 };
 
+// What a task's metrics need besides the method's outcome: x†, the range projector of its
+// operator and, for a generated truth, z†.
+struct TruthReference {
+  Vec truth = nullptr;
+  const RangeProjector* projector = nullptr;
+  std::span<const double> latent;
+};
+
+// The range/null split of the error and the latent credible level of z† (when the truth is
+// generated and the method gives a latent covariance).
+void add_truth_diagnostics(MethodRun& run, const TruthReference& reference, const std::string& label,
+                           std::int64_t task) {
+  run.split = split_error(*reference.projector, run.outcome.mean, reference.truth);
+  if (!run.split->record.converged()) {
+    std::cerr << "priorbench run: task " << task << ", method " << label << ": the range/null split's CG solve "
+              << run.split->record.reason_name << " after " << run.split->record.iterations
+              << " iterations; its range and null errors are approximate" << std::endl;
+  }
+  const MethodOutcome& o = run.outcome;
+  if (!reference.latent.empty() && o.latent.size() == reference.latent.size() &&
+      o.latent_covariance.rows() == o.latent.size()) {
+    run.latent_level = latent_credible_level(o.latent, o.latent_covariance, reference.latent);
+  }
+}
+
 MethodRun run_method(ReconstructionMethod& method, const MethodSpec& spec, const Observation& observation,
-                     std::int64_t task, Vec truth) {
+                     std::int64_t task, const TruthReference& reference) {
+  const Vec truth = reference.truth;
   MethodRun run;
   const auto start = std::chrono::steady_clock::now();
   bool estimated = false;
@@ -116,6 +154,7 @@ MethodRun run_method(ReconstructionMethod& method, const MethodSpec& spec, const
   run.seconds = elapsed_since(start);
   if (estimated) {
     run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
+    add_truth_diagnostics(run, reference, spec.label, task);
     if (!run.outcome.warning.empty()) {
       std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << run.outcome.warning
                 << (run.converged ? "" : "; recorded as not converged") << std::endl;
@@ -151,6 +190,28 @@ void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   put("min_ess_bulk", m ? detail_or_nan(o, "min_ess_bulk") : nan);
 }
 
+// The uncertainty metrics at each credible level, the CRPS, the range/null split and the
+// latent credible level (docs/results-format.md).
+void add_uncertainty_metrics(TaskRecord& record, const MethodRun& run) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& m = run.metrics;
+  const auto& split = run.split;
+  auto put = [&](const std::string& name, double value) { record.metrics[name].push_back(value); };
+  for (const auto& [k, suffix] : {std::pair{0, "_50"}, std::pair{1, "_90"}}) {
+    put(std::string("coverage") + suffix, m ? m->intervals[k].coverage : nan);
+    put(std::string("mean_interval_width") + suffix, m ? m->intervals[k].mean_width : nan);
+  }
+  for (const auto& [k, suffix] : {std::pair{0, "_50"}, std::pair{1, "_90"}, std::pair{2, "_95"}}) {
+    put(std::string("interval_score") + suffix, m ? m->intervals[k].interval_score : nan);
+  }
+  put("crps", m ? m->crps : nan);
+  put("range_error", split ? split->range_error : nan);
+  put("null_error", split ? split->null_error : nan);
+  put("split_iterations", split ? static_cast<double>(split->record.iterations) : nan);
+  put("split_ksp_reason", split ? static_cast<double>(split->record.reason) : nan);
+  put("latent_credible_level", run.latent_level);
+}
+
 std::vector<double> image_or_nan(Vec vector, std::size_t size) {
   if (vector == nullptr) return std::vector<double>(size, std::numeric_limits<double>::quiet_NaN());
   return petsc::gather_all(vector);
@@ -177,6 +238,9 @@ class TaskRunner {
     const Observation observation = simulate_observation(forward, shape, truth_pixels, task.sigma,
                                                          {study_.seed, static_cast<std::uint64_t>(task.id)});
     const Vec data = observation.data;
+    const RangeProjector projector(forward);
+    const std::vector<double> truth_latent = context_.truth_latent(task);
+    const TruthReference reference{truth, &projector, truth_latent};
 
     TaskRecord record;
     record.task = task.id;
@@ -194,9 +258,10 @@ class TaskRunner {
       record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
-      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, truth);
+      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, reference);
       not_converged += method_run.converged ? 0 : 1;
       add_method_metrics(record, method_run);
+      add_uncertainty_metrics(record, method_run);
       if (saved) {
         const bool estimated = method_run.metrics.has_value();
         record.means.push_back(
