@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   priorbench::Session session(arguments.petsc);
 
   CLI::App app{"priorbench: Bayesian inverse problems with deep generative priors"};
-  app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ")");
+  app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ", " +
+                                        priorbench::kGitTree + " source tree)");
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, priorbench::app::CommandRunner>> commands;
   for (const auto& registrar : priorbench::app::subcommand_registrars()) {

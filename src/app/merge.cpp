@@ -24,7 +24,11 @@ CommandRunner register_merge(CLI::App& app) {
     for (std::size_t s = 0; s < summary.tasks_per_shard.size(); ++s) {
       std::cout << (s ? ", " : "") << summary.tasks_per_shard[s];
     }
-    std::cout << ") into " << *output << std::endl;
+    std::cout << ") into " << *output << "; code " << summary.code << ", "
+              << (summary.git_dirty == "true"    ? "built from a DIRTY source tree"
+                  : summary.git_dirty == "false" ? "built from a clean source tree"
+                                                 : "source tree state not recorded")
+              << std::endl;
   };
 }
 

@@ -1,5 +1,6 @@
 // `priorbench run STUDY -o results/NAME.h5`: a Monte Carlo study (DESIGN §4) on all MPI
-// ranks, resumable. Layout of the results: docs/results-format.md.
+// ranks, resumable. Layout of the results: docs/results-format.md. A build from a dirty
+// source tree does not write under results/ unless --allow-dirty (study/provenance.hpp).
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@
 #include "core/versions.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "methods/method_resources.hpp"
+#include "study/provenance.hpp"
 #include "study/results_file.hpp"
 #include "study/study_runner.hpp"
 
@@ -27,6 +29,7 @@ struct RunCommandOptions {
   std::string output;
   std::int64_t max_tasks = -1;
   std::string shard;
+  bool allow_dirty = false;
 };
 
 // "I/N" → (I, N).
@@ -67,7 +70,10 @@ CommandRunner register_run(CLI::App& app) {
   command->add_option("-o,--output", options->output, "Results file (HDF5); rerunning resumes it")->required();
   command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)");
   command->add_option("--shard", options->shard, "Run only shard I of N (tasks with id % N == I), e.g. 0/4");
+  command->add_flag("--allow-dirty", options->allow_dirty,
+                    "Write under results/ even from a build of a dirty source tree (recorded in the file)");
   return [options](const Session& session) {
+    require_reproducible_output(options->output, kGitTree, kGitVersion, options->allow_dirty);
     const StudySpec study = read_study(options->study);
     const auto directory = std::filesystem::absolute(options->output).parent_path();
     PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", options->output, ": directory ", directory.string(),
@@ -78,6 +84,7 @@ CommandRunner register_run(CLI::App& app) {
     if (!options->shard.empty()) std::tie(run.shard_index, run.shard_count) = parse_shard(options->shard);
     run.provenance = {{"priorbench_version", kVersion},
                       {"git_version", kGitVersion},
+                      {"git_dirty", git_dirty_attribute(kGitTree)},
                       {"libraries", library_versions()},
                       {"command_line", command_line_text()},
                       {"ranks", std::to_string(session.size())}};

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/output_files.hpp"
+#include "study/provenance.hpp"
 #include "study/results_file.hpp"
 #include "study/tasks.hpp"
 
@@ -29,7 +30,8 @@ std::string read_text_dataset(hid_t file, const std::string& name, const std::st
 struct Shard {
   std::string path;
   std::string hash, code, study_text;
-  std::string shard;  // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
+  std::string git_dirty;  // "true", "false", or "unknown" (files from before it was recorded)
+  std::string shard;      // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
   ImageShape shape;
   std::vector<std::int64_t> done;
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
@@ -47,6 +49,7 @@ Shard read_shard(const std::string& path) {
   PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
   shard.hash = read_text_attribute(file, "study_hash");
   shard.code = read_text_attribute(file, "git_version");
+  shard.git_dirty = h5::has_attribute(file, "git_dirty") ? read_text_attribute(file, "git_dirty") : "unknown";
   shard.study_text = read_text_dataset(file, "study_text", path);
   if (h5::has_attribute(file, "shard")) shard.shard = read_text_attribute(file, "shard");
   shard.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
@@ -180,14 +183,18 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
     }
   }
   if (std::find(owner.begin(), owner.end(), -1) != owner.end()) fail_on_missing_tasks(shards, owner);
+  summary.code = shards.front().code;
+  summary.git_dirty = shards.front().git_dirty;
+  for (const Shard& shard : shards) summary.git_dirty = merged_git_dirty(summary.git_dirty, shard.git_dirty);
   AtomicFile partial(output);
   // ResultsFile creates its file exclusively: give back the empty file AtomicFile reserved
   // under its unique name (still removed by `partial` if the merge fails).
   std::filesystem::remove(partial.path());
   {
-    ResultsFile merged(
-        partial.path().string(), study, tasks, shards.front().shape, MPI_COMM_SELF,
-        {{"git_version", shards.front().code}, {"merged_from", std::to_string(paths.size()) + " shards"}});
+    ResultsFile merged(partial.path().string(), study, tasks, shards.front().shape, MPI_COMM_SELF,
+                       {{"git_version", shards.front().code},
+                        {"git_dirty", summary.git_dirty},
+                        {"merged_from", std::to_string(paths.size()) + " shards"}});
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Shard& shard = shards[static_cast<std::size_t>(owner[t])];
       merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size(), merged.saved_tasks()), 0);

@@ -14,6 +14,8 @@ namespace priorbench {
 struct MergeSummary {
   std::int64_t tasks = 0;
   std::vector<std::int64_t> tasks_per_shard;
+  std::string code;       // the shards' git_version
+  std::string git_dirty;  // recorded in the merged file: "true" if any shard's tree was dirty (study/provenance.hpp)
 };
 
 // Serial (call on one rank). `output` must not exist. The merged file is written under a

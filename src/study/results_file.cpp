@@ -115,6 +115,7 @@ ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const 
     PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
                study.path, " has ", study_hash(study.text), "); use another output file");
     resumed_ = true;
+    mark_dirty_if_resumed_dirty(provenance);
   } else {
     file_ = h5::Object(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose);
     PB_REQUIRE(file_.id() >= 0, "cannot create results file ", path);
@@ -129,6 +130,17 @@ ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const 
 }
 
 ResultsFile::~ResultsFile() = default;
+
+// A clean file resumed by a build of a dirty tree holds dirty results from then on.
+// Collective (an attribute write is a metadata operation): every rank passes the same.
+void ResultsFile::mark_dirty_if_resumed_dirty(const std::map<std::string, std::string>& provenance) {
+  const auto dirty = provenance.find("git_dirty");
+  if (dirty == provenance.end() || dirty->second == "false") return;
+  const std::string recorded = h5::has_attribute(file_, "git_dirty") ? read_text_attribute(file_, "git_dirty") : "";
+  if (recorded == "true" || recorded == dirty->second) return;
+  if (!recorded.empty()) H5Adelete(file_, "git_dirty");
+  write_text_attribute(file_, "git_dirty", dirty->second);
+}
 
 void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
                          const std::map<std::string, std::string>& provenance) {

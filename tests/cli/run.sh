@@ -2,6 +2,9 @@
 # End-to-end test of `priorbench run`: identical metrics at 1 and 2 ranks (timings aside),
 # a run killed with SIGKILL part way resumes to exactly an uninterrupted run's metrics
 # with no task recomputed, and a results file of another study is refused untouched.
+# Provenance: the file records whether the build's source tree was clean; a dirty build
+# does not write under results/ without --allow-dirty (which branch runs depends on the
+# tree this test was built from; tests/unit/study_spec.cpp covers both).
 set -euo pipefail
 priorbench=$1
 mpiexec=$2
@@ -121,4 +124,27 @@ sed 's/sigmas = \[0.1, 0.05, 0.02, 0.01\]/sigmas = [0.1, -0.5]/' study.toml >bad
 if "$priorbench" run bad.toml -o bad.h5 >bad.log 2>&1; then echo "FAIL: bad study accepted" >&2; exit 1; fi
 grep -q "bad.toml: field 'noise.sigmas' has -0.5" bad.log || { cat bad.log >&2; exit 1; }
 [ ! -e bad.h5 ] || { echo "FAIL: a refused study left a results file" >&2; exit 1; }
+# Provenance. The file records the tree state the executable was built from.
+tree=$("$priorbench" --version | grep -o "[a-z]* source tree" | cut -d' ' -f1)
+/usr/bin/python3 - "$tree" <<'EOF'
+import sys
+import h5py
+expected = {"clean": "false", "dirty": "true"}.get(sys.argv[1], "unknown")
+with h5py.File("one.h5", "r") as f:
+    recorded = f.attrs["git_dirty"].decode()
+assert recorded == expected, f"git_dirty {recorded}, build tree {sys.argv[1]}"
+EOF
+mkdir -p results
+if [ "$tree" = "clean" ]; then
+  "$priorbench" run study.toml -o results/clean.h5 --max-tasks 1 >/dev/null
+  [ -f results/clean.h5 ] || { echo "FAIL: a clean build could not write under results/" >&2; exit 1; }
+  grep -q "built from a clean source tree" merge.log || { cat merge.log >&2; exit 1; }
+else
+  expect_failure "files under results/ must come from a clean commit" run study.toml -o results/dirty.h5
+  [ ! -e results/dirty.h5 ] || { echo "FAIL: a refused run left results/dirty.h5" >&2; exit 1; }
+  "$priorbench" run study.toml -o results/dirty.h5 --max-tasks 1 --allow-dirty >/dev/null
+  [ -f results/dirty.h5 ] || { echo "FAIL: --allow-dirty did not write" >&2; exit 1; }
+  # The merge shows the flag of its shards.
+  grep -q "built from a DIRTY source tree" merge.log || { cat merge.log >&2; exit 1; }
+fi
 echo "cli run: all checks passed"

@@ -2,13 +2,15 @@
 // (study/method_tables.hpp, methods/method_fields.hpp): every key lands in its field,
 // defaults stay where a key is absent, every error names the file, the field and the
 // value, numbers that would wrap are refused, and the options recorded in a results file
-// list every field with the value it ran with.
+// list every field with the value it ran with. And the provenance rule of `priorbench run`:
+// results under results/ only from a clean source tree, unless --allow-dirty.
 
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "methods/method_fields.hpp"
+#include "study/provenance.hpp"
 #include "study/study_spec.hpp"
 #include "test_support.hpp"
 
@@ -102,4 +104,27 @@ TEST(StudyMethods, TheRecordedOptionsListEveryFieldWithItsValue) {
   // Read back, the record gives the same options: a results file's options are a study table.
   const pb::StudySpec again = parse("[[method]]\nname = \"laplace\"\n" + pb::describe_fields(study.methods[0].options));
   EXPECT_EQ(pb::describe_fields(again.methods[0].options), pb::describe_fields(study.methods[0].options));
+}
+
+TEST(Provenance, ResultsUnderResultsComeOnlyFromACleanTree) {
+  EXPECT_TRUE(pb::is_under_results_directory("results/quick.h5"));
+  EXPECT_TRUE(pb::is_under_results_directory("/tmp/x/results/sub/quick.h5"));
+  EXPECT_TRUE(pb::is_under_results_directory("a/../results/quick.h5"));
+  EXPECT_FALSE(pb::is_under_results_directory("results.h5"));
+  EXPECT_FALSE(pb::is_under_results_directory("my-results/quick.h5"));
+  EXPECT_FALSE(pb::is_under_results_directory("results/../elsewhere/quick.h5"));
+  EXPECT_NO_THROW(pb::require_reproducible_output("results/quick.h5", "clean", "abc123", false));
+  EXPECT_NO_THROW(pb::require_reproducible_output("scratch/quick.h5", "dirty", "abc123-dirty", false));
+  EXPECT_NO_THROW(pb::require_reproducible_output("results/quick.h5", "dirty", "abc123-dirty", true));
+  expect_error([] { pb::require_reproducible_output("results/quick.h5", "dirty", "abc123-dirty", false); },
+               {"-o results/quick.h5", "dirty source tree (abc123-dirty)", "clean commit", "--allow-dirty"});
+  expect_error([] { pb::require_reproducible_output("results/quick.h5", "unknown", "unknown", false); },
+               {"unknown source tree"});
+  EXPECT_EQ(pb::git_dirty_attribute("dirty"), "true");
+  EXPECT_EQ(pb::git_dirty_attribute("clean"), "false");
+  EXPECT_EQ(pb::git_dirty_attribute("unknown"), "unknown");
+  EXPECT_EQ(pb::merged_git_dirty("false", "false"), "false");
+  EXPECT_EQ(pb::merged_git_dirty("false", "true"), "true");
+  EXPECT_EQ(pb::merged_git_dirty("unknown", "false"), "unknown");
+  EXPECT_EQ(pb::merged_git_dirty("true", "unknown"), "true");
 }
