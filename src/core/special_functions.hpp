@@ -7,7 +7,8 @@
 // - the regularized lower incomplete gamma P(a, x) (series for x < a + 1, Lentz's
 //   continued fraction for the complement otherwise; Numerical Recipes §6.2) and through
 //   it the χ² distribution function F_k(x) = P(k/2, x/2);
-// - the binomial distribution function, summed from log-gamma terms.
+// - the binomial distribution function, summed by the recurrence of its terms (exact for
+//   p = ½ up to n = 50), or from log-gamma terms where (1 − p)ⁿ underflows.
 
 #include <cstddef>
 
