@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/output_files.hpp"
 #include "report/analysis.hpp"
+#include "report/claims.hpp"
 #include "report/figures.hpp"
 #include "report/results_reader.hpp"
 #include "report/tables.hpp"
@@ -91,34 +92,47 @@ void run_report(const ReportOptions& o) {
 
   const fs::path& dir = staging.staging();
   fs::create_directories(dir / "figures");
-  std::vector<std::string> files = {"summary.md",      "summary.tex",     "summary.csv",    "compact.md",
-                                    "compact.tex",     "compact.csv",     "contraction.md", "contraction.tex",
-                                    "contraction.csv", "nonconverged.csv"};
-  write_text(dir / "summary.md", report::summary_markdown(analysis));
-  write_text(dir / "summary.tex", report::summary_latex(analysis));
-  write_text(dir / "summary.csv", report::summary_csv(analysis));
-  write_text(dir / "compact.md", report::compact_markdown(analysis));
-  write_text(dir / "compact.tex", report::compact_latex(analysis));
-  write_text(dir / "compact.csv", report::compact_csv(analysis));
-  write_text(dir / "contraction.md", report::contraction_markdown(analysis));
-  write_text(dir / "contraction.tex", report::contraction_latex(analysis));
-  write_text(dir / "contraction.csv", report::contraction_csv(analysis));
-  write_text(dir / "nonconverged.csv", report::nonconverged_csv(analysis));
-  if (!analysis.data_size_rates.empty()) {
-    write_text(dir / "rates_d.csv", report::data_size_rates_csv(analysis));
-    files.push_back("rates_d.csv");
-  }
+  const report::ClaimsReport claims = report::judge_claims(analysis);
+  std::vector<std::string> files;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    write_text(dir / name, text);
+    files.push_back(name);
+  };
+  write("claims.md", report::claims_markdown(analysis, claims));
+  write("claims.csv", report::claims_csv(analysis, claims));
+  write("summary.md", report::summary_markdown(analysis));
+  write("summary.tex", report::summary_latex(analysis));
+  write("summary.csv", report::summary_csv(analysis));
+  write("compact.md", report::compact_markdown(analysis));
+  write("compact.tex", report::compact_latex(analysis));
+  write("compact.csv", report::compact_csv(analysis));
+  write("coverage.md", report::coverage_markdown(analysis));
+  write("coverage.tex", report::coverage_latex(analysis));
+  write("coverage.csv", report::coverage_csv(analysis));
+  write("paired.md", report::paired_markdown(analysis));
+  write("paired.tex", report::paired_latex(analysis));
+  write("paired.csv", report::paired_csv(analysis));
+  write("contraction.md", report::contraction_markdown(analysis));
+  write("contraction.tex", report::contraction_latex(analysis));
+  write("contraction.csv", report::contraction_csv(analysis));
+  write("nonconverged.csv", report::nonconverged_csv(analysis));
+  if (!analysis.data_size_rates.empty()) write("rates_d.csv", report::data_size_rates_csv(analysis));
   const std::vector<std::string> figures =
       o.no_figures ? std::vector<std::string>{} : report::draw_figures(o.figures, o.results, dir.string());
   if (std::error_code ignored; figures.empty()) fs::remove(dir / "figures", ignored);
-  write_text(dir / "report.md", report::report_markdown(analysis, figures, files));
+  write_text(dir / "report.md",
+             report::report_markdown(analysis, report::claims_summary_markdown(claims, analysis), figures, files));
   staging.commit();
 
   std::cout << "priorbench report: " << (results.study_name.empty() ? o.results : results.study_name) << " ("
             << o.results << ")\n"
             << report::overview_markdown(analysis) << "\n"
-            << report::compact_markdown(analysis) << report::contraction_markdown(analysis, "relative_error", false)
-            << "Rates against log d: "
+            << "Seed claims (claims.md):\n"
+            << report::claims_summary_markdown(claims, analysis) << "\n"
+            << report::compact_markdown(analysis, false)
+            << "Error and uncertainty per method (coverage, width, interval score, CRPS, range/null parts): "
+               "compact.md, coverage.md; paired comparisons: paired.md.\n\n"
+            << report::contraction_markdown(analysis, "relative_error", false) << "Rates against log d: "
             << (analysis.data_size_rates.empty() ? "need two or more data sizes" : "in contraction.md and rates_d.csv")
             << "\nwrote " << output.string() << "/: report.md, ";
   for (std::size_t i = 0; i < files.size(); ++i) std::cout << files[i] << (i + 1 < files.size() ? ", " : "");

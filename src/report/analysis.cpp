@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "core/error.hpp"
@@ -42,6 +43,34 @@ std::pair<std::vector<std::size_t>, std::string> assign_units(const TaskTable& t
   return {std::move(units), by_truth ? "truth" : "truth-replicate"};
 }
 
+// Each truth's mean of `table` over its tasks among `members` (finite values only).
+std::map<std::int64_t, double> truth_means(const TaskTable& tasks, const std::vector<std::size_t>& members,
+                                           const MetricTable& table, std::size_t m) {
+  std::map<std::int64_t, std::pair<double, double>> sums;  // truth → (sum, count)
+  for (const std::size_t t : members) {
+    const double value = table.at(t, m);
+    if (!std::isfinite(value)) continue;
+    auto& [sum, count] = sums[tasks.truth_number[t]];
+    sum += value;
+    count += 1;
+  }
+  std::map<std::int64_t, double> means;
+  for (const auto& [truth, sum_count] : sums) means.emplace(truth, sum_count.first / sum_count.second);
+  return means;
+}
+
+// Done tasks of a truth kind at data size d (all when negative) and σ (all when negative).
+std::vector<std::size_t> done_tasks(const TaskTable& tasks, std::int64_t kind, std::int64_t data_size, double sigma) {
+  std::vector<std::size_t> members;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    if (tasks.done[t] && tasks.truth_kind[t] == kind && (data_size < 0 || tasks.data_size[t] == data_size) &&
+        (sigma < 0 || tasks.sigma[t] == sigma)) {
+      members.push_back(t);
+    }
+  }
+  return members;
+}
+
 class Analyzer {
  public:
   Analyzer(const Results& results, const AnalysisOptions& options) : results_(results), tasks_(results.tasks) {
@@ -60,6 +89,12 @@ class Analyzer {
       sizes.push_back(tasks_.data_size[t]);
       sigmas.push_back(tasks_.sigma[t]);
     }
+    std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t, double>> seen;
+    for (const std::size_t t : done_) {
+      const auto key =
+          std::make_tuple(tasks_.truth_kind[t], tasks_.truth_number[t], tasks_.data_size[t], tasks_.sigma[t]);
+      if (!seen.insert(key).second) analysis_.replicated = true;
+    }
     analysis_.truth_kinds = distinct(kinds);
     analysis_.data_sizes = distinct(sizes);
     analysis_.sigmas = distinct(sigmas);
@@ -67,11 +102,15 @@ class Analyzer {
     for (const auto& name : summary_metric_names()) {
       if (results.has_metric(name)) analysis_.summary_metrics.push_back(name);
     }
+    for (const auto& name : uncertainty_metric_names()) {
+      if (!results.has_metric(name)) analysis_.missing_uncertainty_metrics.push_back(name);
+    }
   }
 
   Analysis run() && {
     count_runs();
     summarize_cells();
+    compare_methods();
     contraction_in_sigma();
     contraction_in_data_size();
     return std::move(analysis_);
@@ -151,26 +190,165 @@ class Analyzer {
     }
   }
 
+  std::map<std::int64_t, double> truth_means(const std::vector<std::size_t>& members, const MetricTable& table,
+                                             std::size_t m) const {
+    return report::truth_means(tasks_, members, table, m);
+  }
+
+  static std::vector<double> values_of(const std::map<std::int64_t, double>& by_truth) {
+    std::vector<double> values;
+    for (const auto& [truth, value] : by_truth) values.push_back(value);
+    return values;
+  }
+
+  MetricSummary summarize_metric(const std::vector<std::size_t>& members, const MetricTable& table,
+                                 std::size_t m) const {
+    std::vector<double> tasks;
+    for (const std::size_t t : members) tasks.push_back(table.at(t, m));
+    tasks = finite_values(tasks);
+    const std::vector<double> units = values_of(truth_means(members, table, m));
+    MetricSummary summary;
+    summary.count = tasks.size();
+    summary.units = units.size();
+    summary.quartiles = quartiles(units);
+    summary.median_interval = order_statistic_interval(units, 0.5, bootstrap().level);
+    summary.task_quartiles = quartiles(tasks);
+    return summary;
+  }
+
+  ReplicateCoverage replicate_coverage(const std::vector<std::size_t>& members, std::size_t m) const {
+    ReplicateCoverage coverage;
+    if (!results_.has_metric("coverage_95")) return coverage;
+    const MetricTable& table = results_.metric("coverage_95");
+    std::map<std::int64_t, std::vector<double>> by_truth;
+    for (const std::size_t t : members) {
+      if (std::isfinite(table.at(t, m))) by_truth[tasks_.truth_number[t]].push_back(table.at(t, m));
+    }
+    std::vector<double> means, spreads, counts;
+    for (const auto& [truth, values] : by_truth) {
+      if (values.size() < 2) continue;
+      const double n = static_cast<double>(values.size());
+      double mean = 0, squares = 0;
+      for (const double v : values) mean += v / n;
+      for (const double v : values) squares += (v - mean) * (v - mean);
+      means.push_back(mean);
+      spreads.push_back(std::sqrt(squares / (n - 1)));
+      counts.push_back(n);
+    }
+    coverage.truths = means.size();
+    if (means.empty()) return coverage;
+    coverage.replicates = median(counts);
+    coverage.per_truth = quartiles(means);
+    coverage.lowest = *std::min_element(means.begin(), means.end());
+    coverage.spread = median(spreads);
+    return coverage;
+  }
+
+  LatentCoverage latent_coverage(const std::vector<std::size_t>& members, std::size_t m) const {
+    LatentCoverage coverage;
+    if (!results_.has_metric("latent_credible_level")) return coverage;
+    const MetricTable& table = results_.metric("latent_credible_level");
+    double inside[3] = {0, 0, 0};
+    for (const std::size_t t : members) {
+      const double level = table.at(t, m);
+      if (!std::isfinite(level)) continue;
+      ++coverage.runs;
+      inside[0] += level <= 0.5 ? 1 : 0;
+      inside[1] += level <= 0.9 ? 1 : 0;
+      inside[2] += level <= 0.95 ? 1 : 0;
+    }
+    if (coverage.runs == 0) return coverage;
+    const double runs = static_cast<double>(coverage.runs);
+    coverage.coverage_50 = inside[0] / runs;
+    coverage.coverage_90 = inside[1] / runs;
+    coverage.coverage_95 = inside[2] / runs;
+    return coverage;
+  }
+
   SummaryCell summarize_cell(std::size_t m, std::int64_t kind, std::int64_t d, double sigma,
                              const std::vector<std::size_t>& members) const {
-    SummaryCell cell{m, kind, d, sigma, members.size(), 0, 0, {}};
+    SummaryCell cell;
+    cell.method = m;
+    cell.truth_kind = kind;
+    cell.data_size = d;
+    cell.sigma = sigma;
+    cell.tasks = members.size();
+    std::set<std::int64_t> truths;
     for (const std::size_t t : members) {
+      truths.insert(tasks_.truth_number[t]);
       if (results_.has_metric("converged") && results_.metric("converged").at(t, m) == 0) ++cell.nonconverged;
       if (results_.has_metric("std_exact") && results_.metric("std_exact").at(t, m) == 0) ++cell.sampled_std;
     }
+    cell.truths = truths.size();
     for (const auto& name : analysis_.summary_metrics) {
-      const MetricTable& table = results_.metric(name);
-      std::vector<double> values;
-      for (const std::size_t t : members) values.push_back(table.at(t, m));
-      values = finite_values(values);
-      MetricSummary summary;
-      summary.count = values.size();
-      summary.quartiles = quartiles(values);
-      summary.median_interval = bootstrap_median_interval(
-          values, bootstrap(), stable_key("summary|" + cell_label(m, kind, d, sigma) + "|" + name));
-      cell.metrics.emplace(name, summary);
+      cell.metrics.emplace(name, summarize_metric(members, results_.metric(name), m));
     }
+    cell.replicate_coverage = replicate_coverage(members, m);
+    cell.latent_coverage = latent_coverage(members, m);
     return cell;
+  }
+
+  // Every method against the best of its cell, per metric; Holm over each metric's rows.
+  void compare_methods() {
+    for (const auto& metric : paired_metric_names()) {
+      if (!results_.has_metric(metric)) continue;
+      const MetricTable& table = results_.metric(metric);
+      const std::size_t first = analysis_.comparisons.size();
+      for (const auto kind : analysis_.truth_kinds) {
+        for (const auto d : analysis_.data_sizes) {
+          for (const double sigma : analysis_.sigmas) {
+            const auto members = done_where(kind, d, sigma);
+            if (members.empty()) continue;
+            compare_in_cell(metric, table, kind, d, sigma, members);
+          }
+        }
+      }
+      std::vector<double> signed_rank, sign;
+      for (std::size_t i = first; i < analysis_.comparisons.size(); ++i) {
+        signed_rank.push_back(analysis_.comparisons[i].comparison.signed_rank.p_value);
+        sign.push_back(analysis_.comparisons[i].comparison.sign_p);
+      }
+      const auto adjusted = holm_adjust(signed_rank), adjusted_sign = holm_adjust(sign);
+      for (std::size_t i = first; i < analysis_.comparisons.size(); ++i) {
+        analysis_.comparisons[i].holm_p = adjusted[i - first];
+        analysis_.comparisons[i].holm_sign_p = adjusted_sign[i - first];
+      }
+    }
+  }
+
+  void compare_in_cell(const std::string& metric, const MetricTable& table, std::int64_t kind, std::int64_t d,
+                       double sigma, const std::vector<std::size_t>& members) {
+    std::vector<std::map<std::int64_t, double>> by_method;
+    std::size_t best = method_count();
+    double best_median = kNaN;
+    for (std::size_t m = 0; m < method_count(); ++m) {
+      by_method.push_back(truth_means(members, table, m));
+      const double value = median(values_of(by_method.back()));
+      if (std::isfinite(value) && !(value >= best_median)) {
+        best = m;
+        best_median = value;
+      }
+    }
+    if (best == method_count()) return;
+    for (std::size_t m = 0; m < method_count(); ++m) {
+      if (m == best || by_method[m].empty()) continue;
+      std::vector<double> mine, theirs;
+      for (const auto& [truth, value] : by_method[m]) {
+        const auto other = by_method[best].find(truth);
+        if (other == by_method[best].end()) continue;
+        mine.push_back(value);
+        theirs.push_back(other->second);
+      }
+      PairedRow row;
+      row.metric = metric;
+      row.truth_kind = kind;
+      row.data_size = d;
+      row.sigma = sigma;
+      row.method = m;
+      row.best = best;
+      row.comparison = compare_paired(mine, theirs);
+      analysis_.comparisons.push_back(std::move(row));
+    }
   }
 
   double relative_range_distance(const std::vector<std::size_t>& members) const {
@@ -187,17 +365,13 @@ class Analyzer {
   void contraction_in_sigma() {
     for (const auto& metric : contraction_metric_names()) {
       if (!results_.has_metric(metric)) continue;
-      const MetricTable& table = results_.metric(metric);
       for (std::size_t m = 0; m < method_count(); ++m) {
         for (const auto kind : analysis_.truth_kinds) {
           for (const auto d : analysis_.data_sizes) {
             const auto members = done_where(kind, d, -1);
             if (members.empty()) continue;
-            const auto [units, unit_kind] = assign_units(tasks_, members, analysis_.options.min_truths_for_truth_units);
-            std::vector<Observation> observations;
-            for (std::size_t i = 0; i < members.size(); ++i) {
-              observations.push_back({tasks_.sigma[members[i]], table.at(members[i], m), units[i]});
-            }
+            const auto [observations, unit_kind] =
+                sigma_observations(results_, metric, m, kind, d, analysis_.options.min_truths_for_truth_units);
             const std::string label =
                 metric + "|" + results_.methods[m] + "|" + results_.truth_kind_name(kind) + "|d=" + std::to_string(d);
             SigmaRate rate;
@@ -257,13 +431,49 @@ class Analyzer {
 }  // namespace
 
 const std::vector<std::string>& summary_metric_names() {
-  static const std::vector<std::string> names = {
-      "relative_error", "psnr", "expected_squared_error", "coverage_95", "mean_interval_width", "seconds"};
+  static const std::vector<std::string> names = {"relative_error",
+                                                 "range_error",
+                                                 "null_error",
+                                                 "psnr",
+                                                 "expected_squared_error",
+                                                 "coverage_50",
+                                                 "coverage_90",
+                                                 "coverage_95",
+                                                 "mean_interval_width_50",
+                                                 "mean_interval_width_90",
+                                                 "mean_interval_width",
+                                                 "interval_score_50",
+                                                 "interval_score_90",
+                                                 "interval_score_95",
+                                                 "crps",
+                                                 "seconds"};
   return names;
 }
 
 const std::vector<std::string>& contraction_metric_names() {
-  static const std::vector<std::string> names = {"relative_error", "expected_squared_error"};
+  static const std::vector<std::string> names = {"relative_error", "range_error", "null_error",
+                                                 "expected_squared_error"};
+  return names;
+}
+
+const std::vector<std::string>& paired_metric_names() {
+  static const std::vector<std::string> names = {"relative_error", "interval_score_95", "crps"};
+  return names;
+}
+
+const std::vector<std::string>& uncertainty_metric_names() {
+  static const std::vector<std::string> names = {"coverage_50",
+                                                 "coverage_90",
+                                                 "coverage_95",
+                                                 "mean_interval_width_50",
+                                                 "mean_interval_width_90",
+                                                 "mean_interval_width",
+                                                 "interval_score_50",
+                                                 "interval_score_90",
+                                                 "interval_score_95",
+                                                 "crps",
+                                                 "range_error",
+                                                 "null_error"};
   return names;
 }
 
@@ -272,6 +482,52 @@ const SummaryCell* Analysis::cell(std::size_t method, std::int64_t kind, std::in
     if (c.method == method && c.truth_kind == kind && c.data_size == data_size && c.sigma == sigma) return &c;
   }
   return nullptr;
+}
+
+const MetricSummary* SummaryCell::find(const std::string& metric) const {
+  const auto found = metrics.find(metric);
+  return found == metrics.end() ? nullptr : &found->second;
+}
+
+const SigmaRate* Analysis::sigma_rate(const std::string& metric, std::size_t method, std::int64_t kind,
+                                      std::int64_t data_size) const {
+  for (const auto& rate : sigma_rates) {
+    if (rate.metric == metric && rate.method == method && rate.truth_kind == kind && rate.data_size == data_size) {
+      return &rate;
+    }
+  }
+  return nullptr;
+}
+
+const PairedRow* Analysis::comparison(const std::string& metric, std::size_t method, std::int64_t kind,
+                                      std::int64_t data_size, double sigma) const {
+  for (const auto& row : comparisons) {
+    if (row.metric == metric && row.method == method && row.truth_kind == kind && row.data_size == data_size &&
+        row.sigma == sigma) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+std::map<std::int64_t, double> truth_values(const Results& results, const std::string& metric, std::size_t method,
+                                            std::int64_t kind, std::int64_t data_size, double sigma) {
+  if (!results.has_metric(metric)) return {};
+  return truth_means(results.tasks, done_tasks(results.tasks, kind, data_size, sigma), results.metric(metric), method);
+}
+
+std::pair<std::vector<Observation>, std::string> sigma_observations(const Results& results, const std::string& metric,
+                                                                    std::size_t method, std::int64_t kind,
+                                                                    std::int64_t data_size, std::size_t min_truths) {
+  const auto members = done_tasks(results.tasks, kind, data_size, -1);
+  const auto [units, unit_kind] = assign_units(results.tasks, members, min_truths);
+  std::vector<Observation> observations;
+  if (!results.has_metric(metric)) return {observations, unit_kind};
+  const MetricTable& table = results.metric(metric);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    observations.push_back({results.tasks.sigma[members[i]], table.at(members[i], method), units[i]});
+  }
+  return {std::move(observations), unit_kind};
 }
 
 Analysis analyze(const Results& results, const AnalysisOptions& options) { return Analyzer(results, options).run(); }

@@ -128,6 +128,13 @@ void read_header(hid_t file, Results& results) {
   results.priorbench_version = optional_text_attribute(file, "priorbench_version");
   results.git_version = optional_text_attribute(file, "git_version");
   results.libraries = optional_text_attribute(file, "libraries");
+  const std::string dirty = optional_text_attribute(file, "git_dirty");
+  results.source_tree_recorded = dirty == "true" || dirty == "false";
+  if (results.source_tree_recorded) {
+    results.source_tree = dirty == "true" ? SourceTree::dirty : SourceTree::clean;
+  } else if (results.git_version.ends_with("-dirty")) {
+    results.source_tree = SourceTree::dirty;
+  }
   results.height = h5::read_integer_attribute(file, "height");
   results.width = h5::read_integer_attribute(file, "width");
   PB_REQUIRE(results.height > 0 && results.width > 0, h5::describe(file, ""), ": image shape ", results.height, "x",
@@ -203,6 +210,11 @@ void read_metrics(hid_t file, Results& results) {
              " does not exist; every results file has it");
 }
 
+void read_operator_name(hid_t file, Results& results) {
+  if (!h5::exists(file, "reconstructions")) return;
+  results.operator_name = optional_text_attribute(h5::open_group(file, "reconstructions"), "operator");
+}
+
 void read_reconstructions(hid_t file, Results& results) {
   if (!h5::exists(file, "reconstructions")) return;
   h5::Object group = h5::open_group(file, "reconstructions");
@@ -225,6 +237,18 @@ void read_reconstructions(hid_t file, Results& results) {
 }
 
 }  // namespace
+
+const char* source_tree_name(SourceTree tree) {
+  switch (tree) {
+    case SourceTree::clean:
+      return "clean";
+    case SourceTree::dirty:
+      return "dirty";
+    case SourceTree::unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
 
 std::size_t Results::done_count() const {
   return static_cast<std::size_t>(std::count(tasks.done.begin(), tasks.done.end(), true));
@@ -250,6 +274,7 @@ Results read_results(const std::string& path, bool with_reconstructions) {
   read_methods(file, results);
   read_tasks(file, results);
   read_metrics(file, results);
+  read_operator_name(file, results);
   if (with_reconstructions) read_reconstructions(file, results);
   return results;
 }

@@ -47,6 +47,12 @@ struct Reconstructions {
   std::size_t size() const { return task.size(); }
 };
 
+// Whether the source tree of the build that wrote the file had uncommitted changes: the
+// root attribute `git_dirty` ("true"/"false"), or for files written before it existed the
+// `-dirty` suffix of `git_version` (dirty), else unknown.
+enum class SourceTree { clean, dirty, unknown };
+const char* source_tree_name(SourceTree tree);
+
 struct Results {
   std::string path;
   std::string study_name;
@@ -55,6 +61,9 @@ struct Results {
   std::string priorbench_version;
   std::string git_version;
   std::string libraries;
+  SourceTree source_tree = SourceTree::unknown;
+  bool source_tree_recorded = false;  // from `git_dirty` rather than inferred
+  std::string operator_name;          // `operator` attribute of /reconstructions ("" if absent)
   std::int64_t height = 0;
   std::int64_t width = 0;
   std::vector<std::string> methods;       // labels, in column order

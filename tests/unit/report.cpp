@@ -650,3 +650,185 @@ TEST(ReportAnalysis, RefusesAFileWithNoDoneTask) {
   const auto results = rp::read_results(fixture.path);
   EXPECT_NE(error_of([&] { rp::analyze(results, {}); }).find("no task is done yet (0 of 4)"), std::string::npos);
 }
+
+namespace {
+
+// A results file with noise replicates: kinds test and generated, one d, σ = 0.1 with
+// truths 0–6 and σ = 0.01 with truths 0–2 (too few for a 95 % interval of a median), two
+// replicates each; methods "laplace" (kind laplace) and "latent" (kind latent_laplace).
+// Metric values are set by `value(metric, method, kind, truth, sigma_index, replicate)`.
+struct ReplicatedFile {
+  std::string path;
+  std::vector<std::int64_t> kind, truth, replicate;
+  std::vector<double> sigma;
+  explicit ReplicatedFile(const std::string& name)
+      : path((std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".h5")).string()) {
+    for (std::int64_t k = 0; k < 2; ++k) {
+      for (int s = 0; s < 2; ++s) {
+        for (std::int64_t t = 0; t < (s == 0 ? 7 : 3); ++t) {
+          for (std::int64_t r = 0; r < 2; ++r) {
+            kind.push_back(k);
+            truth.push_back(t);
+            replicate.push_back(r);
+            sigma.push_back(s == 0 ? 0.1 : 0.01);
+          }
+        }
+      }
+    }
+  }
+  ~ReplicatedFile() { std::filesystem::remove(path); }
+  std::size_t tasks() const { return kind.size(); }
+
+  void write(
+      const std::vector<std::string>& metrics,
+      const std::function<double(const std::string&, int, std::int64_t, std::int64_t, double, std::int64_t)>& value,
+      const std::function<void(hid_t)>& customize = {}) const {
+    auto file = pb::h5::create_file(path, true);
+    pb::h5::write_attribute(file, "format", "priorbench-study-1");
+    pb::h5::write_attribute(file, "height", std::int64_t{2});
+    pb::h5::write_attribute(file, "width", std::int64_t{2});
+    pb::h5::write_attribute(file, "git_version", "abc1234-dirty");
+    auto methods = pb::h5::create_group(file, "methods");
+    pb::h5::write_attribute(methods, "labels", "laplace,latent");
+    pb::h5::write_attribute(pb::h5::create_group(methods, "laplace"), "name", "laplace");
+    pb::h5::write_attribute(pb::h5::create_group(methods, "latent"), "name", "latent_laplace");
+    auto group = pb::h5::create_group(file, "tasks");
+    const std::size_t t = tasks();
+    pb::h5::write(group, "truth_kind", kind);
+    pb::h5::write(group, "truth_number", truth);
+    pb::h5::write(group, "test_index", truth);
+    pb::h5::write(group, "data_size", std::vector<std::int64_t>(t, 4));
+    pb::h5::write(group, "replicate", replicate);
+    pb::h5::write(group, "done", std::vector<std::int64_t>(t, 1));
+    pb::h5::write(group, "rank", std::vector<std::int64_t>(t, 0));
+    pb::h5::write(group, "sigma", sigma);
+    pb::h5::write(group, "seconds", std::vector<double>(t, 1.0));
+    pb::h5::write(group, "truth_norm", std::vector<double>(t, 1.0));
+    pb::h5::write(group, "range_distance", std::vector<double>(t, NAN));
+    auto metric_group = pb::h5::create_group(file, "metrics");
+    for (const auto& metric : metrics) {
+      std::vector<double> values;
+      for (std::size_t i = 0; i < t; ++i) {
+        for (int m = 0; m < 2; ++m) values.push_back(value(metric, m, kind[i], truth[i], sigma[i], replicate[i]));
+      }
+      pb::h5::write(metric_group, metric, values, {t, 2});
+    }
+    if (customize) customize(file);
+  }
+};
+
+rp::AnalysisOptions fast_analysis() {
+  rp::AnalysisOptions analysis;
+  analysis.bootstrap = options(200);
+  return analysis;
+}
+
+}  // namespace
+
+TEST(ReportAnalysis, CellMediansAreOverTruthsWithTheirReplicatesAveraged) {
+  ReplicatedFile file("report-replicates");
+  // laplace: error 0.1·(truth + 1) + 0.01·replicate; latent: twice that.
+  file.write({"relative_error"}, [](const std::string&, int m, std::int64_t, std::int64_t t, double, std::int64_t r) {
+    return (m + 1) * (0.1 * static_cast<double>(t + 1) + 0.01 * static_cast<double>(r));
+  });
+  const auto results = rp::read_results(file.path);
+  const auto analysis = rp::analyze(results, fast_analysis());
+  EXPECT_TRUE(analysis.replicated);
+  const auto* cell = analysis.cell(0, 0, 4, 0.1);
+  ASSERT_NE(cell, nullptr);
+  EXPECT_EQ(cell->tasks, 14u);
+  EXPECT_EQ(cell->truths, 7u);
+  const auto& error = cell->metrics.at("relative_error");
+  EXPECT_EQ(error.count, 14u);
+  EXPECT_EQ(error.units, 7u);
+  // Truth means 0.105, 0.205, …, 0.705: median 0.405, type-7 quartiles 0.255 and 0.555.
+  EXPECT_NEAR(error.quartiles.median, 0.405, 1e-15);
+  EXPECT_NEAR(error.quartiles.q1, 0.255, 1e-15);
+  EXPECT_NEAR(error.quartiles.q3, 0.555, 1e-15);
+  // n = 7: [x(1), x(7)] with coverage 1 − 2/128.
+  EXPECT_NEAR(error.median_interval.interval.lower, 0.105, 1e-15);
+  EXPECT_NEAR(error.median_interval.interval.upper, 0.705, 1e-15);
+  EXPECT_NEAR(error.median_interval.coverage, 1 - 2.0 / 128, 1e-15);
+  // Over the 14 tasks: 0.1, 0.11, 0.2, 0.21, …: type-7 median of the 14 = (0.4 + 0.41)/2.
+  EXPECT_NEAR(error.task_quartiles.median, 0.405, 1e-15);
+  // σ = 0.01 has 3 truths: no 95 % interval.
+  const auto& few = analysis.cell(0, 0, 4, 0.01)->metrics.at("relative_error");
+  EXPECT_EQ(few.units, 3u);
+  EXPECT_TRUE(few.median_interval.too_few_units());
+  EXPECT_NE(rp::compact_markdown(analysis).find("0.205 (too few units)"), std::string::npos)
+      << rp::compact_markdown(analysis);
+  EXPECT_NE(rp::summary_csv(analysis).find(",too_few_units,"), std::string::npos);
+
+  // Paired: latent's truth means are twice laplace's, so laplace is best and wins on all 7
+  // truths: exact Wilcoxon p = 2/2⁷; Holm over the 4 comparisons of the table (2 kinds ×
+  // 2 σ; the σ = 0.01 cells have 3 truths, p = 2/2³ = 0.25): 4·p₍₁₎, then 2·0.25.
+  const auto* row = analysis.comparison("relative_error", 1, 0, 4, 0.1);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->best, 0u);
+  EXPECT_EQ(row->comparison.pairs, 7u);
+  EXPECT_EQ(row->comparison.losses, 7u);
+  EXPECT_NEAR(row->comparison.signed_rank.p_value, 2.0 / 128, 1e-15);
+  EXPECT_TRUE(row->comparison.signed_rank.exact);
+  EXPECT_NEAR(row->holm_p, 4 * 2.0 / 128, 1e-15);  // smallest of 0.0156, 0.0156, 0.25, 0.25
+  EXPECT_NEAR(analysis.comparison("relative_error", 1, 0, 4, 0.01)->holm_p, 0.5, 1e-15);
+  EXPECT_EQ(analysis.comparison("relative_error", 0, 0, 4, 0.1), nullptr);  // the best is not compared with itself
+  EXPECT_NE(rp::paired_csv(analysis).find("relative_error,test,4,0.1,latent,laplace,7,0,0,7,"), std::string::npos)
+      << rp::paired_csv(analysis);
+}
+
+TEST(ReportAnalysis, CoverageAcrossReplicatesAndLatentCoverage) {
+  ReplicatedFile file("report-coverage");
+  // Pixel coverage of laplace: 0.9 + 0.01·truth in replicate 0, 0.96 + 0.01·truth in 1;
+  // latent credible level of the latent method: 0.3 in replicate 0, 0.97 in 1 (generated).
+  file.write({"relative_error", "coverage_95", "latent_credible_level"},
+             [](const std::string& metric, int m, std::int64_t k, std::int64_t t, double, std::int64_t r) {
+               if (metric == "relative_error") return 0.1;
+               if (metric == "coverage_95") return m == 0 ? (r == 0 ? 0.9 : 0.96) + 0.01 * static_cast<double>(t) : NAN;
+               return m == 1 && k == 1 ? (r == 0 ? 0.3 : 0.97) : NAN;
+             });
+  const auto results = rp::read_results(file.path);
+  const auto analysis = rp::analyze(results, fast_analysis());
+  const auto& coverage = analysis.cell(0, 0, 4, 0.1)->replicate_coverage;
+  ASSERT_TRUE(coverage.available());
+  EXPECT_EQ(coverage.truths, 7u);
+  EXPECT_DOUBLE_EQ(coverage.replicates, 2);
+  EXPECT_NEAR(coverage.per_truth.median, 0.93 + 0.03, 1e-12);  // truth 3: mean of 0.93 and 0.99
+  EXPECT_NEAR(coverage.lowest, 0.93, 1e-12);
+  EXPECT_NEAR(coverage.spread, 0.06 / std::sqrt(2.0), 1e-12);  // sd of two values 0.06 apart
+  const auto& latent = analysis.cell(1, 1, 4, 0.1)->latent_coverage;
+  EXPECT_EQ(latent.runs, 14u);
+  EXPECT_DOUBLE_EQ(latent.coverage_50, 0.5);
+  EXPECT_DOUBLE_EQ(latent.coverage_95, 0.5);
+  EXPECT_EQ(analysis.cell(1, 0, 4, 0.1)->latent_coverage.runs, 0u);  // test truths: no z†
+  const std::string csv = rp::coverage_csv(analysis);
+  EXPECT_NE(csv.find("laplace,test,4,0.1,7,nan,nan,0.96,"), std::string::npos) << csv;
+  EXPECT_NE(rp::coverage_markdown(analysis).find("0.960 (lowest 0.930, R = 2)"), std::string::npos);
+}
+
+TEST(ReportAnalysis, AFileWithoutTheUncertaintyMetricsIsReportedWithTheColumnsMarked) {
+  ReplicatedFile file("report-old");
+  file.write({"relative_error", "coverage_95", "mean_interval_width"},
+             [](const std::string&, int, std::int64_t, std::int64_t t, double, std::int64_t) {
+               return 0.5 + 0.01 * static_cast<double>(t);
+             });
+  const auto results = rp::read_results(file.path);
+  EXPECT_EQ(results.source_tree, rp::SourceTree::dirty);  // from the -dirty suffix
+  EXPECT_FALSE(results.source_tree_recorded);
+  const auto analysis = rp::analyze(results, fast_analysis());
+  EXPECT_EQ(analysis.missing_uncertainty_metrics,
+            (std::vector<std::string>{"coverage_50", "coverage_90", "mean_interval_width_50", "mean_interval_width_90",
+                                      "interval_score_50", "interval_score_90", "interval_score_95", "crps",
+                                      "range_error", "null_error"}));
+  const std::string compact = rp::compact_markdown(analysis);
+  EXPECT_NE(compact.find("Not recorded in this file"), std::string::npos);
+  EXPECT_NE(compact.find("interval_score_95"), std::string::npos);
+  EXPECT_NE(rp::overview_markdown(analysis).find("built from a DIRTY source tree"), std::string::npos);
+  // The recorded attribute wins over the version's suffix.
+  file.write(
+      {"relative_error"}, [](auto&&...) { return 0.5; },
+      [](hid_t f) { pb::h5::write_attribute(f, "git_dirty", "false"); });
+  const auto clean = rp::read_results(file.path);
+  EXPECT_EQ(clean.source_tree, rp::SourceTree::clean);
+  EXPECT_NE(rp::overview_markdown(rp::analyze(clean, fast_analysis())).find("built from a clean source tree"),
+            std::string::npos);
+}
