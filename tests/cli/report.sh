@@ -3,8 +3,11 @@
 # layout (tests/cli/make_report_results.py: errors c·σ^r·d^(−s) for one method, floor + c·σ
 # for the other, small noise) is reported; tests/cli/check_report.py compares the printed
 # rates and floors with the generating laws, every median and quartile with NumPy, the
-# counts, and the PNGs. Then: determinism, 2 ranks, and the error paths (one-line
-# message, non-zero exit, nothing overwritten or left behind).
+# counts, and the PNGs. A second synthetic file in the current layout has known verdicts on
+# the seed claims (make_report_results.py --claims); tests/cli/check_claims.py compares
+# claims.csv and claims.md with them and with NumPy/SciPy, with and without the range/null
+# split. Then: determinism, 2 ranks, and the error paths (one-line message, non-zero exit,
+# nothing overwritten or left behind).
 set -euo pipefail
 priorbench=$1
 mpiexec=$2
@@ -21,21 +24,40 @@ cat stdout.txt
 [ -d synthetic-report ] || { echo "FAIL: default report directory synthetic-report/ missing" >&2; exit 1; }
 /usr/bin/python3 "$here/check_report.py" synthetic.h5 params.json synthetic-report stdout.txt
 
+# The seed claims, on a file built to have known verdicts; then without its range/null split.
+/usr/bin/python3 "$here/make_report_results.py" --claims claims.h5 expected.json
+"$priorbench" report claims.h5 --no-figures >claims-stdout.txt
+/usr/bin/python3 "$here/check_claims.py" claims.h5 expected.json claims-report
+grep -q "Claim 2\*\* (The linearized (laplace) prior stays consistent where latent inference stalls): supported in 1" \
+  claims-stdout.txt || { echo "FAIL: stdout lacks the claims summary" >&2; cat claims-stdout.txt >&2; exit 1; }
+grep -q "built from a clean source tree" claims-stdout.txt || { echo "FAIL: stdout lacks the tree state" >&2; exit 1; }
+cp claims.h5 no-split.h5
+/usr/bin/python3 -c "
+import h5py
+with h5py.File('no-split.h5', 'r+') as f:
+    del f['metrics/range_error'], f['metrics/null_error']
+"
+"$priorbench" report no-split.h5 --no-figures >/dev/null
+/usr/bin/python3 "$here/check_claims.py" no-split.h5 expected.json no-split-report --no-split
+
 # The same file and seed give the same report, at 1 and at 2 ranks (rank 0 works alone).
 "$priorbench" report synthetic.h5 -o again --no-figures >/dev/null
 "$mpiexec" -n 2 "$priorbench" report synthetic.h5 -o two-ranks --no-figures >two-ranks.txt
-for table in summary.csv compact.csv contraction.csv rates_d.csv nonconverged.csv compact.md contraction.tex; do
+for table in summary.csv compact.csv contraction.csv rates_d.csv nonconverged.csv compact.md contraction.tex \
+  coverage.csv paired.csv claims.md claims.csv; do
   cmp synthetic-report/$table again/$table
   cmp synthetic-report/$table two-ranks/$table
 done
 [ "$(grep -c "^priorbench report:" two-ranks.txt)" -eq 1 ] || { echo "FAIL: 2 ranks printed twice" >&2; exit 1; }
 [ ! -e again/figures ] || { echo "FAIL: --no-figures left a figures directory" >&2; exit 1; }
-# Another seed moves the intervals, not the estimates.
+# Another seed moves the bootstrap intervals of the slopes, not the estimates; the
+# order-statistic intervals of the medians do not depend on it at all.
 "$priorbench" report synthetic.h5 -o seed2 --no-figures --seed 2 --bootstrap 500 >/dev/null
-cut -d, -f1-7 synthetic-report/summary.csv >a.txt
-cut -d, -f1-7 seed2/summary.csv >b.txt
+cmp synthetic-report/summary.csv seed2/summary.csv
+cut -d, -f1-5 synthetic-report/contraction.csv >a.txt
+cut -d, -f1-5 seed2/contraction.csv >b.txt
 cmp a.txt b.txt
-cmp -s synthetic-report/summary.csv seed2/summary.csv && { echo "FAIL: --seed changed nothing" >&2; exit 1; }
+cmp -s synthetic-report/contraction.csv seed2/contraction.csv && { echo "FAIL: --seed changed nothing" >&2; exit 1; }
 
 # Error paths: exit status 1, a one-line message.
 before=$(find synthetic-report -type f -exec sha256sum {} + | sort)
@@ -107,5 +129,5 @@ expect_failure "which is not a file inside shared" report synthetic.h5 -o shared
 [ -f synthetic.h5 ] || { echo "FAIL: a hostile manifest deleted a file" >&2; exit 1; }
 # A user's file with the name of a report file, in a directory whose manifest does not list it.
 printf '%s\n' "# priorbench report: the files it wrote here; --force replaces these and nothing else" >shared/.priorbench-manifest
-expect_failure "already has compact.csv, which priorbench report did not write" report synthetic.h5 -o shared --force
+expect_failure "already has claims.csv, which priorbench report did not write" report synthetic.h5 -o shared --force
 echo "cli report: all checks passed"
