@@ -37,6 +37,7 @@ struct Shard {
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
   std::map<std::string, std::vector<double>> task_values;
   std::vector<double> truth, backprojection, zero_filled, sampling, mean, std;
+  std::vector<std::int64_t> saved;  // /reconstructions/task: the task of each saved row
 };
 
 Shard read_shard(const std::string& path) {
@@ -62,6 +63,7 @@ Shard read_shard(const std::string& path) {
   for (const char* name : {"data_size", "seconds", "truth_norm", "range_distance"}) {
     shard.task_values[name] = h5::read_doubles(file, std::string("tasks/") + name);
   }
+  shard.saved = h5::read_integers(file, "reconstructions/task");
   shard.truth = h5::read_doubles(file, "reconstructions/truth");
   shard.backprojection = h5::read_doubles(file, "reconstructions/backprojection");
   for (auto [name, images] : {std::pair{"reconstructions/zero_filled", &shard.zero_filled},
@@ -73,7 +75,7 @@ Shard read_shard(const std::string& path) {
   return shard;
 }
 
-TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods, std::int64_t saved) {
+TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods) {
   TaskRecord record;
   const auto t = static_cast<std::size_t>(task);
   record.task = task;
@@ -85,19 +87,22 @@ TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods,
     record.metrics[name].assign(values.begin() + static_cast<std::ptrdiff_t>(t * methods),
                                 values.begin() + static_cast<std::ptrdiff_t>((t + 1) * methods));
   }
-  if (task < saved) {
+  // The images, when the shard saved this task (in its row of /reconstructions).
+  const auto row = std::find(shard.saved.begin(), shard.saved.end(), task);
+  if (row != shard.saved.end()) {
+    const auto s = static_cast<std::size_t>(row - shard.saved.begin());
     const auto n = static_cast<std::size_t>(shard.shape.size());
     auto slice = [](const std::vector<double>& all, std::size_t start, std::size_t count) {
       return std::vector<double>(all.begin() + static_cast<std::ptrdiff_t>(start),
                                  all.begin() + static_cast<std::ptrdiff_t>(start + count));
     };
-    record.truth = slice(shard.truth, t * n, n);
-    record.backprojection = slice(shard.backprojection, t * n, n);
-    if (!shard.zero_filled.empty()) record.zero_filled = slice(shard.zero_filled, t * n, n);
-    if (!shard.sampling.empty()) record.sampling = slice(shard.sampling, t * n, n);
+    record.truth = slice(shard.truth, s * n, n);
+    record.backprojection = slice(shard.backprojection, s * n, n);
+    if (!shard.zero_filled.empty()) record.zero_filled = slice(shard.zero_filled, s * n, n);
+    if (!shard.sampling.empty()) record.sampling = slice(shard.sampling, s * n, n);
     for (std::size_t m = 0; m < methods; ++m) {
-      record.means.push_back(slice(shard.mean, (t * methods + m) * n, n));
-      record.stds.push_back(slice(shard.std, (t * methods + m) * n, n));
+      record.means.push_back(slice(shard.mean, (s * methods + m) * n, n));
+      record.stds.push_back(slice(shard.std, (s * methods + m) * n, n));
     }
   }
   return record;
@@ -197,7 +202,7 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
                         {"merged_from", std::to_string(paths.size()) + " shards"}});
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Shard& shard = shards[static_cast<std::size_t>(owner[t])];
-      merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size(), merged.saved_tasks()), 0);
+      merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size()), 0);
     }
   }
   partial.commit_if_absent();

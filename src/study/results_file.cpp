@@ -1,5 +1,6 @@
 #include "study/results_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -93,13 +94,39 @@ std::string study_hash(const std::string& text) {
   return hex;
 }
 
+std::vector<std::int64_t> saved_task_ids(const std::vector<Task>& tasks, std::int64_t count) {
+  std::vector<std::vector<std::int64_t>> by_kind;  // in the order kinds first appear
+  std::vector<TruthKind> kinds;
+  for (const Task& task : tasks) {
+    const auto found = std::find(kinds.begin(), kinds.end(), task.truth_kind);
+    if (found == kinds.end()) {
+      kinds.push_back(task.truth_kind);
+      by_kind.push_back({task.id});
+    } else {
+      by_kind[static_cast<std::size_t>(found - kinds.begin())].push_back(task.id);
+    }
+  }
+  std::vector<std::int64_t> saved;
+  for (std::size_t round = 0; static_cast<std::int64_t>(saved.size()) < count; ++round) {
+    bool any = false;
+    for (const auto& ids : by_kind) {
+      if (round >= ids.size() || static_cast<std::int64_t>(saved.size()) >= count) continue;
+      saved.push_back(ids[round]);
+      any = true;
+    }
+    if (!any) break;
+  }
+  std::sort(saved.begin(), saved.end());
+  return saved;
+}
+
 ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const std::vector<Task>& tasks,
                          ImageShape shape, MPI_Comm comm, const std::map<std::string, std::string>& provenance)
     : path_(path),
       comm_(comm),
       task_count_(static_cast<std::int64_t>(tasks.size())),
       method_count_(static_cast<std::int64_t>(study.methods.size())),
-      saved_tasks_(std::min<std::int64_t>(study.saved_tasks, static_cast<std::int64_t>(tasks.size()))),
+      saved_ids_(priorbench::saved_task_ids(tasks, study.saved_tasks)),
       shape_(shape) {
   int exists = std::filesystem::exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm);  // rank 0's view decides, for every rank
@@ -115,6 +142,8 @@ ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const 
     PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
                study.path, " has ", study_hash(study.text), "); use another output file");
     resumed_ = true;
+    // Which tasks the file saves is the file's: older files saved the first ones.
+    saved_ids_ = h5::read_integers(file_, "reconstructions/task");
     mark_dirty_if_resumed_dirty(provenance);
   } else {
     file_ = h5::Object(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose);
@@ -167,7 +196,7 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
   write_text_attribute(methods, "labels", labels);
 
   const hsize_t t = static_cast<hsize_t>(task_count_), m = static_cast<hsize_t>(method_count_);
-  const hsize_t s = static_cast<hsize_t>(saved_tasks_), h = static_cast<hsize_t>(shape.height),
+  const hsize_t s = static_cast<hsize_t>(saved_ids_.size()), h = static_cast<hsize_t>(shape.height),
                 w = static_cast<hsize_t>(shape.width);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::int64_t zero = 0, minus_one = -1;
@@ -201,7 +230,7 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
   if (rank == 0) {
     PB_REQUIRE(H5Dwrite(text, text_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, study.text.c_str()) >= 0, "cannot write ",
                path_, ":/study_text");
-    std::vector<std::int64_t> kind, number, test_index, data_size, replicate, saved_ids;
+    std::vector<std::int64_t> kind, number, test_index, data_size, replicate;
     std::vector<double> sigma;
     for (const Task& task : tasks) {
       kind.push_back(static_cast<std::int64_t>(task.truth_kind));
@@ -211,14 +240,13 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
       replicate.push_back(task.replicate);
       sigma.push_back(task.sigma);
     }
-    for (std::int64_t i = 0; i < saved_tasks_; ++i) saved_ids.push_back(i);
     write_whole(tasks_group, "truth_kind", H5T_NATIVE_INT64, kind);
     write_whole(tasks_group, "truth_number", H5T_NATIVE_INT64, number);
     write_whole(tasks_group, "test_index", H5T_NATIVE_INT64, test_index);
     write_whole(tasks_group, "data_size", H5T_NATIVE_INT64, data_size);
     write_whole(tasks_group, "replicate", H5T_NATIVE_INT64, replicate);
     write_whole(tasks_group, "sigma", H5T_NATIVE_DOUBLE, sigma);
-    write_whole(saved, "task", H5T_NATIVE_INT64, saved_ids);
+    write_whole(saved, "task", H5T_NATIVE_INT64, saved_ids_);
   }
 }
 
@@ -251,6 +279,11 @@ void ResultsFile::open_datasets() {
              " but the study has ", task_count_, " tasks and ", method_count_, " methods");
 }
 
+std::int64_t ResultsFile::saved_slot(std::int64_t task) const {
+  const auto found = std::lower_bound(saved_ids_.begin(), saved_ids_.end(), task);
+  return found != saved_ids_.end() && *found == task ? static_cast<std::int64_t>(found - saved_ids_.begin()) : -1;
+}
+
 // Row `row` of a per-task dataset: one value of a 1-D tasks/ dataset, or a row of a 2-D
 // metrics/ dataset (which has one column per method, so also one value in a study with
 // a single method: the selection must still be 2-D).
@@ -277,20 +310,22 @@ void ResultsFile::record(const TaskRecord& record, int rank) {
   write_row("tasks/seconds", record.task, &record.seconds, 1);
   write_row("tasks/truth_norm", record.task, &record.truth_norm, 1);
   write_row("tasks/range_distance", record.task, &record.range_distance, 1);
-  if (record.task < saved_tasks_) {
+  if (const std::int64_t slot = saved_slot(record.task); slot >= 0 && !record.truth.empty()) {
+    const auto image_row = static_cast<hsize_t>(slot);
     const auto h = static_cast<hsize_t>(shape_.height), w = static_cast<hsize_t>(shape_.width);
-    write_block(datasets_.at("reconstructions/truth"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, record.truth.data());
-    write_block(datasets_.at("reconstructions/backprojection"), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w},
+    write_block(datasets_.at("reconstructions/truth"), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w},
+                record.truth.data());
+    write_block(datasets_.at("reconstructions/backprojection"), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w},
                 record.backprojection.data());
     for (const auto& [name, image] : {std::pair{"reconstructions/zero_filled", &record.zero_filled},
                                       std::pair{"reconstructions/sampling", &record.sampling}}) {
       if (image->empty() || !datasets_.count(name)) continue;
-      write_block(datasets_.at(name), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, image->data());
+      write_block(datasets_.at(name), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w}, image->data());
     }
     for (std::size_t m = 0; m < record.means.size(); ++m) {
-      write_block(datasets_.at("reconstructions/mean"), H5T_NATIVE_DOUBLE, {row, m, 0, 0}, {1, 1, h, w},
+      write_block(datasets_.at("reconstructions/mean"), H5T_NATIVE_DOUBLE, {image_row, m, 0, 0}, {1, 1, h, w},
                   record.means[m].data());
-      write_block(datasets_.at("reconstructions/std"), H5T_NATIVE_DOUBLE, {row, m, 0, 0}, {1, 1, h, w},
+      write_block(datasets_.at("reconstructions/std"), H5T_NATIVE_DOUBLE, {image_row, m, 0, 0}, {1, 1, h, w},
                   record.stds[m].data());
     }
   }

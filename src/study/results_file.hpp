@@ -61,7 +61,7 @@ struct TaskRecord {
   double truth_norm = 0;
   double range_distance = 0;
   std::map<std::string, std::vector<double>> metrics;  // name → one value per method
-  // Saved tasks only: x†, Aᵀy, and per method mean and std (each H·W, NaN std if none);
+  // Saved tasks only (ResultsFile::is_saved): x†, Aᵀy, and per method mean and std (each H·W, NaN std if none);
   // A⁺y and the operator's sampling pattern (ForwardOperator), empty when it has none.
   std::vector<double> truth, backprojection, zero_filled, sampling;
   std::vector<std::vector<double>> means, stds;
@@ -80,7 +80,9 @@ class ResultsFile {
   // Tasks already complete in the file (all of them false for a new file).
   const std::vector<bool>& done() const { return done_; }
   bool resumed() const { return resumed_; }
-  std::int64_t saved_tasks() const { return saved_tasks_; }
+  // The tasks whose images are saved (ascending ids), one row of /reconstructions each.
+  const std::vector<std::int64_t>& saved_task_ids() const { return saved_ids_; }
+  bool is_saved(std::int64_t task) const { return saved_slot(task) >= 0; }
 
   // Independent: writes one task's record, `done` last. Any rank.
   void record(const TaskRecord& record, int rank);
@@ -91,6 +93,8 @@ class ResultsFile {
   void open_datasets();
   void mark_dirty_if_resumed_dirty(const std::map<std::string, std::string>& provenance);
   void write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count);
+  // The row of /reconstructions holding `task`, or −1.
+  std::int64_t saved_slot(std::int64_t task) const;
 
   std::string path_;
   MPI_Comm comm_;
@@ -100,9 +104,15 @@ class ResultsFile {
   bool resumed_ = false;
   std::int64_t task_count_ = 0;
   std::int64_t method_count_ = 0;
-  std::int64_t saved_tasks_ = 0;
+  std::vector<std::int64_t> saved_ids_;
   ImageShape shape_;
 };
+
+// The `count` tasks whose images a new results file saves: taken in turn from each truth
+// kind (kinds in study order, each kind's tasks in id order), so a study of test and
+// generated truths shows both; ascending ids. Files written before this saved the first
+// `count` tasks; /reconstructions/task says which.
+std::vector<std::int64_t> saved_task_ids(const std::vector<Task>& tasks, std::int64_t count);
 
 // A string attribute of a results file (fixed-length, as parallel HDF5 writes them, or
 // variable-length).

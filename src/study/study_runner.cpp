@@ -1,5 +1,6 @@
 #include "study/study_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -220,7 +221,7 @@ std::vector<double> image_or_nan(Vec vector, std::size_t size) {
 class TaskRunner {
  public:
   TaskRunner(const StudySpec& study, const StudyContext& context,
-             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, std::int64_t saved_tasks)
+             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, const std::vector<std::int64_t>& saved_tasks)
       : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
 
   TaskRecord run(const Task& task, std::int64_t& not_converged) const {
@@ -247,7 +248,7 @@ class TaskRunner {
     record.data_size = forward->rows();
     record.truth_norm = petsc::norm2(truth);
     record.range_distance = context_.range_distance(task, truth_pixels);
-    const bool saved = task.id < saved_tasks_;
+    const bool saved = std::binary_search(saved_tasks_.begin(), saved_tasks_.end(), task.id);
     if (saved) {
       record.truth = truth_pixels;
       auto backprojection = forward->make_domain_vector();
@@ -278,7 +279,7 @@ class TaskRunner {
   const StudySpec& study_;
   const StudyContext& context_;
   std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;
-  std::int64_t saved_tasks_;
+  std::vector<std::int64_t> saved_tasks_;  // ascending ids
 };
 
 }  // namespace
@@ -312,7 +313,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
   }
 
   TaskScheduler scheduler(comm, pending);
-  const TaskRunner runner(study, context, methods, results.saved_tasks());
+  const TaskRunner runner(study, context, methods, results.saved_task_ids());
   Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
   std::int64_t run_here = 0, not_converged = 0;
   double times[2] = {0, 0};  // writing, busy
