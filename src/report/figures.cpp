@@ -70,9 +70,11 @@ std::vector<std::string> draw_figures(const FigureOptions& options, const std::s
       if (entry.path().extension() == ".png") figures.push_back("figures/" + entry.path().filename().string());
     }
   }
-  // The order of docs/report.md: error against σ and d, coverage, then the gallery.
+  // The order of docs/report.md: error against σ and d, coverage and calibration, the failed
+  // runs, then the gallery.
   const auto rank = [](const std::string& name) {
-    const std::vector<std::string> order = {"error_vs_sigma", "error_vs_d", "coverage_vs_sigma"};
+    const std::vector<std::string> order = {"error_vs_sigma", "error_vs_d", "coverage_vs_sigma", "coverage_levels",
+                                            "gallery_failures"};
     for (std::size_t i = 0; i < order.size(); ++i) {
       if (name.find(order[i]) != std::string::npos) return i;
     }

@@ -187,7 +187,8 @@ def main(results_path, params_path, report, stdout_path):
 
     # Figures: present, valid PNGs of a legible size, and referenced by report.md.
     report_md = open(os.path.join(report, "report.md")).read()
-    for name in ("error_vs_sigma", "error_vs_d", "coverage_vs_sigma", "gallery_task0", "gallery_task1"):
+    for name in ("error_vs_sigma", "error_vs_d", "coverage_vs_sigma", "gallery_task0", "gallery_task1",
+                 "gallery_failures"):
         path = os.path.join(report, "figures", name + ".png")
         if not os.path.exists(path):
             failures.append(f"missing figure {path}")
@@ -203,7 +204,7 @@ def main(results_path, params_path, report, stdout_path):
         print("check_report.py: FAILED", *failures, sep="\n  ", file=sys.stderr)
         sys.exit(1)
     print(f"check_report.py: {len(contraction)} rates and floors, {len(rates_d)} rates in d, "
-          f"{len(summary)} summaries and 5 figures as expected")
+          f"{len(summary)} summaries, {len(paired)} paired comparisons and 6 figures as expected")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,16 @@ cat stdout.txt
 
 # The seed claims, on a file built to have known verdicts; then without its range/null split.
 /usr/bin/python3 "$here/make_report_results.py" --claims claims.h5 expected.json
-"$priorbench" report claims.h5 --no-figures >claims-stdout.txt
+"$priorbench" report claims.h5 >claims-stdout.txt
 /usr/bin/python3 "$here/check_claims.py" claims.h5 expected.json claims-report
+# Its coverage figures: coverage with a width panel, and the calibration at three levels.
+/usr/bin/python3 - <<'EOF'
+import matplotlib.image
+for name in ("coverage_vs_sigma", "coverage_levels"):
+    image = matplotlib.image.imread(f"claims-report/figures/{name}.png")
+    assert image.shape[1] > 1000 if name == "coverage_vs_sigma" else image.shape[0] > 300, (name, image.shape)
+    assert image.std() > 0.01, name
+EOF
 grep -q "Claim 2\*\* (The linearized (laplace) prior stays consistent where latent inference stalls): supported in 1" \
   claims-stdout.txt || { echo "FAIL: stdout lacks the claims summary" >&2; cat claims-stdout.txt >&2; exit 1; }
 grep -q "built from a clean source tree" claims-stdout.txt || { echo "FAIL: stdout lacks the tree state" >&2; exit 1; }
