@@ -23,8 +23,10 @@
 //    median 95 % pixel coverage is at least coverage_near while a latent method's is at
 //    most coverage_collapsed, and laplace's interval score is lower than the latent
 //    method's (paired Wilcoxon over truths, Holm-adjusted over the claim's tests, below
-//    alpha). A sampler with more than max_nonconverged of its runs not converged in the
-//    cell is not testable: its intervals are not its posterior's.
+//    alpha).
+// A method with more than max_nonconverged of its runs not converged (claims 1 and 2: at
+// that d over all σ; claim 3: at the smallest σ) is not judged: its estimates and
+// intervals are not its posterior's.
 
 #include <string>
 #include <vector>
@@ -41,7 +43,7 @@ struct ClaimThresholds {
   double coverage_collapsed = 0.5;  // claim 3: a latent method's at most this
   double alpha = 0.05;              // level of the Holm-adjusted tests
   double injective_null = 1e-6;     // every run's null part at most this: A injective on the truths
-  double max_nonconverged = 0.05;   // claim 3: a sampler's non-converged fraction in a cell at most this
+  double max_nonconverged = 0.05;   // a judged method's non-converged fraction in a cell at most this
 };
 
 enum class Verdict { supported, not_supported, not_testable };

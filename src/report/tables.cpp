@@ -549,6 +549,11 @@ std::string coverage_markdown(const Analysis& a) {
       "IS 95: interval score of the 95 % intervals; CRPS of the Gaussian pixel marginals; latent cov. 95: "
       "fraction of runs whose 95 % latent credible ellipsoid holds z† (generated truths, methods with a latent "
       "covariance).\n\n";
+  if (!a.replicated) {
+    text +=
+        "This study has one noise replicate per truth and cell, so coverage across replicates (the frequentist "
+        "coverage for a fixed truth) cannot be measured here; a study with `replicates` ≥ 2 gives it.\n\n";
+  }
   text += missing_note(a);
   for (const auto kind : a.truth_kinds) {
     for (const auto d : a.data_sizes) {

@@ -611,6 +611,9 @@ TEST(ReportAnalysis, CountsPendingAndNonConvergedRunsAndSummarizesDoneTasksOnly)
   EXPECT_NE(rp::compact_markdown(analysis).find("†"), std::string::npos);
   EXPECT_NE(rp::nonconverged_csv(analysis).find("0,latent_map,test,0,10,0.1,0,0.3"), std::string::npos);
   EXPECT_NE(rp::compact_latex(analysis).find("latent\\_map"), std::string::npos);
+  // One replicate per truth: the coverage table says why it has no coverage across replicates.
+  EXPECT_FALSE(analysis.replicated);
+  EXPECT_NE(rp::coverage_markdown(analysis).find("one noise replicate per truth and cell"), std::string::npos);
 }
 
 TEST(ReportAnalysis, SummarizesTheMixingOfTheSamplerRunsOfDoneTasks) {
@@ -803,6 +806,7 @@ TEST(ReportAnalysis, CoverageAcrossReplicatesAndLatentCoverage) {
   const std::string csv = rp::coverage_csv(analysis);
   EXPECT_NE(csv.find("laplace,test,4,0.1,7,nan,nan,0.96,"), std::string::npos) << csv;
   EXPECT_NE(rp::coverage_markdown(analysis).find("0.960 (lowest 0.930, R = 2)"), std::string::npos);
+  EXPECT_EQ(rp::coverage_markdown(analysis).find("one noise replicate per truth and cell"), std::string::npos);
 }
 
 TEST(ReportAnalysis, AFileWithoutTheUncertaintyMetricsIsReportedWithTheColumnsMarked) {
