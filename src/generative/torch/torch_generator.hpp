@@ -23,7 +23,7 @@
 #include <string>
 
 #include "generative/generator.hpp"
-#include "generative/torch/model_contract.hpp"
+#include "generative/model_contract.hpp"
 
 namespace priorbench {
 
