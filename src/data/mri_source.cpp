@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/paths.hpp"
 #include "data/augmentation.hpp"
 #include "data/intensity_scaling.hpp"
 #include "data/nifti_volume.hpp"
@@ -214,14 +215,14 @@ std::string mri_volume_path(const std::string& volume) {
   for (const NamedVolume& named : kNamedVolumes) {
     if (volume == named.name) {
       const std::string path = (std::filesystem::path(mri_directory()) / named.file).string();
-      PB_REQUIRE(std::filesystem::exists(path), path, ": MRI volume does not exist; install the Debian package ",
+      PB_REQUIRE(path_exists(path), path, ": MRI volume does not exist; install the Debian package ",
                  "mricron-data or set ", kMriDirectoryVariable, " to a directory holding it");
       return path;
     }
   }
   PB_REQUIRE(is_nifti_path(volume), "unknown MRI volume '", volume,
              "'; expected ch2better, ch2, ch2bet, inia19 or a FILE.nii[.gz]");
-  PB_REQUIRE(std::filesystem::exists(volume), volume, ": file does not exist");
+  PB_REQUIRE(path_exists(volume), volume, ": file does not exist");
   return volume;
 }
 

@@ -3,12 +3,16 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
+#include "core/paths.hpp"
 
 namespace priorbench {
 
@@ -52,6 +56,8 @@ class TableReader {
     } else {
       const auto value = node.value<std::int64_t>();
       PB_REQUIRE(value.has_value() && node.is_integer(), path_, ": field '", field(key), "' must be an integer");
+      PB_REQUIRE(std::in_range<Value>(*value), path_, ": field '", field(key), "' is ", *value,
+                 ", out of the range of the field");
       return static_cast<Value>(*value);
     }
   }
@@ -183,6 +189,8 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
   spec.test_indices = truth.get_array<std::int64_t>("test_indices");
   const int test_count = truth.get<int>("test_count", 0);
   PB_REQUIRE(test_count >= 0, spec.path, ": field 'truth.test_count' must be non-negative, got ", test_count);
+  PB_REQUIRE(test_count <= kMaxStudyTasks, spec.path, ": field 'truth.test_count' is ", test_count,
+             ", above the limit of ", kMaxStudyTasks, " tasks a study may have");
   PB_REQUIRE(spec.test_indices.empty() || test_count == 0, spec.path,
              ": give either 'truth.test_indices' or 'truth.test_count', not both");
   for (int i = 0; i < test_count; ++i) spec.test_indices.push_back(i);
@@ -254,6 +262,23 @@ void read_problem_tables(const toml::table& root, StudySpec& spec) {
   noise.refuse_unknown();
 }
 
+// The number of tasks enumerate_tasks makes (kind -> truth -> data size -> sigma ->
+// replicate), refused above kMaxStudyTasks before any task exists.
+void check_task_count(const StudySpec& spec) {
+  std::uint64_t truths = 0;
+  for (const TruthKind kind : spec.truth_kinds) {
+    truths += kind == TruthKind::test ? spec.test_indices.size() : static_cast<std::uint64_t>(spec.generated_count);
+  }
+  const std::uint64_t axis = spec.data_sizes.size() + spec.accelerations.size();
+  const std::array<std::uint64_t, 4> factors = {truths, axis, spec.sigmas.size(),
+                                                static_cast<std::uint64_t>(spec.replicates)};
+  const auto count = checked_product(factors);
+  PB_REQUIRE(count && *count <= static_cast<std::uint64_t>(kMaxStudyTasks), spec.path, ": ", truths, " truths x ", axis,
+             " data sizes x ", spec.sigmas.size(), " noise levels x ", spec.replicates, " replicates make ",
+             count ? std::to_string(*count) : "more than 2^64", " tasks, above the limit of ", kMaxStudyTasks,
+             " tasks a study may have");
+}
+
 void read_methods(const toml::table& root, StudySpec& spec) {
   PB_REQUIRE(root.contains("method"), spec.path, ": at least one [[method]] is required");
   const toml::array* methods = root.get("method")->as_array();
@@ -294,16 +319,23 @@ StudySpec parse_study(const std::string& text, const std::string& path) {
   read_study_table(root, spec);
   read_data_tables(root, spec);
   read_problem_tables(root, spec);
+  check_task_count(spec);
   read_methods(root, spec);
   return spec;
 }
 
 StudySpec read_study(const std::string& path) {
-  std::ifstream in(path);
+  PB_REQUIRE(!is_directory_path(path), "study file ", path, " is a directory");
+  std::ifstream in(path, std::ios::binary);
   PB_REQUIRE(in.good(), "study file ", path, " cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_study(text.str(), path);
+  std::string text;
+  std::array<char, 1 << 16> block{};
+  while (in.read(block.data(), block.size()) || in.gcount() > 0) {
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    PB_REQUIRE(text.size() <= kMaxStudyFileBytes, "study file ", path, " is larger than ", kMaxStudyFileBytes >> 20,
+               " MiB; a study file is a few KiB of TOML");
+  }
+  return parse_study(text, path);
 }
 
 }  // namespace priorbench

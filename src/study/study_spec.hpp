@@ -50,6 +50,14 @@ struct StudySpec {
   int saved_tasks = 0;  // reconstructions saved for the first N tasks
 };
 
+// Limits checked before anything is allocated for a study. A task is a whole inverse
+// problem (seconds to hours), so ten million of them is beyond any allocation on a
+// cluster; more means a typo (replicates = 10^8) and would exhaust memory for the task
+// table and disk for the results file instead of running.
+inline constexpr std::int64_t kMaxStudyTasks = 10'000'000;
+// Study files are a few KiB; reading stops here (a study path of /dev/zero).
+inline constexpr std::size_t kMaxStudyFileBytes = std::size_t{16} << 20;
+
 StudySpec read_study(const std::string& path);
 StudySpec parse_study(const std::string& text, const std::string& path);
 
