@@ -17,6 +17,7 @@ packages=(
   libnifti2-dev mricron-data
   slurmctld slurmd slurm-client munge
   python3-h5py python3-numpy python3-matplotlib
+  clang libclang-rt-14-dev llvm-14   # the fuzzers (libFuzzer, sanitizer runtimes, symbolizer)
 )
 
 missing=()
