@@ -1,5 +1,7 @@
 #include "study/generator_methods.hpp"
 
+#include <limits>
+
 #include "core/error.hpp"
 #include "generative/generator.hpp"
 #include "inference/gaussian_posterior.hpp"
@@ -25,7 +27,8 @@ LatentSettings latent_settings(MethodOptions& options) {
   PB_REQUIRE(likelihood == "seeds" || likelihood == "marginal", options.where("likelihood"),
              " must be 'seeds' or 'marginal', got '", likelihood, "'");
   settings.problem.likelihood = parse_likelihood(likelihood);
-  settings.map.prior_draw_starts = static_cast<int>(options.count("map_prior_starts", 2));
+  settings.map.prior_draw_starts =
+      static_cast<int>(options.count("map_prior_starts", 2, std::numeric_limits<int>::max()));
   return settings;
 }
 

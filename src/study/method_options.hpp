@@ -3,6 +3,8 @@
 // refusing unknown keys; errors read "STUDY: field 'method.LABEL.KEY' ...".
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,13 +33,16 @@ class MethodOptions {
     PB_REQUIRE((in >> parsed) && in.eof(), where(key), " must be a number, got '", value, "'");
     return parsed;
   }
-  // A non-negative integer option.
-  std::size_t count(const std::string& key, std::size_t fallback) {
+  // A non-negative integer option, at most `max` (converting a larger double, say 1e300,
+  // to an integer would be undefined behaviour).
+  std::size_t count(const std::string& key, std::size_t fallback, std::size_t max = kMaxExactCount) {
     const double value = number(key, static_cast<double>(fallback));
-    PB_REQUIRE(value >= 0 && value == static_cast<double>(static_cast<std::size_t>(value)), where(key),
-               " must be a non-negative integer, got ", value);
+    PB_REQUIRE(value >= 0 && value <= static_cast<double>(max) && value == std::floor(value), where(key),
+               " must be an integer in [0, ", max, "], got ", value);
     return static_cast<std::size_t>(value);
   }
+  // Every integer up to 2^53 is a double.
+  static constexpr std::size_t kMaxExactCount = std::size_t{1} << 53;
   std::string where(const std::string& key) const {
     return study_.path + ": field 'method." + spec_.label + "." + key + "'";
   }
@@ -58,9 +63,9 @@ class MethodOptions {
 inline PosteriorOptions posterior_options(MethodOptions& options) {
   PosteriorOptions posterior;
   posterior.std_method = options.text("std", "auto");
-  const double samples = options.number("std_samples", posterior.std_samples);
-  PB_REQUIRE(samples >= 2 && samples == static_cast<int>(samples), options.where("std_samples"),
-             " must be an integer >= 2, got ", samples);
+  const auto samples =
+      options.count("std_samples", static_cast<std::size_t>(posterior.std_samples), std::numeric_limits<int>::max());
+  PB_REQUIRE(samples >= 2, options.where("std_samples"), " must be an integer >= 2, got ", samples);
   posterior.std_samples = static_cast<int>(samples);
   return posterior;
 }

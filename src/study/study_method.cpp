@@ -75,11 +75,8 @@ std::unique_ptr<StudyMethod> make_gaussian_prior_method(const MethodSpec& spec, 
   } else if (spec.name == "empirical") {
     EmpiricalPriorOptions empirical;
     empirical.delta = options.number("delta", empirical.delta);
-    const double rank = options.number("rank", 0);
     PB_REQUIRE(empirical.delta > 0, options.where("delta"), " must be positive, got ", empirical.delta);
-    PB_REQUIRE(rank >= 0 && rank == static_cast<std::size_t>(rank), options.where("rank"),
-               " must be a non-negative integer, got ", rank);
-    empirical.rank = static_cast<std::size_t>(rank);
+    empirical.rank = options.count("rank", 0);
     builder = [=]() -> std::shared_ptr<const DiagonalPlusLowRankPrior> {
       return make_empirical_prior(comm, as_training(resources.training()), empirical);
     };

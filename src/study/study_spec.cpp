@@ -54,8 +54,10 @@ class TableReader {
       PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' must be a number");
       return *value;
     } else {
+      // is_integer first: value<std::int64_t>() of a float node converts it, which is
+      // undefined behaviour for 2e24.
+      PB_REQUIRE(node.is_integer(), path_, ": field '", field(key), "' must be an integer");
       const auto value = node.value<std::int64_t>();
-      PB_REQUIRE(value.has_value() && node.is_integer(), path_, ": field '", field(key), "' must be an integer");
       PB_REQUIRE(std::in_range<Value>(*value), path_, ": field '", field(key), "' is ", *value,
                  ", out of the range of the field");
       return static_cast<Value>(*value);
@@ -86,10 +88,8 @@ class TableReader {
         PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' entry ", i, " must be a number");
         values.push_back(*value);
       } else {
-        const auto value = node.value<std::int64_t>();
-        PB_REQUIRE(value.has_value() && node.is_integer(), path_, ": field '", field(key), "' entry ", i,
-                   " must be an integer");
-        values.push_back(static_cast<Value>(*value));
+        PB_REQUIRE(node.is_integer(), path_, ": field '", field(key), "' entry ", i, " must be an integer");
+        values.push_back(static_cast<Value>(*node.value<std::int64_t>()));
       }
     }
     return values;

@@ -6,13 +6,16 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <nifti2_io.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "data/hdf5_images.hpp"
 #include "data/idx.hpp"
 #include "data/image_source.hpp"
+#include "data/mri_source.hpp"
 #include "generative/model_contract.hpp"
 #include "operators/matrix_operator.hpp"
 #include "report/results_reader.hpp"
@@ -200,6 +204,58 @@ TEST(HostileInput, FastMriKspaceClaimingHugeExtentsIsRefusedBeforeReading) {
   expect_error([&] { pb::data::read_fastmri_info(path); }, {"kspace", "1048576 x 1048576", "too large for an image"});
 }
 
+namespace {
+
+// A 10 x 9 x 8 float volume of 2 mm voxels holding a bright ellipsoid; with `offset`
+// its sform moves it that far (mm) along x.
+void write_volume(const std::string& path, double offset = 0) {
+  const std::int64_t dims[8] = {3, 10, 9, 8, 1, 1, 1, 1};
+  const std::unique_ptr<nifti_image, decltype(&nifti_image_free)> image(nifti_make_new_nim(dims, DT_FLOAT32, 1),
+                                                                        nifti_image_free);
+  image->dx = image->pixdim[1] = image->dy = image->pixdim[2] = image->dz = image->pixdim[3] = 2;
+  auto* voxels = static_cast<float*>(image->data);
+  for (std::int64_t k = 0; k < 8; ++k) {
+    for (std::int64_t j = 0; j < 9; ++j) {
+      for (std::int64_t i = 0; i < 10; ++i) {
+        const double r = std::hypot((i - 4.5) / 4, (j - 4) / 3.5, (k - 3.5) / 3);
+        voxels[i + 10 * (j + 9 * k)] = static_cast<float>(r < 1 ? 100 * (1.2 - r) : 0);
+      }
+    }
+  }
+  if (offset != 0) {
+    image->sform_code = NIFTI_XFORM_MNI_152;
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < 4; ++c) image->sto_xyz.m[r][c] = r == c ? 2 : 0;
+    }
+    image->sto_xyz.m[0][3] = offset;
+    image->sto_xyz.m[3][3] = 1;
+  }
+  nifti_set_filenames(image.get(), path.c_str(), 0, 1);
+  nifti_image_write(image.get());
+}
+
+}  // namespace
+
+TEST(HostileInput, MriSpecificationsThatWouldHangOrExhaustMemoryAreRefused) {
+  // Found with the image specification harness's dictionary: a slab width of 1e-300
+  // and a guard of 1e300 converted out-of-range doubles to int64 (undefined behaviour)
+  // and looped over 10^300 slabs; a size of 16384 made 2 GiB per slice; augment=10^9
+  // looped for hours.
+  TempDir directory("hostile-mri");
+  const std::string path = directory.file("volume.nii");
+  write_volume(path);
+  const auto load = [&](const std::string& rest) { pb::data::load_training_set("mri:" + path + rest); };
+  EXPECT_NO_THROW(load(":2:8:train:slab=4:guard=2"));
+  expect_error([&] { load(":0:6:train:slab=1e-300"); }, {"slab width 1e-300 mm is not in [0.001, 1000000] mm"});
+  expect_error([&] { load(":0:6:train:guard=1e300"); }, {"guard 1e+300 mm is above the maximum 1000000 mm"});
+  expect_error([&] { load(":0:6:train:augment=1000000000"); }, {"augment 1000000000 is above the maximum 10000"});
+  MemoryLimit limit("1G");
+  expect_error([&] { load(":all:16384:all"); }, {path, "up to 27 slices of 16384x16384", "memory available"});
+  const std::string far = directory.file("far.nii");
+  write_volume(far, 1e30);
+  expect_error([&] { pb::data::load_training_set("mri:" + far + ":0:6:train"); }, {"mm is too far from 0"});
+}
+
 // ---------------------------------------------------------------------------------------
 // Matrices
 
@@ -309,6 +365,15 @@ TEST(HostileInput, StudyCountsAreRefusedBeforeTasksAreMade) {
                {"s.toml", "'truth.test_count' is 1000000000, above the limit of 10000000"});
   expect_error([&] { study("replicates = 6000000", "test_count = 1"); },
                {"s.toml", "1 truths x 1 data sizes x 2 noise levels x 6000000 replicates make 12000000 tasks"});
+}
+
+TEST(HostileInput, StudyIntegerFieldWrittenAsAHugeFloatIsRefusedNotConverted) {
+  // Found by the study_toml harness: `seed = 2e024` was converted to int64 before its
+  // type was checked (undefined behaviour) instead of being refused.
+  const std::string text =
+      "[study]\nname = \"s\"\nseed = 2e024\n[truth]\nkinds = [\"test\"]\n[operator]\nname = "
+      "\"identity\"\n[noise]\nsigmas = [0.1]\n[[method]]\nname = \"white\"\n";
+  expect_error([&] { pb::parse_study(text, "s.toml"); }, {"s.toml", "'study.seed' must be an integer"});
 }
 
 TEST(HostileInput, StudyFileThatIsEndlessOrADirectoryIsRefused) {
