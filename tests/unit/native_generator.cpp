@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "data/image_set.hpp"
+#include "generative/native/activations.hpp"
 #include "generative/native/native_generator.hpp"
 #include "generative/torch/generator_loader.hpp"
 #include "generative/torch/script_module.hpp"
@@ -411,6 +412,43 @@ def decoder_mean_and_log_variance(self, z: Tensor) -> Tuple[Tensor, Tensor]:
     EXPECT_EQ(a, b);
     expect_error([&] { pb::load_generator(path, pb::GeneratorRoute::native); }, {name, "not recognized", reason});
   }
+}
+
+// The layer functions (four lanes with SLEEF where the CPU has AVX2, else the scalar ones)
+// against the scalar definitions, over both sides of the softplus threshold, values where
+// eˣ overflows, and every length of a partial last group.
+TEST(NativeActivations, LayerFunctionsMatchTheScalarDefinitions) {
+  namespace native = pb::native;
+  for (std::size_t size = 1; size <= 11; ++size) {
+    std::vector<double> x(size), bias(size);
+    for (std::size_t i = 0; i < size; ++i) {
+      x[i] = -40.0 + 85.0 * static_cast<double>(i) / 10.0 + (i == 10 ? 700.0 : 0.0);
+      bias[i] = 0.25 * static_cast<double>(i % 3);
+    }
+    auto values = x;
+    std::vector<double> slopes(size);
+    native::softplus_layer(values, bias, slopes);
+    for (std::size_t i = 0; i < size; ++i) {
+      const double a = x[i] + bias[i];
+      EXPECT_NEAR(values[i], native::softplus(a), 1e-15 * native::softplus(a)) << a;
+      EXPECT_NEAR(slopes[i], native::softplus_slope(a), 1e-15 * native::softplus_slope(a)) << a;
+    }
+    auto without_slopes = x;
+    native::softplus_layer(without_slopes, bias, {});
+    EXPECT_EQ(without_slopes, values);
+    values = x;
+    native::sigmoid_layer(values, bias, slopes);
+    for (std::size_t i = 0; i < size; ++i) {
+      const double y = native::sigmoid(x[i] + bias[i]);
+      EXPECT_NEAR(values[i], y, 1e-15 * y) << x[i] + bias[i];
+      EXPECT_NEAR(slopes[i], native::sigmoid_slope_at_output(y), 1e-15 * native::sigmoid_slope_at_output(y) + 1e-300)
+          << x[i] + bias[i];
+    }
+  }
+  EXPECT_EQ(native::softplus(25.0), 25.0);
+  EXPECT_EQ(native::softplus_slope(25.0), 1.0);
+  EXPECT_NEAR(native::logaddexp(std::log(1e-4), std::log(3e-4)), std::log(4e-4), 1e-15);
+  EXPECT_EQ(native::logaddexp(-INFINITY, -INFINITY), -INFINITY);
 }
 
 TEST(NativeRoute, RouteNames) {
