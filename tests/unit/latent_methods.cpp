@@ -195,44 +195,41 @@ TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {
 class TanhGenerator final : public pb::Generator {
  public:
   TanhGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::scalar; }
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::scalar),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
   std::string description() const override { return "tanh test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return false; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
     const std::size_t m = latent_dimension(), n = image_size();
     for (std::size_t item = 0; item < batch; ++item) {
       auto mean = means.subspan(item * n, n);
       pb::gemv(false, 1.0, weights_, latents.subspan(item * m, m), 0.0, mean);
       for (std::size_t i = 0; i < n; ++i) mean[i] = std::tanh(mean[i]) + offset_[i];
     }
-    counts_.decoder_passes += static_cast<std::int64_t>(batch);
   }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
     std::fill(variance.begin(), variance.end(), 0.01);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     const auto slope = slopes(z);
     pb::gemv(false, 1.0, weights_, v, 0.0, out);
     for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
-    ++counts_.jvp;
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     auto scaled = slopes(z);
     for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= u[i];
     pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
-    ++counts_.vjp;
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
     const auto slope = slopes(z);
     jacobian = weights_;
     for (std::size_t j = 0; j < jacobian.cols(); ++j)
       for (std::size_t i = 0; i < jacobian.rows(); ++i) jacobian(i, j) *= slope[i];
-    ++counts_.jacobians;
   }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
 
  private:
   std::vector<double> slopes(std::span<const double> z) const {  // 1 − tanh²(W z)
@@ -241,7 +238,6 @@ class TanhGenerator final : public pb::Generator {
     for (double& value : s) value = 1 - std::tanh(value) * std::tanh(value);
     return s;
   }
-  pb::ImageShape shape_;
   pb::DenseMatrix weights_;
   std::vector<double> offset_;
 };
@@ -363,12 +359,15 @@ namespace {
 class KinkGenerator final : public pb::Generator {
  public:
   KinkGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::none; }
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::none),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
   std::string description() const override { return "kink test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return false; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
     const std::size_t m = latent_dimension(), n = image_size();
     for (std::size_t item = 0; item < batch; ++item) {
       std::vector<double> magnitude(m);
@@ -378,29 +377,26 @@ class KinkGenerator final : public pb::Generator {
       pb::gemv(false, 1.0, weights_, magnitude, 1.0, mean);
     }
   }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
     std::fill(variance.begin(), variance.end(), 0.0);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     std::vector<double> scaled(v.begin(), v.end());
     for (std::size_t j = 0; j < scaled.size(); ++j) scaled[j] *= sign(z[j]);
     pb::gemv(false, 1.0, weights_, scaled, 0.0, out);
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     pb::gemv(true, 1.0, weights_, u, 0.0, out);
     for (std::size_t j = 0; j < out.size(); ++j) out[j] *= sign(z[j]);
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
     jacobian = weights_;
     for (std::size_t j = 0; j < jacobian.cols(); ++j)
       for (double& value : jacobian.column(j)) value *= sign(z[j]);
   }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
 
  private:
   static double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
-  pb::ImageShape shape_;
   pb::DenseMatrix weights_;
   std::vector<double> offset_;
 };
