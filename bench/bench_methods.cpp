@@ -31,15 +31,15 @@
 //       time of each stage (map_s, prior_s = Jacobian + prior assembly, posterior_s =
 //       Woodbury set-up + solve), the operator applications of all stages (setup_forward:
 //       those of U = A J) and the decoder passes, JVPs, VJPs and Jacobians.
-//   method/NAME/sigma:S  the per-replicate cost of each study method, built by
-//       make_study_method as a study builds it (default options; latent_mcmc with
-//       burn_in 1000, samples 2000, 4 chains × 4 temperatures) and run on the TaskProblem.
+//   method/NAME/sigma:S  the per-replicate cost of each method, built by make_method from
+//       its typed options as a study builds it (default options; latent_mcmc with
+//       burn_in 1000, samples 2000, 4 chains × 4 temperatures) and run on the Observation.
 //       Counters as the study records them: iterations, forward and adjoint applications
 //       of A, decoder passes (μ evaluations + JVPs + VJPs; a full Jacobian is not in that
 //       count, so `jacobians` counts them separately), setup_forward/setup_adjoint: the
 //       applications of A the Woodbury set-up of the method's Gaussian posterior makes
-//       (timed, but not in the study's counts, which GaussianPosterior::solve starts from
-//       zero; counted on a separate, untimed construction), and for latent_mcmc max_rhat,
+//       (included in `forward`; counted again on a separate, untimed construction), and
+//       for latent_mcmc max_rhat,
 //       min_ess_bulk and cold_acceptance; relative_error ‖x̂ − x†‖/‖x†‖ as a sanity check.
 //       white and empirical build their prior from the training set on their first run and
 //       keep it for every later task, so that first run is an untimed warm-up (after the
@@ -66,22 +66,28 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/error.hpp"
 #include "core/image_shape.hpp"
 #include "core/petsc.hpp"
-#include "core/random.hpp"
 #include "data/image_source.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "inference/gaussian_posterior.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
 #include "inference/pcn.hpp"
+#include "methods/linearization_point.hpp"
+#include "methods/method_factory.hpp"
+#include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 #include "priors/linearized_generator_prior.hpp"
-#include "study/study_method.hpp"
 
 namespace priorbench {
 namespace {
+
+using bench::configure;
+using bench::seconds_since;
+using bench::timed_loop;
 
 constexpr std::uint64_t kSeed = 1;
 constexpr std::uint64_t kMaskSeed = 20240601;
@@ -103,14 +109,11 @@ std::string sigma_text(double sigma) { return sigma == 0.01 ? "0.01" : sigma == 
 struct Context {
   std::shared_ptr<TorchGenerator> generator;
   std::optional<data::ImageSet> training;
-  TrainingImagesView training_view;
   ImageShape shape;
   std::shared_ptr<const ForwardOperator> forward;
   petsc::Vector truth;
-  std::map<double, petsc::Vector> data;  // per σ
-  Task task;                             // id 0: the study task the methods see
-  StudySpec study;                       // only its path is read (messages)
-  std::map<std::string, std::unique_ptr<StudyMethod>> methods;
+  std::map<double, Observation> observations;  // per σ, the same ε; random key (seed 1, task 0)
+  std::map<std::string, std::unique_ptr<ReconstructionMethod>> methods;
   std::map<std::string, double> first_run_seconds;
 };
 
@@ -138,19 +141,9 @@ Context& context() {
   c.forward = make_operator(PETSC_COMM_SELF, c.shape, spec);
   c.truth = c.forward->make_domain_vector();
   petsc::set_from_global(c.truth, image.pixels);
-  auto noise = c.forward->make_range_vector();
-  CounterRandom(kSeed, 0, Purpose::data_noise).fill_normal(noise);
   for (const double sigma : kSigmas) {
-    auto y = c.forward->make_range_vector();
-    c.forward->apply(c.truth, y);
-    PB_PETSC(VecAXPY(y, sigma, noise));
-    c.data.emplace(sigma, std::move(y));
+    c.observations.emplace(sigma, simulate_observation(c.forward, c.shape, image.pixels, sigma, {kSeed, 0}));
   }
-  c.task.id = 0;
-  c.task.test_index = 0;
-  c.task.data_size = kDataSize;
-  c.study.path = "bench_methods";
-  c.study.seed = kSeed;
   // Torch initializes lazily (threads, allocator): one decode and one VJP before any case.
   const std::vector<double> z(c.generator->latent_dimension(), 0.0);
   std::vector<double> image_out(c.generator->image_size()), cotangent(c.generator->image_size(), 1.0);
@@ -160,31 +153,21 @@ Context& context() {
   return c;
 }
 
-const TrainingImagesView& training_view() {
+TrainingImages training_images() {
   Context& c = context();
-  if (!c.training) {
-    c.training = data::load_training_set("fashion-mnist", kTrainingImages);
-    c.training_view = {c.training->count, static_cast<std::size_t>(c.training->shape.size()),
-                       c.training->pixels.data()};
-  }
-  return c.training_view;
+  if (!c.training) c.training = data::load_training_set("fashion-mnist", kTrainingImages);
+  return {c.training->count, static_cast<std::size_t>(c.training->shape.size()), c.training->pixels};
 }
 
-StudyResources resources() {
-  StudyResources r;
-  r.training = []() -> const TrainingImagesView& { return training_view(); };
-  r.generator = []() -> std::shared_ptr<const Generator> { return context().generator; };
-  return r;
+MethodResources resources() {
+  return {training_images, []() -> std::shared_ptr<const Generator> { return context().generator; }};
 }
 
-TaskProblem task_problem(double sigma) {
-  Context& c = context();
-  return TaskProblem{&c.task, kSeed, c.shape, c.forward, c.data.at(sigma).get(), sigma};
-}
+const Observation& observation(double sigma) { return context().observations.at(sigma); }
 
 LatentProblem latent_problem(double sigma) {
   Context& c = context();
-  return LatentProblem(c.generator, c.forward, c.data.at(sigma).get(), sigma);
+  return LatentProblem(c.generator, c.forward, observation(sigma).data, sigma);
 }
 
 LatentMapOptions map_options() {
@@ -192,25 +175,6 @@ LatentMapOptions map_options() {
   options.seed = kSeed;
   options.task = 0;
   return options;
-}
-
-// ---- timing ---------------------------------------------------------------------------
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Runs `work` once per iteration, timed as the maximum over ranks after a barrier.
-template <class Work>
-void timed_loop(benchmark::State& state, Work&& work) {
-  for (auto _ : state) {
-    MPI_Barrier(PETSC_COMM_WORLD);
-    const double start = MPI_Wtime();
-    work();
-    double elapsed = MPI_Wtime() - start;
-    MPI_Allreduce(MPI_IN_PLACE, &elapsed, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
-    state.SetIterationTime(elapsed);
-  }
 }
 
 // ---- cases ----------------------------------------------------------------------------
@@ -261,65 +225,53 @@ void bench_laplace(benchmark::State& state, double sigma) {
   std::string std_method;
   timed_loop(state, [&] {
     const auto start = std::chrono::steady_clock::now();
-    LinearizedPriorOptions options;
-    options.linearization = "latent_map";
-    options.latent_map = map_options();
-    const GeneratorCounts generator_start = c.generator->counts();
-    const LinearizedPrior linearized = make_laplace_prior(problem, options);
+    const CostMeter cost(problem);
+    const ChosenLinearization z0 = choose_linearization_point(problem, LinearizationPoint::latent_map, map_options());
+    const auto prior = make_linearized_generator_prior(c.forward->comm(), *c.generator, z0.point, 0.0, "latent_map");
     const double prior_total = seconds_since(start);
     const auto solve_start = std::chrono::steady_clock::now();
     PosteriorOptions posterior_options;
-    posterior_options.std_method = "woodbury";
+    posterior_options.variance = VarianceRoute::woodbury;
     posterior_options.seed = kSeed;
-    c.forward->reset_counts();
-    const GaussianPosterior posterior(c.forward, linearized.prior, sigma, posterior_options);
-    setup = c.forward->counts();  // U = A J: solve() below counts from zero again
-    const PosteriorResult result = posterior.solve(c.data.at(sigma));
+    const OperatorCounts before_setup = c.forward->counts();
+    const GaussianPosterior posterior(c.forward, prior, sigma, posterior_options);
+    setup = {c.forward->counts().forward - before_setup.forward, c.forward->counts().adjoint - before_setup.adjoint};
+    const PosteriorResult result = posterior.solve(observation(sigma).data);
     posterior_s = seconds_since(solve_start);
-    map_s = linearized.latent_map->seconds;
+    map_s = z0.latent_map->seconds;
     prior_s = prior_total - map_s;
-    applications = linearized.latent_map->operator_counts;
-    applications.forward += setup.forward + result.forward_applications;
-    applications.adjoint += setup.adjoint + result.adjoint_applications;
-    const GeneratorCounts& now = c.generator->counts();
-    generator = {now.decoder_passes - generator_start.decoder_passes, now.jvp - generator_start.jvp,
-                 now.vjp - generator_start.vjp, now.jacobians - generator_start.jacobians};
+    applications = cost.operator_counts();
+    generator = cost.generator_counts();
     std_method = result.std_method;
   });
   state.counters["map_s"] = map_s;
   state.counters["prior_s"] = prior_s;
   state.counters["posterior_s"] = posterior_s;
-  state.counters["forward"] = static_cast<double>(applications.forward);
-  state.counters["adjoint"] = static_cast<double>(applications.adjoint);
+  bench::add_counts(state, applications);
+  bench::add_counts(state, generator);
   state.counters["setup_forward"] = static_cast<double>(setup.forward);
-  state.counters["decoder_passes"] = static_cast<double>(generator.decoder_passes);
-  state.counters["jvp"] = static_cast<double>(generator.jvp);
-  state.counters["vjp"] = static_cast<double>(generator.vjp);
-  state.counters["jacobians"] = static_cast<double>(generator.jacobians);
   state.SetLabel("std " + std_method);
 }
 
-MethodSpec method_spec(const std::string& name) {
-  MethodSpec spec{name, name, {}};
-  if (name == "laplace") spec.options["z0"] = "latent_map";
-  if (name == "latent_mcmc") {
-    spec.options["burn_in"] = "1000";
-    spec.options["samples"] = "2000";
+MethodOptions method_options(const std::string& name) {
+  MethodOptions options = default_method_options(name, "bench_methods");
+  if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {
+    mcmc->burn_in = 1000;
+    mcmc->samples = 2000;
   }
-  return spec;
+  return options;
 }
 
 void bench_method(benchmark::State& state, const std::string& name, double sigma) {
   Context& c = context();
   const std::string key = name + "/" + sigma_text(sigma);
   auto& method = c.methods[key];
-  const TaskProblem problem = task_problem(sigma);
   if (!method) {
-    method = make_study_method(method_spec(name), c.study, resources(), PETSC_COMM_SELF);
+    method = make_method(method_options(name), resources());
     if (name == "white" || name == "empirical") {  // builds and keeps the prior
-      training_view();                             // loaded once per study, not timed
+      training_images();                           // loaded once per study, not timed
       const auto start = std::chrono::steady_clock::now();
-      method->run(problem);
+      method->reconstruct(observation(sigma));
       c.first_run_seconds[key] = seconds_since(start);
     }
   }
@@ -327,7 +279,7 @@ void bench_method(benchmark::State& state, const std::string& name, double sigma
   std::int64_t jacobians = 0;
   timed_loop(state, [&] {
     const std::int64_t before = c.generator->counts().jacobians;
-    outcome = method->run(problem);
+    outcome = method->reconstruct(observation(sigma));
     jacobians = c.generator->counts().jacobians - before;
   });
   if (const auto found = c.first_run_seconds.find(key); found != c.first_run_seconds.end()) {
@@ -338,11 +290,11 @@ void bench_method(benchmark::State& state, const std::string& name, double sigma
   state.counters["adjoint"] = static_cast<double>(outcome.adjoint_applications);
   state.counters["decoder_passes"] = static_cast<double>(outcome.decoder_passes);
   state.counters["jacobians"] = static_cast<double>(jacobians);
-  if (outcome.prior) {  // GaussianPosterior::solve counts from zero: the Woodbury set-up is not in `forward`
-    c.forward->reset_counts();
+  if (outcome.prior) {  // the Woodbury set-up's share of `forward`, on a separate construction
+    const OperatorCounts before = c.forward->counts();
     const GaussianPosterior setup(c.forward, outcome.prior, sigma);
-    state.counters["setup_forward"] = static_cast<double>(c.forward->counts().forward);
-    state.counters["setup_adjoint"] = static_cast<double>(c.forward->counts().adjoint);
+    state.counters["setup_forward"] = static_cast<double>(c.forward->counts().forward - before.forward);
+    state.counters["setup_adjoint"] = static_cast<double>(c.forward->counts().adjoint - before.adjoint);
   }
   for (const char* detail : {"max_rhat", "min_ess_bulk", "cold_acceptance"}) {
     if (const auto found = outcome.details.find(detail); found != outcome.details.end()) {
@@ -362,24 +314,6 @@ void bench_method(benchmark::State& state, const std::string& name, double sigma
 }
 
 // ---- registration ---------------------------------------------------------------------
-
-int fixed_iterations() {
-  const char* text = std::getenv("PRIORBENCH_BENCH_ITERATIONS");
-  return text != nullptr ? std::atoi(text) : 0;
-}
-
-// `iterations` > 0: that many; 0: Google Benchmark decides, at least min_time seconds.
-void configure(benchmark::internal::Benchmark* bench, int iterations, double min_time = 0.5) {
-  bench->UseManualTime()->Unit(benchmark::kMillisecond);
-  const int fixed = fixed_iterations();
-  if (fixed > 0) {
-    bench->Iterations(fixed);
-  } else if (iterations > 0) {
-    bench->Iterations(iterations);
-  } else {
-    bench->MinTime(min_time);
-  }
-}
 
 const bool kRegistered = [] {
   for (const double sigma : kSigmas) {

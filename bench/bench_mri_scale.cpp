@@ -23,7 +23,7 @@
 // 64², 45 s at 256² on the 2-core test machine). Its cost per decode does not depend on
 // how good the model is; the methods' iteration counts do, somewhat.
 //
-// Cases: method/NAME/S for the six methods, each built by make_study_method as a study
+// Cases: method/NAME/S for the six methods, each built by make_method from its typed options as a study
 // builds it, with these options: white (τ² from the training set), empirical (rank 64,
 // δ = 0.01; a full-rank covariance is refused above 4096 pixels), laplace (z0 =
 // latent_map), latent_map and latent_laplace (starts z = 0, encoder, 2 prior draws),
@@ -69,6 +69,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/dense.hpp"
 #include "core/error.hpp"
 #include "core/image_shape.hpp"
@@ -78,11 +79,19 @@
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/vae_model.hpp"
 #include "generative/torch/vae_training.hpp"
+#include "methods/method_factory.hpp"
+#include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
-#include "study/study_method.hpp"
 
 namespace priorbench {
 namespace {
+
+using bench::configure;
+using bench::max_over_ranks;
+using bench::MemoryWatch;
+using bench::status_mib;
+using bench::timed_loop;
+using bench::watch_memory;
 
 constexpr std::uint64_t kSeed = 1;
 constexpr std::uint64_t kMaskSeed = 20240601;
@@ -193,12 +202,9 @@ struct SideContext {
   std::shared_ptr<TorchGenerator> generator;
   std::shared_ptr<const ForwardOperator> forward;
   petsc::Vector truth;
-  petsc::Vector data;
+  std::optional<Observation> observation;  // y = A x† + σ ε, random key (seed 1, task 0)
   std::optional<data::ImageSet> training;
-  TrainingImagesView training_view;
-  Task task;
-  StudySpec study;
-  std::map<std::string, std::unique_ptr<StudyMethod>> methods;
+  std::map<std::string, std::unique_ptr<ReconstructionMethod>> methods;
   std::map<std::string, double> first_run_seconds;
 };
 
@@ -223,105 +229,37 @@ SideContext& context(PetscInt side) {
   spec.acceleration = kAcceleration;
   spec.seed = kMaskSeed;
   c.forward = make_operator(PETSC_COMM_SELF, c.shape, spec);
+  const std::vector<double> truth = phantom(side, kHeldOut);
   c.truth = c.forward->make_domain_vector();
-  petsc::set_from_global(c.truth, phantom(side, kHeldOut));
-  c.data = c.forward->make_range_vector();
-  c.forward->apply(c.truth, c.data);
-  auto noise = c.forward->make_range_vector();
-  CounterRandom(kSeed, 0, Purpose::data_noise).fill_normal(noise);
-  PB_PETSC(VecAXPY(c.data, kSigma, noise));
-  c.task.id = 0;
-  c.study.path = "bench_mri_scale";
-  c.study.seed = kSeed;
+  petsc::set_from_global(c.truth, truth);
+  c.observation = simulate_observation(c.forward, c.shape, truth, kSigma, {kSeed, 0});
   // Torch and FFTW initialize lazily: one decode, one VJP and A, Aᵀ before any case.
   const std::vector<double> z(kLatentDim, 0.0);
   std::vector<double> image(c.generator->image_size()), gradient(kLatentDim);
   c.generator->decode(z, 1, image);
   c.generator->vjp(z, image, gradient);
   auto back = c.forward->make_domain_vector();
-  c.forward->apply_transpose(c.data, back);
+  c.forward->apply_transpose(c.observation->data, back);
   return c;
 }
 
-StudyResources resources(PetscInt side) {
-  StudyResources r;
-  r.training = [side]() -> const TrainingImagesView& {
+MethodResources resources(PetscInt side) {
+  const auto training = [side]() -> TrainingImages {
     SideContext& c = context(side);
-    if (!c.training) {
-      c.training = phantoms(side, 0, kPriorImages);
-      c.training_view = {c.training->count, static_cast<std::size_t>(c.training->shape.size()),
-                         c.training->pixels.data()};
-    }
-    return c.training_view;
+    if (!c.training) c.training = phantoms(side, 0, kPriorImages);
+    return {c.training->count, static_cast<std::size_t>(c.training->shape.size()), c.training->pixels};
   };
-  r.generator = [side]() -> std::shared_ptr<const Generator> { return context(side).generator; };
-  return r;
+  return {training, [side]() -> std::shared_ptr<const Generator> { return context(side).generator; }};
 }
 
-MethodSpec method_spec(const std::string& name) {
-  MethodSpec spec{name, name, {}};
-  if (name == "empirical") spec.options["rank"] = "64";
-  if (name == "laplace") spec.options["z0"] = "latent_map";
-  if (name == "latent_mcmc") {
-    spec.options["burn_in"] = std::to_string(kMcmcBurnIn);
-    spec.options["samples"] = std::to_string(kMcmcSamples);
+MethodOptions method_options(const std::string& name) {
+  MethodOptions options = default_method_options(name, "bench_mri_scale");
+  if (auto* empirical = std::get_if<EmpiricalOptions>(&options)) empirical->prior.rank = 64;
+  if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {
+    mcmc->burn_in = kMcmcBurnIn;
+    mcmc->samples = kMcmcSamples;
   }
-  return spec;
-}
-
-// ---- memory and timing ----------------------------------------------------------------
-
-double status_mib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
-  }
-  return 0;
-}
-
-double max_over_ranks(double value) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
-  return value;
-}
-
-// Google Benchmark may call a case several times: the peak is reset only when a new case
-// begins. Freed heap is handed back first so an earlier case's leftovers do not count.
-struct MemoryWatch {
-  std::string case_key;
-  bool reset = false;
-  double rss_at_start_mib = 0;
-};
-
-const MemoryWatch& watch_memory(const std::string& case_key) {
-  static MemoryWatch watch;
-  if (watch.case_key != case_key) {
-    malloc_trim(0);
-    std::ofstream clear("/proc/self/clear_refs");
-    clear << "5";
-    clear.close();
-    watch = {case_key, !clear.fail(), status_mib("VmRSS")};
-  }
-  return watch;
-}
-
-// Runs `work` once per iteration, timed as the maximum over ranks after a barrier;
-// returns the mean time of an iteration.
-template <class Work>
-double timed_loop(benchmark::State& state, Work&& work) {
-  double total = 0;
-  std::int64_t count = 0;
-  for (auto _ : state) {
-    MPI_Barrier(PETSC_COMM_WORLD);
-    const double start = MPI_Wtime();
-    work();
-    double elapsed = MPI_Wtime() - start;
-    MPI_Allreduce(MPI_IN_PLACE, &elapsed, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
-    state.SetIterationTime(elapsed);
-    total += elapsed;
-    ++count;
-  }
-  return count > 0 ? total / static_cast<double>(count) : 0.0;
+  return options;
 }
 
 double relative_error(const SideContext& c, Vec estimate) {
@@ -336,21 +274,20 @@ void bench_method(benchmark::State& state, const std::string& name, PetscInt sid
   SideContext& c = context(side);
   const MemoryWatch& memory = watch_memory(name + "/" + std::to_string(side));
   auto& method = c.methods[name];
-  const TaskProblem problem{&c.task, kSeed, c.shape, c.forward, c.data.get(), kSigma};
   if (!method) {
-    method = make_study_method(method_spec(name), c.study, resources(side), PETSC_COMM_SELF);
+    method = make_method(method_options(name), resources(side));
     if (name == "white" || name == "empirical") {  // the study's one-off prior, untimed
       resources(side).training();
       const auto start = std::chrono::steady_clock::now();
-      method->run(problem);
-      c.first_run_seconds[name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      method->reconstruct(*c.observation);
+      c.first_run_seconds[name] = bench::seconds_since(start);
     }
   }
   MethodOutcome outcome;
   std::int64_t jacobians = 0;
   const double seconds = timed_loop(state, [&] {
     const std::int64_t before = c.generator->counts().jacobians;
-    outcome = method->run(problem);
+    outcome = method->reconstruct(*c.observation);
     jacobians = c.generator->counts().jacobians - before;
   });
   state.counters["n"] = static_cast<double>(c.shape.size());
@@ -410,18 +347,6 @@ void bench_wide_jacobian(benchmark::State& state, std::size_t budget_mib) {
 }
 
 // ---- registration ---------------------------------------------------------------------
-
-void configure(benchmark::internal::Benchmark* bench, int iterations) {
-  bench->UseManualTime()->Unit(benchmark::kMillisecond);
-  const char* fixed = std::getenv("PRIORBENCH_BENCH_ITERATIONS");
-  if (fixed != nullptr && std::atoi(fixed) > 0) {
-    bench->Iterations(std::atoi(fixed));
-  } else if (iterations > 0) {
-    bench->Iterations(iterations);
-  } else {
-    bench->MinTime(0.5);
-  }
-}
 
 const bool kRegistered = [] {
   const std::pair<const char*, int> methods[] = {{"white", 0},      {"empirical", 0},      {"laplace", 3},

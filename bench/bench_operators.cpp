@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/error.hpp"
 #include "core/image_shape.hpp"
 #include "core/random.hpp"
@@ -34,6 +35,9 @@
 
 namespace priorbench {
 namespace {
+
+using bench::fixed_iterations;
+using bench::timed_loop;
 
 const std::vector<PetscInt> kSides = {28, 64, 128, 256};
 constexpr double kMaxGaussianBytes = 1024.0 * 1024.0 * 1024.0;
@@ -78,29 +82,17 @@ std::shared_ptr<ForwardOperator> cached_operator(const std::string& name, PetscI
   return cache.forward;
 }
 
-// Runs `work` once per iteration, timed as the maximum over ranks after a barrier.
-template <class Work>
-void timed_loop(benchmark::State& state, MPI_Comm comm, Work&& work) {
-  work();  // warm-up: first-touch of buffers, FFTW plans, caches
-  for (auto _ : state) {
-    MPI_Barrier(comm);
-    const double start = MPI_Wtime();
-    work();
-    double elapsed = MPI_Wtime() - start;
-    MPI_Allreduce(MPI_IN_PLACE, &elapsed, 1, MPI_DOUBLE, MPI_MAX, comm);
-    state.SetIterationTime(elapsed);
-  }
-}
-
 void bench_operator(benchmark::State& state, const std::string& name, PetscInt side, bool transpose) {
   const auto forward = cached_operator(name, side);
   auto x = forward->make_domain_vector();
   auto y = forward->make_range_vector();
   CounterRandom(1, 0, Purpose::test_values).fill_normal(transpose ? y.get() : x.get());
   if (transpose) {
-    timed_loop(state, forward->comm(), [&] { forward->apply_transpose(y, x); });
+    timed_loop(
+        state, [&] { forward->apply_transpose(y, x); }, true, forward->comm());
   } else {
-    timed_loop(state, forward->comm(), [&] { forward->apply(x, y); });
+    timed_loop(
+        state, [&] { forward->apply(x, y); }, true, forward->comm());
   }
   const auto n = static_cast<double>(forward->cols());
   const auto d = static_cast<double>(forward->rows());
@@ -112,11 +104,6 @@ void bench_operator(benchmark::State& state, const std::string& name, PetscInt s
     state.counters["matrix_bytes/s"] =
         benchmark::Counter(8.0 * n * d, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
   }
-}
-
-int fixed_iterations() {
-  const char* text = std::getenv("PRIORBENCH_BENCH_ITERATIONS");
-  return text != nullptr ? std::atoi(text) : 0;
 }
 
 bool fits(const std::string& name, PetscInt side) {

@@ -60,6 +60,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/dense.hpp"
 #include "core/error.hpp"
 #include "core/image_shape.hpp"
@@ -74,6 +75,13 @@
 namespace priorbench {
 namespace {
 
+using bench::configure;
+using bench::max_over_ranks;
+using bench::MemoryWatch;
+using bench::status_mib;
+using bench::timed_loop;
+using bench::watch_memory;
+
 constexpr double kSigma = 0.05;
 constexpr std::size_t kRank = 64;
 constexpr double kDelta = 0.01;
@@ -81,77 +89,6 @@ constexpr std::size_t kTrainingImages = 10000;
 constexpr PetscInt kReferenceSide = 28;
 const std::vector<PetscInt> kStructuredSides = {28, 64, 128, 256};
 const std::vector<PetscInt> kDenseSides = {28, 32, 40, 48, 56, 64};
-
-// ---- memory ---------------------------------------------------------------------------
-
-// Returns freed heap memory to the system (glibc keeps large freed blocks after the dense
-// cases otherwise), then resets VmHWM to the current RSS (Linux ≥ 4.0); false when the
-// kernel refuses the reset.
-bool reset_peak_rss() {
-  malloc_trim(0);
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-  clear.close();
-  return !clear.fail();
-}
-
-double status_mib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::istringstream values(line.substr(field.size() + 1));
-      double kib = 0;
-      values >> kib;
-      return kib / 1024.0;
-    }
-  }
-  return 0;
-}
-
-double max_over_ranks(double value, MPI_Comm comm) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return value;
-}
-
-// Google Benchmark calls a case several times while it settles the iteration count: the
-// peak is reset only when a new case begins, so it covers all of the case's calls.
-struct MemoryWatch {
-  std::string case_key;
-  bool reset = false;
-  double rss_at_start_mib = 0;
-};
-
-const MemoryWatch& watch_memory(const std::string& case_key) {
-  static MemoryWatch watch;
-  if (watch.case_key != case_key) {
-    watch.reset = reset_peak_rss();
-    watch.rss_at_start_mib = status_mib("VmRSS");
-    watch.case_key = case_key;
-  }
-  return watch;
-}
-
-// ---- timing ---------------------------------------------------------------------------
-
-// Runs `work` once per iteration, timed as the maximum over ranks after a barrier.
-// Returns the mean time of an iteration.
-template <class Work>
-double timed_loop(benchmark::State& state, MPI_Comm comm, bool warm_up, Work&& work) {
-  if (warm_up) work();
-  double total = 0;
-  std::int64_t count = 0;
-  for (auto _ : state) {
-    MPI_Barrier(comm);
-    const double start = MPI_Wtime();
-    work();
-    const double elapsed = max_over_ranks(MPI_Wtime() - start, comm);
-    state.SetIterationTime(elapsed);
-    total += elapsed;
-    ++count;
-  }
-  return count > 0 ? total / static_cast<double>(count) : 0.0;
-}
 
 // ---- priors ---------------------------------------------------------------------------
 
@@ -338,7 +275,7 @@ const Problem& problem(const std::string& op, const std::string& prior_name, Pet
 
 PosteriorOptions posterior_options(const std::string& op) {
   PosteriorOptions options;
-  if (op == "blur") options.std_method = "none";
+  if (op == "blur") options.variance = VarianceRoute::none;
   return options;
 }
 
@@ -351,9 +288,9 @@ struct StructuredRun {
 
 StructuredRun solve_structured(const Problem& p, const PosteriorOptions& options) {
   StructuredRun run;
-  p.forward->reset_counts();
+  const OperatorCounts before = p.forward->counts();
   const GaussianPosterior posterior(p.forward, p.prior, kSigma, options);
-  run.setup_applications = p.forward->counts().forward + p.forward->counts().adjoint;
+  run.setup_applications = p.forward->counts().forward - before.forward + p.forward->counts().adjoint - before.adjoint;
   run.result = posterior.solve(p.data);
   return run;
 }
@@ -365,7 +302,8 @@ void bench_structured(benchmark::State& state, const std::string& op, const std:
   const Problem& p = problem(op, prior_name, side);
   const PosteriorOptions options = posterior_options(op);
   StructuredRun run;
-  timed_loop(state, comm, true, [&] { run = solve_structured(p, options); });
+  timed_loop(
+      state, [&] { run = solve_structured(p, options); }, true, comm);
 
   const PosteriorResult& r = run.result;
   state.counters["n"] = static_cast<double>(p.forward->cols());
@@ -466,8 +404,8 @@ void bench_dense(benchmark::State& state, const std::string& op, const std::stri
   const DenseInputs inputs{petsc::gather_all(p.data), petsc::gather_all(p.prior->mean()),
                            petsc::gather_all(p.prior->diagonal())};
   DenseResult dense;
-  const double dense_seconds =
-      timed_loop(state, comm, false, [&] { dense = solve_dense(*p.forward, *p.prior, inputs); });
+  const double dense_seconds = timed_loop(
+      state, [&] { dense = solve_dense(*p.forward, *p.prior, inputs); }, false, comm);
   const double dense_peak = status_mib("VmHWM");
 
   // The structured solve of the same problem, timed right after in the same process.
@@ -493,20 +431,6 @@ void bench_dense(benchmark::State& state, const std::string& op, const std::stri
 
 // ---- registration ---------------------------------------------------------------------
 
-int fixed_iterations() {
-  const char* text = std::getenv("PRIORBENCH_BENCH_ITERATIONS");
-  return text != nullptr ? std::atoi(text) : 0;
-}
-
-void configure(benchmark::internal::Benchmark* bench, double min_time) {
-  bench->UseManualTime()->Unit(benchmark::kMillisecond);
-  if (const int iterations = fixed_iterations(); iterations > 0) {
-    bench->Iterations(iterations);
-  } else {
-    bench->MinTime(min_time);
-  }
-}
-
 const bool kRegistered = [] {
   for (const std::string op : {"identity", "inpaint", "fourier", "blur"}) {
     for (const std::string prior : {"white", "empirical"}) {
@@ -519,11 +443,10 @@ const bool kRegistered = [] {
         const bool structured =
             std::find(kStructuredSides.begin(), kStructuredSides.end(), side) != kStructuredSides.end();
         if (structured) {
-          configure(benchmark::RegisterBenchmark(("structured/" + suffix).c_str(), bench_structured, op, prior, side),
-                    0.5);
+          configure(benchmark::RegisterBenchmark(("structured/" + suffix).c_str(), bench_structured, op, prior, side));
         }
         if (op != "blur" && std::find(kDenseSides.begin(), kDenseSides.end(), side) != kDenseSides.end()) {
-          configure(benchmark::RegisterBenchmark(("dense/" + suffix).c_str(), bench_dense, op, prior, side), 0.5);
+          configure(benchmark::RegisterBenchmark(("dense/" + suffix).c_str(), bench_dense, op, prior, side));
         }
       }
     }

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "generative/torch/torch_generator.hpp"
-#include "study/study_resources.hpp"
+#include "methods/method_resources.hpp"
 #include "study/study_runner.hpp"
 
 namespace {
@@ -59,10 +59,11 @@ void study_throughput(benchmark::State& state) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const pb::StudySpec study = pb::parse_study(kStudy, "bench_study.cpp");
-  pb::LazyStudyResources resources(study, [](const std::string& path) -> std::shared_ptr<const pb::Generator> {
-    return std::make_shared<pb::TorchGenerator>(path);
-  });
-  const pb::StudyResources view = resources.view();
+  pb::LazyMethodResources resources(pb::study_resource_files(study),
+                                    [](const std::string& path) -> std::shared_ptr<const pb::Generator> {
+                                      return std::make_shared<pb::TorchGenerator>(path);
+                                    });
+  const pb::MethodResources view = resources.view();
   view.training();  // load the training set before timing (every rank)
   view.generator();
   pb::RunSummary summary;

@@ -1,10 +1,11 @@
 // Study files (study/study_spec.hpp, docs/study-format.md): the input is the TOML file.
-// It is read and validated, its tasks enumerated, and every [[method]] built from its
-// options (the methods load their training set or generator and make PETSc objects only
-// when they run, so neither is needed here).
+// It is read and validated (every [[method]]'s options through study/method_tables), its
+// tasks enumerated, and every method made from its options (methods/method_factory; a
+// method loads its training set or generator and makes PETSc objects only when it runs,
+// so neither is needed here).
 
 #include "core/error.hpp"
-#include "study/study_method.hpp"
+#include "methods/method_factory.hpp"
 #include "study/study_spec.hpp"
 #include "study/tasks.hpp"
 #include "support.hpp"
@@ -17,10 +18,10 @@ namespace {
 void read_study(const std::string& path) {
   const pb::StudySpec study = pb::read_study(path);
   pb::enumerate_tasks(study);
-  pb::StudyResources resources;
-  resources.training = []() -> const pb::TrainingImagesView& { PB_FAIL("fuzzing loads no training set"); };
+  pb::MethodResources resources;
+  resources.training = []() -> pb::TrainingImages { PB_FAIL("fuzzing loads no training set"); };
   resources.generator = []() -> std::shared_ptr<const pb::Generator> { PB_FAIL("fuzzing loads no generator"); };
-  for (const auto& method : study.methods) pb::make_study_method(method, study, resources, PETSC_COMM_SELF);
+  for (const auto& method : study.methods) pb::make_method(method.options, resources);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   petsc-dev slepc-dev
   libhdf5-openmpi-dev hdf5-tools
-  libopenblas-dev libopenblas0-pthread
+  libopenblas-dev libopenblas0-pthread libsleef-dev
   libfftw3-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev librandom123-dev
   libgtest-dev libgmock-dev libbenchmark-dev

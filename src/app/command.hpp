@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "core/session.hpp"
 
@@ -33,5 +35,9 @@ CommandRunner register_report(CLI::App& app);
 CommandRunner register_train(CLI::App& app);
 // `priorbench model`: check a model file against the contract; evaluate it.
 CommandRunner register_model(CLI::App& app);
+
+// Every subcommand's registration, in the order `priorbench --help` lists them.
+using CommandRegistrar = CommandRunner (*)(CLI::App&);
+const std::vector<CommandRegistrar>& subcommand_registrars();
 
 }  // namespace priorbench::app

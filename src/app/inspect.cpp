@@ -12,15 +12,16 @@
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/png.hpp"
-#include "core/random.hpp"
 #include "data/image_source.hpp"
+#include "diagnostics/range_distance.hpp"
+#include "diagnostics/sensitivity.hpp"
+#include "generative/posterior_collapse.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
-#include "inference/posterior_collapse.hpp"
-#include "inference/range_distance.hpp"
-#include "inference/sensitivity.hpp"
+#include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 
 namespace priorbench::app {
@@ -73,6 +74,18 @@ void add_options(CLI::App& command, InspectOptions& o) {
   command.add_flag("--force", o.force, "Replace existing output files");
 }
 
+const char* const kInspectFormat = "priorbench-inspect-1";
+
+// The directions PNG is ours when the inspect output beside it is ours and names it.
+std::string directions_png_owner(const std::string& output, const std::string& png) {
+  const std::string not_ours = "a file that no priorbench inspect output (" + output + ") names as its own";
+  if (!std::filesystem::exists(output) || !hdf5_with_format(kInspectFormat)(output).empty()) return not_ours;
+  const auto file = h5::open_file(output);
+  const bool named =
+      h5::has_attribute(file, "directions_png") && h5::read_string_attribute(file, "directions_png") == png;
+  return named ? "" : not_ours;
+}
+
 std::string stem_of(const std::string& output) {
   const std::filesystem::path path(output);
   return (path.parent_path() / path.stem()).string();
@@ -103,8 +116,9 @@ CommandRunner register_inspect(CLI::App& app) {
     const InspectOptions& o = *options;
     PB_REQUIRE(o.sigma > 0, "--sigma must be positive, got ", o.sigma);
     const std::string png = stem_of(o.output) + "-directions.png";
-    PB_REQUIRE(o.force || (!std::filesystem::exists(o.output) && !std::filesystem::exists(png)), "output file ",
-               std::filesystem::exists(o.output) ? o.output : png, " already exists; pass --force to replace it");
+    check_replaceable(o.output, o.force, hdf5_with_format(kInspectFormat));
+    check_replaceable(png, o.force, [&](const std::filesystem::path&) { return directions_png_owner(o.output, png); });
+    check_output_directory(o.output);
 
     const auto generator = std::make_shared<const TorchGenerator>(o.model);
     const auto image = data::load_image(o.image);
@@ -114,17 +128,11 @@ CommandRunner register_inspect(CLI::App& app) {
     OperatorSpec spec = o.op;
     spec.seed = o.seed;
     const std::shared_ptr<const ForwardOperator> forward = make_operator(session.comm(), image.shape, spec);
-    auto truth = forward->make_domain_vector();
-    petsc::set_from_global(truth, image.pixels);
-    auto data = forward->make_range_vector();
-    forward->apply(truth, data);
-    auto noise = forward->make_range_vector();
-    CounterRandom(o.seed, 0, Purpose::data_noise).fill_normal(noise);
-    PB_PETSC(VecAXPY(data, o.sigma, noise));
+    const Observation observation = simulate_observation(forward, image.shape, image.pixels, o.sigma, {o.seed, 0});
 
     LatentProblemOptions problem_options;
     problem_options.likelihood = parse_likelihood(o.likelihood);
-    const LatentProblem problem(generator, forward, data, o.sigma, problem_options);
+    const LatentProblem problem(generator, forward, observation.data, o.sigma, problem_options);
     LatentMapOptions map_options;
     map_options.seed = o.seed;
     const LatentMapResult map = latent_map(problem, map_options);
@@ -139,9 +147,11 @@ CommandRunner register_inspect(CLI::App& app) {
     }
 
     if (session.rank() != 0) return;
-    const std::string temporary = o.output + ".tmp";
+    AtomicFile output(o.output);
     {
-      auto file = h5::create_file(temporary, true);
+      auto file = h5::create_file(output.path(), true);
+      h5::write_attribute(file, "format", kInspectFormat);
+      h5::write_attribute(file, "directions_png", png);
       h5::write_attribute(file, "model", o.model);
       h5::write_attribute(file, "image_source", image.source);
       h5::write_attribute(file, "operator", forward->name());
@@ -164,8 +174,8 @@ CommandRunner register_inspect(CLI::App& app) {
         collapse->save(collapse_group);
       }
     }
-    std::filesystem::rename(temporary, o.output);
     draw_directions(png, sensitivity, o.directions_shown);
+    output.commit();
 
     std::cout << "priorbench inspect: " << image.source << ", operator " << forward->name()
               << " (d = " << forward->rows() << "), sigma = " << o.sigma << "\n"

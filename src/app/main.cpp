@@ -41,17 +41,6 @@ int report_failure(const priorbench::Session& session, const std::string& messag
 
 }  // namespace
 
-namespace priorbench::app {
-namespace {
-std::string the_command_line;
-}
-void set_command_line(int argc, char** argv) {
-  the_command_line.clear();
-  for (int i = 0; i < argc; ++i) the_command_line += (i ? " " : "") + std::string(argv[i]);
-}
-const std::string& command_line_text() { return the_command_line; }
-}  // namespace priorbench::app
-
 int main(int argc, char** argv) {
   priorbench::app::set_command_line(argc, argv);
   const auto arguments = priorbench::split_petsc_arguments(argc, argv);
@@ -60,14 +49,13 @@ int main(int argc, char** argv) {
   CLI::App app{"priorbench: Bayesian inverse problems with deep generative priors"};
   app.set_version_flag("--version", std::string(priorbench::kVersion) + " (" + priorbench::kGitVersion + ")");
   app.require_subcommand(1);
-  const auto run_solve = priorbench::app::register_solve(app);
-  const auto run_study = priorbench::app::register_run(app);
-  const auto run_merge = priorbench::app::register_merge(app);
-  const auto run_submit = priorbench::app::register_submit(app);
-  const auto run_inspect = priorbench::app::register_inspect(app);
-  const auto run_report = priorbench::app::register_report(app);
-  const auto run_train = priorbench::app::register_train(app);
-  const auto run_model = priorbench::app::register_model(app);
+  std::vector<std::pair<CLI::App*, priorbench::app::CommandRunner>> commands;
+  for (const auto& registrar : priorbench::app::subcommand_registrars()) {
+    auto runner = registrar(app);
+    // The subcommand the registrar just added (with a filter, CLI11 lists all, not only parsed ones).
+    const auto all = app.get_subcommands([](const CLI::App*) { return true; });
+    commands.emplace_back(all.back(), std::move(runner));
+  }
 
   try {
     std::vector<std::string> reversed(arguments.application.rbegin(), arguments.application.rend() - 1);
@@ -80,22 +68,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (app.got_subcommand("solve")) {
-      run_solve(session);
-    } else if (app.got_subcommand("inspect")) {
-      run_inspect(session);
-    } else if (app.got_subcommand("merge")) {
-      run_merge(session);
-    } else if (app.got_subcommand("submit")) {
-      run_submit(session);
-    } else if (app.got_subcommand("run")) {
-      run_study(session);
-    } else if (app.got_subcommand("report")) {
-      run_report(session);
-    } else if (app.got_subcommand("train")) {
-      run_train(session);
-    } else if (app.got_subcommand("model")) {
-      run_model(session);
+    for (const auto& [command, run] : commands) {
+      if (command->parsed()) run(session);
     }
   } catch (const priorbench::Error& error) {
     return report_failure(session, error.what());

@@ -17,11 +17,14 @@
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/random.hpp"
 #include "generative/torch/torch_generator.hpp"
 
 namespace priorbench::app {
 namespace {
+
+const char* const kEvaluationFormat = "priorbench-model-evaluation-1";
 
 struct ModelOptions {
   std::string model;
@@ -77,8 +80,9 @@ void evaluate(const ModelOptions& o, const TorchGenerator& generator) {
     z.shape = {o.samples, m};
     CounterRandom(o.seed, 0, Purpose::latent_prior_samples).fill_normal(z.values, 0);
   }
-  auto file = h5::create_file(o.output, o.force);
-  h5::write_attribute(file, "format", "priorbench-model-evaluation-1");
+  AtomicFile output(o.output);
+  auto file = h5::create_file(output.path(), true);
+  h5::write_attribute(file, "format", kEvaluationFormat);
   h5::write_attribute(file, "command_line", command_line_text());
   h5::write_attribute(file, "description", generator.description());
   if (!z.values.empty()) {
@@ -94,7 +98,6 @@ void evaluate(const ModelOptions& o, const TorchGenerator& generator) {
     h5::write(file, "decoder_variances", variances, {batch, height, width});
   }
   if (!o.images.empty()) {
-    PB_REQUIRE(generator.has_encoder(), "--encode: ", generator.path(), " has no method 'encode'");
     const auto x = read_dataset("--encode", o.images);
     PB_REQUIRE(x.shape.size() == 3 && x.shape[1] == height && x.shape[2] == width, "--encode ", o.images,
                ": expected a batch x ", height, " x ", width, " dataset");
@@ -104,6 +107,8 @@ void evaluate(const ModelOptions& o, const TorchGenerator& generator) {
     h5::write(file, "encoder_means", means, {batch, m});
     h5::write(file, "encoder_variances", variances, {batch, m});
   }
+  file = h5::Object();
+  output.commit();
   std::cout << "wrote " << o.output << std::endl;
 }
 
@@ -124,9 +129,12 @@ CommandRunner register_model(CLI::App& app) {
     const bool evaluates = !o->latents.empty() || o->samples > 0 || !o->images.empty();
     PB_REQUIRE(!evaluates || !o->output.empty(), "--latents, --samples and --encode need -o FILE.h5");
     PB_REQUIRE(o->latents.empty() || o->samples == 0, "give --latents or --samples, not both");
-    PB_REQUIRE(o->output.empty() || o->force || !std::filesystem::exists(o->output), "output file ", o->output,
-               " already exists; pass --force to replace it");
+    if (!o->output.empty()) {
+      check_replaceable(o->output, o->force, hdf5_with_format(kEvaluationFormat));
+      check_output_directory(o->output);
+    }
     const TorchGenerator generator(o->model, {o->threads});
+    PB_REQUIRE(o->images.empty() || generator.has_encoder(), "--encode: ", o->model, " has no method 'encode'");
     if (session.rank() != 0) return;
     print_info(generator);
     if (evaluates) evaluate(*o, generator);

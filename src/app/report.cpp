@@ -7,8 +7,6 @@
 //   priorbench report results/fmnist.h5 -o paper/fmnist --force --bootstrap 5000 --seed 7
 //   priorbench report results/quickstart.h5 --no-figures     # tables only, no Python needed
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 
 #include "app/command.hpp"
 #include "core/error.hpp"
+#include "core/output_files.hpp"
 #include "report/analysis.hpp"
 #include "report/figures.hpp"
 #include "report/results_reader.hpp"
@@ -42,7 +41,7 @@ struct ReportOptions {
 void add_options(CLI::App& command, ReportOptions& o) {
   command.add_option("results", o.results, "Results file of `priorbench run` (format priorbench-study-1)")->required();
   command.add_option("-o,--output", o.output, "Report directory (default: RESULTS without .h5, plus -report)");
-  command.add_flag("--force", o.force, "Replace an existing report directory");
+  command.add_flag("--force", o.force, "Replace the files of an earlier report in the directory (nothing else)");
   command.add_option("--bootstrap", o.bootstrap, "Bootstrap replicates B of every interval")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -66,49 +65,6 @@ fs::path default_output(const std::string& results) {
   return fs::path(path.string() + "-report");
 }
 
-// The report directory must not hold the results file: --force would delete it.
-void check_output(const ReportOptions& o, const fs::path& output) {
-  PB_REQUIRE(fs::exists(o.results), "results file ", o.results, " does not exist");
-  if (!fs::exists(output)) return;
-  PB_REQUIRE(o.force, "report directory ", output.string(), " already exists; pass --force to replace it");
-  PB_REQUIRE(fs::is_directory(output), output.string(), " exists and is not a directory; refusing to replace it");
-  const fs::path results = fs::weakly_canonical(o.results);
-  const fs::path directory = fs::weakly_canonical(output);
-  const auto [end, unused] = std::mismatch(directory.begin(), directory.end(), results.begin(), results.end());
-  PB_REQUIRE(end != directory.end(), "report directory ", output.string(), " contains the results file ", o.results,
-             "; refusing to replace it");
-}
-
-// A directory next to the final one that is removed unless kept: a failed report leaves
-// nothing behind, and an existing report is replaced only once the new one is complete.
-class StagingDirectory {
- public:
-  explicit StagingDirectory(const fs::path& final_path)
-      : path_(final_path.parent_path() /
-              ("." + final_path.filename().string() + ".partial-" + std::to_string(::getpid()))) {
-    if (!final_path.parent_path().empty()) fs::create_directories(final_path.parent_path());
-    fs::remove_all(path_);
-    fs::create_directories(path_ / "figures");
-  }
-  ~StagingDirectory() {
-    std::error_code ignored;
-    if (!committed_) fs::remove_all(path_, ignored);
-  }
-  StagingDirectory(const StagingDirectory&) = delete;
-  StagingDirectory& operator=(const StagingDirectory&) = delete;
-
-  const fs::path& path() const { return path_; }
-  void commit(const fs::path& final_path) {
-    if (fs::exists(final_path)) fs::remove_all(final_path);
-    fs::rename(path_, final_path);
-    committed_ = true;
-  }
-
- private:
-  fs::path path_;
-  bool committed_ = false;
-};
-
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -118,7 +74,11 @@ void write_text(const fs::path& path, const std::string& text) {
 
 void run_report(const ReportOptions& o) {
   const fs::path output = o.output.empty() ? default_output(o.results) : fs::path(o.output);
-  check_output(o, output);
+  PB_REQUIRE(fs::exists(o.results), "results file ", o.results, " does not exist");
+  // Written in a staging directory and moved in when complete; --force replaces only the
+  // files of the previous report (its manifest), never anything else in the directory.
+  OutputDirectory staging(output, "priorbench report");
+  staging.check_writable(o.force);
   if (!o.no_figures) {
     report::find_plot_script(o.figures.script);
     report::check_plotting_available(o.figures.python);
@@ -129,8 +89,8 @@ void run_report(const ReportOptions& o) {
   options.bootstrap = {o.bootstrap, o.level, o.seed};
   const report::Analysis analysis = report::analyze(results, options);
 
-  StagingDirectory staging(output);
-  const fs::path& dir = staging.path();
+  const fs::path& dir = staging.staging();
+  fs::create_directories(dir / "figures");
   std::vector<std::string> files = {"summary.md",      "summary.tex",     "summary.csv",    "compact.md",
                                     "compact.tex",     "compact.csv",     "contraction.md", "contraction.tex",
                                     "contraction.csv", "nonconverged.csv"};
@@ -152,7 +112,7 @@ void run_report(const ReportOptions& o) {
       o.no_figures ? std::vector<std::string>{} : report::draw_figures(o.figures, o.results, dir.string());
   if (std::error_code ignored; figures.empty()) fs::remove(dir / "figures", ignored);
   write_text(dir / "report.md", report::report_markdown(analysis, figures, files));
-  staging.commit(output);
+  staging.commit();
 
   std::cout << "priorbench report: " << (results.study_name.empty() ? o.results : results.study_name) << " ("
             << o.results << ")\n"

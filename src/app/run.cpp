@@ -15,8 +15,8 @@
 #include "core/version.hpp"
 #include "core/versions.hpp"
 #include "generative/torch/torch_generator.hpp"
+#include "methods/method_resources.hpp"
 #include "study/results_file.hpp"
-#include "study/study_resources.hpp"
 #include "study/study_runner.hpp"
 
 namespace priorbench::app {
@@ -85,9 +85,10 @@ CommandRunner register_run(CLI::App& app) {
         options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
     if (!shard.empty()) run.provenance["shard"] = shard;
     check_same_shard(options->output, shard);
-    LazyStudyResources resources(study, [](const std::string& path) -> std::shared_ptr<const Generator> {
-      return std::make_shared<TorchGenerator>(path);
-    });
+    LazyMethodResources resources(study_resource_files(study),
+                                  [](const std::string& path) -> std::shared_ptr<const Generator> {
+                                    return std::make_shared<TorchGenerator>(path);
+                                  });
     const RunSummary summary = run_study(study, run, resources.view(), session.comm());
     if (session.rank() == 0) print_summary(summary, options->output);
   };

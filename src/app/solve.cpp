@@ -17,26 +17,24 @@
 #include <optional>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
-#include "core/random.hpp"
+#include "core/output_files.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
 #include "data/image_source.hpp"
+#include "diagnostics/metrics.hpp"
 #include "generative/torch/torch_generator.hpp"
-#include "inference/gaussian_posterior.hpp"
-#include "inference/metrics.hpp"
+#include "methods/method_factory.hpp"
+#include "methods/method_resources.hpp"
+#include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
-#include "priors/variable_space_priors.hpp"
-#include "study/study_method.hpp"
 
 namespace priorbench::app {
 namespace {
 
-const std::vector<std::string> kGeneratorMethods = {"laplace", "latent_map", "latent_laplace", "latent_mcmc"};
+const char* const kSolveFormat = "priorbench-solve-1";
 
 OperatorSpec default_operator_spec() {
   OperatorSpec spec;
@@ -54,36 +52,54 @@ struct SolveOptions {
   std::uint64_t seed = 0;
   std::string training = "fashion-mnist";
   std::size_t training_limit = 0;
-  double tau2 = 0;  // 0: from the training set
-  EmpiricalPriorOptions empirical;
-  std::string prior_file;
   std::string model;
-  std::string likelihood = "seeds";
-  std::string laplace_z0 = "latent_map";
-  double laplace_nugget = 0;
-  std::size_t mcmc_chains = 4, mcmc_temperatures = 4, mcmc_burn_in = 1000, mcmc_samples = 2000;
-  PosteriorOptions posterior;
+  // The typed options of each method, filled by the flags below; the flags every
+  // Gaussian-posterior method shares (--std, --std-samples, --rtol) and every generator
+  // method shares (--likelihood) are kept once and copied in (method_options).
+  WhiteOptions white;
+  EmpiricalOptions empirical;
+  FilePriorOptions file;
+  LaplaceOptions laplace;
+  LatentMcmcOptions latent_mcmc;
+  GaussianStdOptions std;
+  LatentOptions latent;
   std::string output;
   bool force = false;
   std::string command_line;
 };
 
-// The observation: shape, operator, y, σ, and the truth when known.
+// The observation, and the truth and its source when known.
 struct Problem {
-  ImageShape shape;
+  Observation observation;
   std::optional<std::vector<double>> truth;
   std::string source;
-  std::shared_ptr<ForwardOperator> forward;
-  petsc::Vector data;
-  double sigma = 0;
 };
 
 struct SolvedMethod {
   std::string method;
   MethodOutcome outcome;
-  double seconds = 0;
   std::optional<ReconstructionMetrics> metrics;
 };
+
+// An enum option from its names (in enum order), for CLI11.
+template <class Enum>
+std::map<std::string, Enum> choices(const std::vector<std::string>& names) {
+  std::map<std::string, Enum> map;
+  for (std::size_t i = 0; i < names.size(); ++i) map[names[i]] = static_cast<Enum>(i);
+  return map;
+}
+
+// The flag that sets an option key, for error messages.
+std::string flag_of(const std::string& method, const std::string& key) {
+  static const std::map<std::string, std::string> shared = {{"std", "--std"},   {"std_samples", "--std-samples"},
+                                                            {"rtol", "--rtol"}, {"likelihood", "--likelihood"},
+                                                            {"tau2", "--tau2"}, {"file", "--prior-file"}};
+  if (const auto found = shared.find(key); found != shared.end()) return found->second;
+  const std::string prefix = method == "latent_mcmc" ? "--mcmc-" : "--" + method + "-";
+  std::string flag = prefix + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
 
 void add_options(CLI::App& command, SolveOptions& o) {
   command.add_option(
@@ -118,36 +134,55 @@ void add_options(CLI::App& command, SolveOptions& o) {
   command.add_option("--training", o.training, "Training set for tau^2 and the empirical prior")->capture_default_str();
   command.add_option("--training-limit", o.training_limit, "Use the first N training images (0: all)")
       ->capture_default_str();
-  command.add_option("--tau2", o.tau2, "white: prior variance (default: mean squared training pixel)");
-  command.add_option("--empirical-delta", o.empirical.delta, "empirical: nugget delta in S + delta^2 I")
+  command.add_option("--tau2", o.white.tau2, "white: prior variance (default: mean squared training pixel)");
+  command.add_option("--empirical-delta", o.empirical.prior.delta, "empirical: nugget delta in S + delta^2 I")
       ->capture_default_str();
   command
-      .add_option("--empirical-rank", o.empirical.rank,
+      .add_option("--empirical-rank", o.empirical.prior.rank,
                   "empirical: principal components kept (0: all; probabilistic PCA otherwise)")
       ->capture_default_str();
-  command.add_option("--prior-file", o.prior_file, "file: HDF5 prior with datasets mean, diagonal, factor");
+  command.add_option("--prior-file", o.file.file, "file: HDF5 prior with datasets mean, diagonal, factor");
   command.add_option("--model", o.model, "Generator model file (TorchScript, docs/model-format.md)");
-  command.add_option("--likelihood", o.likelihood, "Latent methods: seeds (sigma^2 I) or marginal (+ A Gamma A^T)")
-      ->check(CLI::IsMember({"seeds", "marginal"}))
+  command
+      .add_option("--likelihood", o.latent.likelihood,
+                  "Latent methods: seeds (sigma^2 I, the default) or marginal (+ A Gamma A^T)")
+      ->transform(CLI::CheckedTransformer(choices<LatentLikelihood>(likelihood_names())));
+  command
+      .add_option("--laplace-z0", o.laplace.z0,
+                  "laplace: linearization point zero, latent_map (the default) or encoder")
+      ->transform(CLI::CheckedTransformer(choices<LinearizationPoint>(linearization_point_names())));
+  command.add_option("--laplace-nugget", o.laplace.nugget, "laplace: nugget eta^2 added to Gamma(z0)")
       ->capture_default_str();
-  command.add_option("--laplace-z0", o.laplace_z0, "laplace: linearization point zero, latent_map or encoder")
-      ->check(CLI::IsMember({"zero", "latent_map", "encoder"}))
+  command.add_option("--mcmc-chains", o.latent_mcmc.chains, "latent_mcmc: independent chains")->capture_default_str();
+  command.add_option("--mcmc-temperatures", o.latent_mcmc.temperatures, "latent_mcmc: parallel-tempering levels")
       ->capture_default_str();
-  command.add_option("--laplace-nugget", o.laplace_nugget, "laplace: nugget eta^2 added to Gamma(z0)")
+  command.add_option("--mcmc-burn-in", o.latent_mcmc.burn_in, "latent_mcmc: burn-in steps")->capture_default_str();
+  command.add_option("--mcmc-samples", o.latent_mcmc.samples, "latent_mcmc: steps after burn-in")
       ->capture_default_str();
-  command.add_option("--mcmc-chains", o.mcmc_chains, "latent_mcmc: independent chains")->capture_default_str();
-  command.add_option("--mcmc-temperatures", o.mcmc_temperatures, "latent_mcmc: parallel-tempering levels")
-      ->capture_default_str();
-  command.add_option("--mcmc-burn-in", o.mcmc_burn_in, "latent_mcmc: burn-in steps")->capture_default_str();
-  command.add_option("--mcmc-samples", o.mcmc_samples, "latent_mcmc: steps after burn-in")->capture_default_str();
-  command.add_option("--std", o.posterior.std_method, "Pixel std route: auto, woodbury, dense, samples, none")
-      ->check(CLI::IsMember({"auto", "woodbury", "dense", "samples", "none"}))
-      ->capture_default_str();
-  command.add_option("--std-samples", o.posterior.std_samples, "Posterior samples for the sampled std")
-      ->capture_default_str();
-  command.add_option("--rtol", o.posterior.relative_tolerance, "CG relative tolerance")->capture_default_str();
+  command.add_option("--std", o.std.route, "Pixel std route: auto (the default), woodbury, dense, samples, none")
+      ->transform(CLI::CheckedTransformer(choices<VarianceRoute>(variance_route_names())));
+  command.add_option("--std-samples", o.std.samples, "Posterior samples for the sampled std")->capture_default_str();
+  command.add_option("--rtol", o.std.relative_tolerance, "CG relative tolerance")->capture_default_str();
   command.add_option("-o,--output", o.output, "Output HDF5 file")->required();
   command.add_flag("--force", o.force, "Replace an existing output file");
+}
+
+// The typed options of `method`, from the flags (the shared ones copied in).
+MethodOptions method_options(const std::string& method, const SolveOptions& o) {
+  MethodOptions options = default_method_options(method, "--method");
+  std::visit(
+      [&o](auto& typed) {
+        using Options = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<Options, WhiteOptions>) typed = o.white;
+        if constexpr (std::is_same_v<Options, EmpiricalOptions>) typed = o.empirical;
+        if constexpr (std::is_same_v<Options, FilePriorOptions>) typed = o.file;
+        if constexpr (std::is_same_v<Options, LaplaceOptions>) typed = o.laplace;
+        if constexpr (std::is_same_v<Options, LatentMcmcOptions>) typed = o.latent_mcmc;
+        if constexpr (requires { typed.std; }) typed.std = o.std;
+        if constexpr (requires { typed.latent; }) typed.latent = o.latent;
+      },
+      options);
+  return options;
 }
 
 void validate(const SolveOptions& o) {
@@ -155,25 +190,14 @@ void validate(const SolveOptions& o) {
   PB_REQUIRE(!o.data_file.empty() || o.sigma > 0, "--sigma must be positive, got ", o.sigma);
   PB_REQUIRE(o.sigma >= 0 && std::isfinite(o.sigma), "--sigma must be positive, got ", o.sigma);
   PB_REQUIRE(!o.methods.empty(), "--method lists no method");
-  const auto& valid = study_method_names();
   for (const auto& method : o.methods) {
-    PB_REQUIRE(std::find(valid.begin(), valid.end(), method) != valid.end(), "--method: unknown method '", method,
-               "' (valid: white, empirical, file, laplace, latent_map, latent_laplace, latent_mcmc)");
-    const bool generator =
-        std::find(kGeneratorMethods.begin(), kGeneratorMethods.end(), method) != kGeneratorMethods.end();
-    PB_REQUIRE(!generator || !o.model.empty(), "--method ", method, " needs a generator: pass --model FILE");
+    const MethodOptions options = method_options(method, o);
+    PB_REQUIRE(!needs_generator(options) || !o.model.empty(), "--method ", method,
+               " needs a generator: pass --model FILE");
+    validate(options, [&method](const std::string& key) { return flag_of(method, key); });
   }
-  const bool wants_file = std::find(o.methods.begin(), o.methods.end(), "file") != o.methods.end();
-  PB_REQUIRE(!wants_file || !o.prior_file.empty(), "--method file needs --prior-file");
-  PB_REQUIRE(o.tau2 >= 0, "--tau2 must be positive, got ", o.tau2);
-  PB_REQUIRE(o.posterior.std_samples >= 2, "--std-samples must be at least 2, got ", o.posterior.std_samples);
-  PB_REQUIRE(o.posterior.relative_tolerance > 0 && o.posterior.relative_tolerance < 1, "--rtol must be in (0, 1), got ",
-             o.posterior.relative_tolerance);
-  PB_REQUIRE(o.force || !std::filesystem::exists(o.output), "output file ", o.output,
-             " already exists; pass --force to replace it");
-  const auto directory = std::filesystem::absolute(o.output).parent_path();
-  PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", o.output, ": directory ", directory.string(),
-             " does not exist");
+  check_replaceable(o.output, o.force, hdf5_with_format(kSolveFormat));
+  check_output_directory(o.output);
 }
 
 ImageShape parse_shape(const std::string& text) {
@@ -187,15 +211,9 @@ ImageShape parse_shape(const std::string& text) {
 
 Problem simulate_problem(const SolveOptions& o, MPI_Comm comm) {
   const auto image = data::load_image(o.image);
-  Problem problem{image.shape, image.pixels, image.source, make_operator(comm, image.shape, o.op), {}, o.sigma};
-  auto truth = problem.forward->make_domain_vector();
-  petsc::set_from_global(truth, image.pixels);
-  problem.data = problem.forward->make_range_vector();
-  problem.forward->apply(truth, problem.data);
-  auto noise = problem.forward->make_range_vector();
-  CounterRandom(o.seed, 0, Purpose::data_noise).fill_normal(noise);
-  PB_PETSC(VecAXPY(problem.data, o.sigma, noise));
-  return problem;
+  auto forward = make_operator(comm, image.shape, o.op);
+  return {simulate_observation(std::move(forward), image.shape, image.pixels, o.sigma, {o.seed, 0}), image.pixels,
+          image.source};
 }
 
 // --data FILE: dataset y; optional attribute sigma, dataset truth (H×W), attributes
@@ -205,75 +223,43 @@ Problem observed_problem(const SolveOptions& o, MPI_Comm comm) {
   auto file = h5::open_file(o.data_file);
   Problem problem;
   problem.source = o.data_file;
+  ImageShape shape;
   if (h5::exists(file, "truth")) {
-    h5::Shape shape;
-    problem.truth = h5::read_doubles(file, "truth", &shape);
-    PB_REQUIRE(shape.size() == 2, o.data_file, ":/truth must be a 2-D image, it has ", shape.size(), " dimensions");
-    problem.shape = {static_cast<PetscInt>(shape[0]), static_cast<PetscInt>(shape[1])};
+    h5::Shape truth_shape;
+    problem.truth = h5::read_doubles(file, "truth", &truth_shape);
+    PB_REQUIRE(truth_shape.size() == 2, o.data_file, ":/truth must be a 2-D image, it has ", truth_shape.size(),
+               " dimensions");
+    shape = {static_cast<PetscInt>(truth_shape[0]), static_cast<PetscInt>(truth_shape[1])};
   } else if (h5::has_attribute(file, "height") && h5::has_attribute(file, "width")) {
-    problem.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
-                     static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
+    shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
+             static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
   }
   if (!o.image_shape.empty()) {
     const ImageShape given = parse_shape(o.image_shape);
-    PB_REQUIRE(problem.shape.size() == 0 || given == problem.shape, "--image-shape ", o.image_shape, " disagrees with ",
-               o.data_file, " (", problem.shape.height, "x", problem.shape.width, ")");
-    problem.shape = given;
+    PB_REQUIRE(shape.size() == 0 || given == shape, "--image-shape ", o.image_shape, " disagrees with ", o.data_file,
+               " (", shape.height, "x", shape.width, ")");
+    shape = given;
   }
-  PB_REQUIRE(problem.shape.size() > 0, o.data_file,
+  PB_REQUIRE(shape.size() > 0, o.data_file,
              " declares no image shape (no truth, no height/width attributes); pass --image-shape HxW");
-  problem.forward = h5::exists(file, "operator") ? load_operator(comm, problem.shape, h5::open_group(file, "operator"))
-                                                 : make_operator(comm, problem.shape, o.op);
+  Observation& observation = problem.observation;
+  observation.shape = shape;
+  observation.random = {o.seed, 0};
+  observation.forward = h5::exists(file, "operator") ? load_operator(comm, shape, h5::open_group(file, "operator"))
+                                                     : make_operator(comm, shape, o.op);
   const auto y = h5::read_doubles(file, "y");
-  PB_REQUIRE(static_cast<PetscInt>(y.size()) == problem.forward->rows(), o.data_file, ":/y has ", y.size(),
-             " values but operator '", problem.forward->name(), "' produces ", problem.forward->rows());
-  problem.data = problem.forward->make_range_vector();
-  petsc::set_from_global(problem.data, y);
-  problem.sigma = o.sigma;
-  if (problem.sigma == 0) {
+  PB_REQUIRE(static_cast<PetscInt>(y.size()) == observation.forward->rows(), o.data_file, ":/y has ", y.size(),
+             " values but operator '", observation.forward->name(), "' produces ", observation.forward->rows());
+  observation.data = observation.forward->make_range_vector();
+  petsc::set_from_global(observation.data, y);
+  observation.sigma = o.sigma;
+  if (observation.sigma == 0) {
     PB_REQUIRE(h5::has_attribute(file, "sigma"), o.data_file, " has no sigma attribute; pass --sigma");
-    problem.sigma = h5::read_double_attribute(file, "sigma");
-    PB_REQUIRE(problem.sigma > 0, o.data_file, ":/sigma must be positive, got ", problem.sigma);
+    observation.sigma = h5::read_double_attribute(file, "sigma");
+    PB_REQUIRE(observation.sigma > 0, o.data_file, ":/sigma must be positive, got ", observation.sigma);
   }
   return problem;
 }
-
-// Training images and the generator, read once and only if a method needs them.
-class SolveResources {
- public:
-  SolveResources(const SolveOptions& o, ImageShape shape) : options_(o), shape_(shape) {}
-
-  StudyResources view() {
-    StudyResources resources;
-    resources.training = [this]() -> const TrainingImagesView& {
-      if (!images_) {
-        images_ = data::load_training_set(options_.training, options_.training_limit);
-        PB_REQUIRE(images_->shape == shape_, "--training ", options_.training, " has images of ", images_->shape.height,
-                   "x", images_->shape.width, " but the problem's image is ", shape_.height, "x", shape_.width);
-        view_ = {images_->count, static_cast<std::size_t>(images_->shape.size()), images_->pixels.data()};
-      }
-      return view_;
-    };
-    resources.generator = [this]() -> std::shared_ptr<const Generator> {
-      if (!generator_) {
-        auto generator = std::make_shared<TorchGenerator>(options_.model);
-        PB_REQUIRE(generator->image_shape() == shape_, "--model ", options_.model, " makes images of ",
-                   generator->image_shape().height, "x", generator->image_shape().width, " but the problem's image is ",
-                   shape_.height, "x", shape_.width);
-        generator_ = std::move(generator);
-      }
-      return generator_;
-    };
-    return resources;
-  }
-
- private:
-  const SolveOptions& options_;
-  ImageShape shape_;
-  std::optional<data::ImageSet> images_;
-  TrainingImagesView view_;
-  std::shared_ptr<const Generator> generator_;
-};
 
 std::string text_of(double value) {
   std::ostringstream out;
@@ -282,57 +268,22 @@ std::string text_of(double value) {
   return out.str();
 }
 
-// The command-line options of one method, in the form a study's [[method]] table has.
-MethodSpec method_spec(const std::string& method, const SolveOptions& o) {
-  MethodSpec spec{method, method, {}};
-  auto& options = spec.options;
-  const bool gaussian_std = method == "white" || method == "empirical" || method == "file" || method == "laplace";
-  if (gaussian_std) {
-    options["std"] = o.posterior.std_method;
-    options["std_samples"] = std::to_string(o.posterior.std_samples);
-  }
-  if (method == "white" && o.tau2 > 0) options["tau2"] = text_of(o.tau2);
-  if (method == "empirical") {
-    options["delta"] = text_of(o.empirical.delta);
-    options["rank"] = std::to_string(o.empirical.rank);
-  }
-  if (method == "file") options["file"] = o.prior_file;
-  if (std::find(kGeneratorMethods.begin(), kGeneratorMethods.end(), method) != kGeneratorMethods.end()) {
-    options["likelihood"] = o.likelihood;
-  }
-  if (method == "laplace") {
-    options["z0"] = o.laplace_z0;
-    options["nugget"] = text_of(o.laplace_nugget);
-  }
-  if (method == "latent_mcmc") {
-    options["chains"] = std::to_string(o.mcmc_chains);
-    options["temperatures"] = std::to_string(o.mcmc_temperatures);
-    options["burn_in"] = std::to_string(o.mcmc_burn_in);
-    options["samples"] = std::to_string(o.mcmc_samples);
-  }
-  return spec;
-}
-
-std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem, MPI_Comm comm) {
-  SolveResources resources(o, problem.shape);
-  const StudyResources view = resources.view();
-  StudySpec context;
-  context.path = "priorbench solve";
+// Each method draws from its own random stream (method i: task i), as solve always has.
+std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem) {
+  const Observation& observation = problem.observation;
+  ResourceFiles files{o.training, o.training_limit, o.model, observation.shape, "--training", "--model"};
+  LazyMethodResources resources(std::move(files), [](const std::string& path) -> std::shared_ptr<const Generator> {
+    return std::make_shared<TorchGenerator>(path);
+  });
   std::optional<petsc::Vector> truth;
   if (problem.truth) {
-    truth = problem.forward->make_domain_vector();
+    truth = observation.forward->make_domain_vector();
     petsc::set_from_global(*truth, *problem.truth);
   }
-  Task task;
-  task.sigma = problem.sigma;
   std::vector<SolvedMethod> solved;
   for (std::size_t index = 0; index < o.methods.size(); ++index) {
-    task.id = static_cast<std::int64_t>(index);  // each method its own random streams, as before
-    const auto method = make_study_method(method_spec(o.methods[index], o), context, view, comm);
-    const TaskProblem task_problem{&task, o.seed, problem.shape, problem.forward, problem.data, problem.sigma};
-    const auto start = std::chrono::steady_clock::now();
-    SolvedMethod result{o.methods[index], method->run(task_problem), 0, {}};
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto method = make_method(method_options(o.methods[index], o), resources.view());
+    SolvedMethod result{o.methods[index], method->reconstruct(observation.with_random({o.seed, index})), {}};
     if (truth) result.metrics = compute_metrics(result.outcome.mean, result.outcome.std, *truth);
     solved.push_back(std::move(result));
   }
@@ -358,66 +309,44 @@ void write_method_record(hid_t group, const SolvedMethod& solved) {
   h5::write_attribute(group, "forward_applications", o.forward_applications);
   h5::write_attribute(group, "adjoint_applications", o.adjoint_applications);
   h5::write_attribute(group, "decoder_passes", o.decoder_passes);
-  h5::write_attribute(group, "seconds", solved.seconds);
+  h5::write_attribute(group, "seconds", o.seconds);
   for (const auto& [key, value] : o.details) h5::write_attribute(group, key, value);
   if (!o.latent.empty()) h5::write(group, "latent", o.latent);
 }
-
-// Removes a temporary file unless it was committed by renaming.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string target) : target_(std::move(target)) {
-    temporary_ = target_ + ".tmp" + std::to_string(::getpid());
-  }
-  ~TemporaryFile() {
-    if (!committed_) std::filesystem::remove(temporary_);
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  const std::string& path() const { return temporary_; }
-  void commit() {
-    std::filesystem::rename(temporary_, target_);
-    committed_ = true;
-  }
-
- private:
-  std::string target_;
-  std::string temporary_;
-  bool committed_ = false;
-};
 
 // Collective (vectors and priors are gathered); rank 0 writes. The file is written under
 // a temporary name and renamed at the end, so an existing result is replaced only by a
 // complete one.
 void write_output(const SolveOptions& o, const Problem& problem, const std::vector<SolvedMethod>& outcomes,
                   const Session& session) {
-  std::optional<TemporaryFile> temporary;
+  std::optional<AtomicFile> temporary;
   h5::Object file;
   if (session.rank() == 0) {
     temporary.emplace(o.output);
-    file = h5::create_file(temporary->path(), false);
-    h5::write_attribute(file, "format", "priorbench-solve-1");
+    file = h5::create_file(temporary->path(), true);
+    h5::write_attribute(file, "format", kSolveFormat);
     h5::write_attribute(file, "priorbench_version", kVersion);
     h5::write_attribute(file, "git_version", kGitVersion);
     h5::write_attribute(file, "libraries", library_versions());
     h5::write_attribute(file, "command_line", o.command_line);
     h5::write_attribute(file, "ranks", static_cast<std::int64_t>(session.size()));
     h5::write_attribute(file, "image_source", problem.source);
-    h5::write_attribute(file, "height", static_cast<std::int64_t>(problem.shape.height));
-    h5::write_attribute(file, "width", static_cast<std::int64_t>(problem.shape.width));
-    h5::write_attribute(file, "sigma", problem.sigma);
+    h5::write_attribute(file, "height", static_cast<std::int64_t>(problem.observation.shape.height));
+    h5::write_attribute(file, "width", static_cast<std::int64_t>(problem.observation.shape.width));
+    h5::write_attribute(file, "sigma", problem.observation.sigma);
     h5::write_attribute(file, "seed", static_cast<std::int64_t>(o.seed));
     if (problem.truth)
-      h5::write(file, "truth", *problem.truth, {hsize_t(problem.shape.height), hsize_t(problem.shape.width)});
+      h5::write(file, "truth", *problem.truth,
+                {hsize_t(problem.observation.shape.height), hsize_t(problem.observation.shape.width)});
   }
-  const auto y = petsc::gather_to_zero(problem.data);
+  const auto y = petsc::gather_to_zero(problem.observation.data);
   if (session.rank() == 0) {
     h5::write(file, "y", y);
     auto group = h5::create_group(file, "operator");
-    problem.forward->save(group);
+    problem.observation.forward->save(group);
     h5::create_group(file, "methods");
   }
-  const h5::Shape image_shape = {hsize_t(problem.shape.height), hsize_t(problem.shape.width)};
+  const h5::Shape image_shape = {hsize_t(problem.observation.shape.height), hsize_t(problem.observation.shape.width)};
   for (const auto& solved : outcomes) {
     const MethodOutcome& outcome = solved.outcome;
     const auto mean = petsc::gather_to_zero(outcome.mean);
@@ -448,11 +377,11 @@ std::string fixed(double value, int precision) {
 void print_summary(const SolveOptions& o, const Problem& problem, const std::vector<SolvedMethod>& outcomes,
                    const Session& session) {
   if (session.rank() != 0) return;
-  std::cout << "priorbench solve: " << problem.source << ", operator " << problem.forward->name()
-            << " (d = " << problem.forward->rows() << ", n = " << problem.shape.size()
+  std::cout << "priorbench solve: " << problem.source << ", operator " << problem.observation.forward->name()
+            << " (d = " << problem.observation.forward->rows() << ", n = " << problem.observation.shape.size()
             << (o.op.acceleration > 0 ? ", acceleration " + text_of(o.op.acceleration) : "")
-            << "), sigma = " << problem.sigma << ", " << session.size() << " rank" << (session.size() > 1 ? "s" : "")
-            << "\n";
+            << "), sigma = " << problem.observation.sigma << ", " << session.size() << " rank"
+            << (session.size() > 1 ? "s" : "") << "\n";
   std::cout << std::left << std::setw(16) << "method" << std::setw(10) << "rel.err" << std::setw(8) << "PSNR"
             << std::setw(9) << "cover95" << std::setw(14) << "std" << std::setw(7) << "iter" << std::setw(26)
             << "reason"
@@ -465,7 +394,7 @@ void print_summary(const SolveOptions& o, const Problem& problem, const std::vec
               << (solved.metrics ? fixed(solved.metrics->relative_error, 4) : "-") << std::setw(8)
               << (solved.metrics ? fixed(solved.metrics->psnr, 2) : "-") << std::setw(9)
               << (solved.metrics && r.std ? fixed(solved.metrics->coverage_95, 3) : "-") << std::setw(14) << std_route
-              << std::setw(7) << r.iterations << std::setw(26) << r.solver_reason << fixed(solved.seconds, 3) << " s\n";
+              << std::setw(7) << r.iterations << std::setw(26) << r.solver_reason << fixed(r.seconds, 3) << " s\n";
     if (!r.warning.empty()) std::cout << "  warning (" << solved.method << "): " << r.warning << "\n";
   }
   std::cout << "wrote " << o.output << std::endl;
@@ -482,7 +411,7 @@ CommandRunner register_solve(CLI::App& app) {
     validate(*options);
     const Problem problem = options->data_file.empty() ? simulate_problem(*options, session.comm())
                                                        : observed_problem(*options, session.comm());
-    const auto outcomes = run_methods(*options, problem, session.comm());
+    const auto outcomes = run_methods(*options, problem);
     write_output(*options, problem, outcomes, session);
     print_summary(*options, problem, outcomes, session);
   };

@@ -18,6 +18,7 @@
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/random.hpp"
 #include "core/version.hpp"
 #include "data/image_source.hpp"
@@ -26,6 +27,8 @@
 
 namespace priorbench::app {
 namespace {
+
+const char* const kTrainReportFormat = "priorbench-train-report-1";
 
 struct TrainOptions {
   VaeTrainingOptions training;
@@ -77,19 +80,22 @@ void add_options(CLI::App& command, TrainOptions& o) {
                      "Also write an HDF5 report: history, diagnostics, samples and reconstructions");
 }
 
-// Fails before any data is read.
+// Fails before any data is read. --force replaces only files `priorbench train` wrote.
 void check_outputs(const TrainOptions& o) {
-  for (const auto& path : {o.training.output, o.report}) {
-    if (path.empty()) continue;
-    PB_REQUIRE(o.training.force || !std::filesystem::exists(path), "output file ", path,
-               " already exists; pass --force to replace it");
-    const auto directory = std::filesystem::absolute(path).parent_path();
-    PB_REQUIRE(std::filesystem::is_directory(directory), "output ", path, ": directory ", directory.string(),
-               " does not exist");
+  const auto& t = o.training;
+  check_replaceable(t.output, t.force, describe_unless_trained_model, "-o");
+  check_output_directory(t.output, "-o");
+  if (!o.report.empty()) {
+    check_replaceable(o.report, t.force, hdf5_with_format(kTrainReportFormat), "--report");
+    check_output_directory(o.report, "--report");
   }
-  const auto checkpoint = o.training.checkpoint.empty() ? o.training.output + ".checkpoint" : o.training.checkpoint;
-  PB_REQUIRE(!o.training.resume || std::filesystem::exists(checkpoint), "--resume: checkpoint ", checkpoint,
-             " does not exist");
+  const auto checkpoint = t.checkpoint.empty() ? t.output + ".checkpoint" : t.checkpoint;
+  if (t.resume) {
+    PB_REQUIRE(std::filesystem::exists(checkpoint), "--resume: checkpoint ", checkpoint, " does not exist");
+  } else {
+    check_replaceable(checkpoint, t.force, describe_unless_checkpoint, "--checkpoint");
+  }
+  check_output_directory(checkpoint, "--checkpoint");
 }
 
 // History, diagnostics, 64 prior samples and the first 32 test images with their
@@ -100,8 +106,9 @@ void write_report(const TrainOptions& o, const VaeTrainingResult& result, const 
   const std::size_t m = generator.latent_dimension(), n = generator.image_size();
   const hsize_t height = static_cast<hsize_t>(generator.image_shape().height),
                 width = static_cast<hsize_t>(generator.image_shape().width);
-  auto file = h5::create_file(o.report, o.training.force);
-  h5::write_attribute(file, "format", "priorbench-train-report-1");
+  AtomicFile output(o.report);
+  auto file = h5::create_file(output.path(), true);
+  h5::write_attribute(file, "format", kTrainReportFormat);
   h5::write_attribute(file, "priorbench_version", kVersion);
   h5::write_attribute(file, "git_version", kGitVersion);
   h5::write_attribute(file, "command_line", o.training.command_line);
@@ -137,6 +144,8 @@ void write_report(const TrainOptions& o, const VaeTrainingResult& result, const 
   h5::write(file, "test_images", images, {shown, height, width});
   h5::write(file, "test_encoder_means", encoder_means, {shown, m});
   h5::write(file, "test_reconstructions", reconstructions, {shown, height, width});
+  file = h5::Object();
+  output.commit();
 }
 
 void run(TrainOptions& o, const Session& session) {

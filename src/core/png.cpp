@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/output_files.hpp"
 
 namespace priorbench {
 namespace {
@@ -52,14 +53,14 @@ void write_png(const std::string& path, std::size_t height, std::size_t width, s
   put_chunk(file, "IDAT", compressed);
   put_chunk(file, "IEND", {});
 
-  const std::string temporary = path + ".tmp";
+  AtomicFile output(path);
   {
-    std::ofstream out(temporary, std::ios::binary);
+    std::ofstream out(output.path(), std::ios::binary | std::ios::trunc);
     PB_REQUIRE(out.good(), "cannot write PNG file ", path);
     out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
     PB_REQUIRE(out.good(), "cannot write PNG file ", path);
   }
-  std::filesystem::rename(temporary, path);
+  output.commit();
 }
 
 void write_png_grid(const std::string& path, const std::vector<std::vector<double>>& images, std::size_t height,

@@ -25,6 +25,9 @@ enum class Purpose : std::uint64_t {
   pcn_initial = 9,             // initial states of the pCN chains
   pcn_proposals = 10,          // pCN proposals, accept/reject and swap uniforms
   range_distance_starts = 11,  // prior draws as starting points of the distance to the generator's range
+  nuts_momentum = 12,          // NUTS momenta: m normals per iteration and chain
+  nuts_trajectory = 13,        // NUTS tree uniforms (directions, multinomial choices): a fixed block per iteration
+  nuts_step_size_search = 14,  // momenta of the NUTS step-size search: a block per search and chain
   latent_prior_samples = 20,   // z ~ N(0, I) drawn to show or check a generator
   study_operator = 30,         // per-task seed of the operator's randomness (masks, matrices)
   study_truth = 31,            // latents of generated truths, keyed by truth, not task

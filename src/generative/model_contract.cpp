@@ -112,7 +112,7 @@ std::optional<PosteriorCollapse> read_diagnostics(const ModelAttributes& attribu
   diagnostics.activity = *activity;
   diagnostics.mean_encoder_variance = *variance;
   diagnostics.decoder_column_norms = *norms;
-  for (std::size_t j = 0; j < m; ++j) {  // the classification of inference/posterior_collapse.hpp
+  for (std::size_t j = 0; j < m; ++j) {  // the classification of generative/posterior_collapse.hpp
     const bool active = diagnostics.activity[j] > diagnostics.activity_threshold;
     const bool collapsed = !active && diagnostics.kl[j] < diagnostics.kl_threshold;
     diagnostics.active.push_back(active ? 1 : 0);

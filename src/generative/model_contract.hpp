@@ -15,7 +15,7 @@
 
 #include "core/image_shape.hpp"
 #include "generative/generator.hpp"
-#include "inference/posterior_collapse.hpp"
+#include "generative/posterior_collapse.hpp"
 
 namespace priorbench {
 

@@ -12,6 +12,16 @@
 #include "operators/petsc_bridge.hpp"
 
 namespace priorbench {
+
+const std::vector<std::string>& variance_route_names() {
+  static const std::vector<std::string> names = {"auto", "woodbury", "dense", "samples", "none"};
+  return names;
+}
+
+const std::string& variance_route_name(VarianceRoute route) {
+  return variance_route_names().at(static_cast<std::size_t>(route));
+}
+
 namespace {
 
 // K = A C0 Aᵀ + σ² I, applied matrix-free.
@@ -42,6 +52,10 @@ class DataSpaceOperator final : public LinearOperator {
   petsc::Vector pixels_;
   petsc::Vector weighted_;
 };
+
+OperatorCounts counts_since(const LinearOperator& op, const OperatorCounts& before) {
+  return {op.counts().forward - before.forward, op.counts().adjoint - before.adjoint};
+}
 
 std::string reason_name(KSPConvergedReason reason) {
   // PETSc's names lack the KSP_ prefix of the enum; keep it so users can search for it.
@@ -84,16 +98,13 @@ GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forw
   PB_REQUIRE(sigma_ > 0 && std::isfinite(sigma_), "the noise level sigma must be positive, got ", sigma_);
   PB_REQUIRE(forward_->cols() == prior_->size(), "operator '", forward_->name(), "' acts on ", forward_->cols(),
              " pixels but prior '", prior_->name(), "' has ", prior_->size());
-  const std::string method = options_.std_method;
-  PB_REQUIRE(method == "auto" || method == "woodbury" || method == "dense" || method == "samples" || method == "none",
-             "unknown std method '", method, "' (valid: auto, woodbury, dense, samples, none)");
-  PB_REQUIRE(method != "samples" || options_.std_samples >= 2, "the samples std method needs at least 2 samples, got ",
-             options_.std_samples);
+  PB_REQUIRE(options_.variance != VarianceRoute::samples || options_.std_samples >= 2,
+             "the samples std method needs at least 2 samples, got ", options_.std_samples);
 
   solver_ = std::make_unique<Solver>();
-  forward_->reset_counts();
+  const OperatorCounts before = forward_->counts();
   solver_->woodbury = std::make_shared<WoodburyInverse>(*forward_, *prior_, sigma_);
-  setup_counts_ = forward_->counts();
+  setup_counts_ = counts_since(*forward_, before);
   solver_->data_space_matrix = make_shell_matrix(std::make_shared<DataSpaceOperator>(forward_, prior_, sigma_));
   PB_PETSC(KSPCreate(forward_->comm(), solver_->ksp.out()));
   PB_PETSC(KSPSetOptionsPrefix(solver_->ksp, options_.options_prefix.c_str()));
@@ -107,15 +118,11 @@ GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forw
 
 GaussianPosterior::~GaussianPosterior() = default;
 
-std::string GaussianPosterior::resolved_std_method() const {
-  if (options_.std_method != "auto") {
-    return options_.std_method;
-  }
-  if (forward_->gram_is_diagonal(prior_->diagonal_is_scalar())) {
-    return "woodbury";
-  }
+VarianceRoute GaussianPosterior::resolved_route(VarianceRoute route) const {
+  if (route != VarianceRoute::automatic) return route;
+  if (forward_->gram_is_diagonal(prior_->diagonal_is_scalar())) return VarianceRoute::woodbury;
   const double nd = static_cast<double>(forward_->cols()) * static_cast<double>(forward_->rows());
-  return nd <= options_.dense_limit ? "dense" : "samples";
+  return nd <= options_.dense_limit ? VarianceRoute::dense : VarianceRoute::samples;
 }
 
 namespace {
@@ -219,69 +226,99 @@ petsc::Vector dense_variance(const ForwardOperator& forward, const DiagonalPlusL
 
 }  // namespace
 
-PosteriorResult GaussianPosterior::solve(Vec data) const {
-  const auto start = std::chrono::steady_clock::now();
-  forward_->reset_counts();
-  PosteriorResult result;
-
-  // x̂ = m0 + C0 Aᵀ K⁻¹ (y − A m0)
+petsc::Vector GaussianPosterior::mean(Vec data, SolveRecord& record) const {
   auto residual = forward_->make_range_vector();
   forward_->apply(prior_->mean(), residual);
   PB_PETSC(VecAYPX(residual, -1.0, data));
   auto u = forward_->make_range_vector();
-  result.mean_solve = solver_->solve(residual, u);
+  record = solver_->solve(residual, u);
   auto work = forward_->make_domain_vector();
-  result.mean = petsc::copy_of(prior_->mean());
-  apply_gain(*forward_, *prior_, u, work, result.mean, true);
+  auto mean = petsc::copy_of(prior_->mean());
+  apply_gain(*forward_, *prior_, u, work, mean, true);
+  return mean;
+}
 
-  result.std_method = resolved_std_method();
-  petsc::Vector variance;
-  if (result.std_method == "woodbury") {
-    PB_REQUIRE(forward_->gram_is_diagonal(prior_->diagonal_is_scalar()), "the woodbury std method is exact only when ",
-               "A D A^T is diagonal, which does not hold for operator '", forward_->name(), "' with prior '",
-               prior_->name(), "'; use dense, samples or auto");
-    variance = woodbury_variance(*forward_, *prior_, *solver_->woodbury);
-    result.std_exact = true;
-  } else if (result.std_method == "dense") {
-    variance = dense_variance(*forward_, *prior_, sigma_);
-    result.std_exact = true;
-  } else if (result.std_method == "samples") {
-    variance = sample_variance(data, result.mean, result);
+SolveRecord GaussianPosterior::apply_covariance(Vec v, Vec out) const {
+  auto prior_applied = forward_->make_domain_vector();
+  prior_->apply_covariance(v, prior_applied);
+  auto data = forward_->make_range_vector();
+  forward_->apply(prior_applied, data);
+  auto u = forward_->make_range_vector();
+  const SolveRecord record = solver_->solve(data, u);
+  auto work = forward_->make_domain_vector();
+  apply_gain(*forward_, *prior_, u, work, out, false);
+  PB_PETSC(VecAYPX(out, -1.0, prior_applied));
+  return record;
+}
+
+SolveRecord GaussianPosterior::sample(Vec data, const CounterRandom& random, Vec out) const {
+  const auto n = static_cast<std::uint64_t>(prior_->size());
+  auto simulated = forward_->make_range_vector();
+  auto noise = forward_->make_range_vector();
+  prior_->sample(random, out);
+  forward_->apply(out, simulated);
+  random.fill_normal(noise, n + prior_->rank());
+  PB_PETSC(VecAXPY(simulated, sigma_, noise));
+  PB_PETSC(VecAYPX(simulated, -1.0, data));  // y − y0
+  auto u = forward_->make_range_vector();
+  const SolveRecord record = solver_->solve(simulated, u);
+  auto work = forward_->make_domain_vector();
+  apply_gain(*forward_, *prior_, u, work, out, true);
+  return record;
+}
+
+petsc::Vector GaussianPosterior::pointwise_variance(VarianceRoute route, Vec data, Vec mean,
+                                                    PosteriorResult& cost) const {
+  switch (route) {
+    case VarianceRoute::woodbury:
+      PB_REQUIRE(forward_->gram_is_diagonal(prior_->diagonal_is_scalar()),
+                 "the woodbury std method is exact only when A D A^T is diagonal, which does not hold for operator '",
+                 forward_->name(), "' with prior '", prior_->name(), "'; use dense, samples or auto");
+      return woodbury_variance(*forward_, *prior_, *solver_->woodbury);
+    case VarianceRoute::dense:
+      return dense_variance(*forward_, *prior_, sigma_);
+    case VarianceRoute::samples:
+      return sample_variance(data, mean, cost);
+    case VarianceRoute::none:
+      return {};
+    case VarianceRoute::automatic:
+      break;
   }
+  PB_FAIL("pointwise_variance: resolve the automatic route first (resolved_route)");
+}
+
+PosteriorResult GaussianPosterior::solve(Vec data) const {
+  const auto start = std::chrono::steady_clock::now();
+  const OperatorCounts before = forward_->counts();
+  PosteriorResult result;
+  result.mean = mean(data, result.mean_solve);
+  const VarianceRoute route = resolved_route(options_.variance);
+  result.std_method = variance_route_name(route);
+  result.std_exact = route == VarianceRoute::woodbury || route == VarianceRoute::dense;
+  petsc::Vector variance = pointwise_variance(route, data, result.mean, result);
   if (variance) {
     // Rounding can leave a tiny negative variance where the data pin a pixel down.
     petsc::WriteView view(variance);
     for (double& value : view.span()) value = std::sqrt(std::max(value, 0.0));
   }
   result.std = std::move(variance);
-  result.forward_applications = setup_counts_.forward + forward_->counts().forward;
-  result.adjoint_applications = setup_counts_.adjoint + forward_->counts().adjoint;
+  const OperatorCounts spent = counts_since(*forward_, before);
+  result.forward_applications = setup_counts_.forward + spent.forward;
+  result.adjoint_applications = setup_counts_.adjoint + spent.adjoint;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
-// Posterior draws by perturbation: with x0 ~ N(m0, C0) and y0 = A x0 + σ ε,
-// x0 + C0 Aᵀ K⁻¹ (y − y0) is an exact draw from the posterior.
+// The mean squared deviation of posterior draws (sample) from the exact mean.
 petsc::Vector GaussianPosterior::sample_variance(Vec data, Vec mean, PosteriorResult& result) const {
-  const auto n = static_cast<std::uint64_t>(prior_->size());
   auto variance = forward_->make_domain_vector();
   auto draw = forward_->make_domain_vector();
-  auto work = forward_->make_domain_vector();
-  auto simulated = forward_->make_range_vector();
-  auto noise = forward_->make_range_vector();
-  auto u = forward_->make_range_vector();
   Progress progress("posterior samples for the pixel std (" + prior_->name() + ")", options_.std_samples);
   for (int s = 0; s < options_.std_samples; ++s) {
     const CounterRandom random(options_.seed, options_.task, Purpose::posterior_samples, static_cast<std::uint64_t>(s));
-    prior_->sample(random, draw);
-    forward_->apply(draw, simulated);
-    random.fill_normal(noise, n + prior_->rank());
-    PB_PETSC(VecAXPY(simulated, sigma_, noise));
-    PB_PETSC(VecAYPX(simulated, -1.0, data));  // y − y0
-    const SolveRecord record = solver_->solve(simulated, u);
+    const SolveRecord record = sample(data, random, draw);
     ++result.sample_solves;
     result.sample_iterations += record.iterations;
-    apply_gain(*forward_, *prior_, u, work, draw, true);
     PB_PETSC(VecAXPY(draw, -1.0, mean));
     PB_PETSC(VecPointwiseMult(draw, draw, draw));
     PB_PETSC(VecAXPY(variance, 1.0, draw));

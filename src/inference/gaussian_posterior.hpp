@@ -5,6 +5,11 @@
 // K is a MatShell solved by KSP CG with the Woodbury preconditioner; C0 is never
 // inverted and no n×n matrix is formed.
 //
+// Like hIPPYlib's posterior it offers the mean, the action of the covariance, exact draws
+// and the pointwise variance; `solve` gives the mean and pixel std in one call with their
+// cost (what the methods record). Cost is counted as the difference of the operator's
+// counters over a call — never by resetting a counter another caller may be reading.
+//
 // Pixelwise standard deviations, by the cheapest exact route the structure allows:
 //   woodbury  exact; when A D Aᵀ is diagonal the Woodbury inverse is K⁻¹ itself and
 //             diag(Cov) follows from k operator applications and k×k algebra;
@@ -17,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/petsc.hpp"
 #include "operators/forward_operator.hpp"
@@ -24,8 +30,17 @@
 
 namespace priorbench {
 
+class CounterRandom;
+
+// How diag(Cov) is computed (see above); `automatic` picks woodbury where it is exact, else
+// dense where n·d ≤ dense_limit, else samples.
+enum class VarianceRoute { automatic, woodbury, dense, samples, none };
+// "auto", "woodbury", "dense", "samples", "none" (in enum order, as options and results name them).
+const std::vector<std::string>& variance_route_names();
+const std::string& variance_route_name(VarianceRoute route);
+
 struct PosteriorOptions {
-  std::string std_method = "auto";  // auto | woodbury | dense | samples | none
+  VarianceRoute variance = VarianceRoute::automatic;
   int std_samples = 64;
   double dense_limit = 16.0 * 1024 * 1024;  // largest n·d for the dense exact route
   double relative_tolerance = 1e-10;        // KSP rtol on the preconditioned residual
@@ -45,8 +60,8 @@ struct SolveRecord {
 
 struct PosteriorResult {
   petsc::Vector mean;
-  petsc::Vector std;       // empty when std_method == "none"
-  std::string std_method;  // the route taken (never "auto")
+  petsc::Vector std;       // empty for the route none
+  std::string std_method;  // the route taken, by name (never "auto")
   bool std_exact = false;
   int std_samples = 0;  // for "samples"
   SolveRecord mean_solve;
@@ -67,8 +82,21 @@ class GaussianPosterior {
   GaussianPosterior(const GaussianPosterior&) = delete;
   GaussianPosterior& operator=(const GaussianPosterior&) = delete;
 
-  // Which std route "auto" resolves to for this problem.
-  std::string resolved_std_method() const;
+  // The route `automatic` resolves to for this problem (other routes are returned as given).
+  VarianceRoute resolved_route(VarianceRoute route) const;
+
+  // x̂ = m0 + C0 Aᵀ K⁻¹ (y − A m0), one Krylov solve (recorded in `record`).
+  petsc::Vector mean(Vec data, SolveRecord& record) const;
+  // out = Cov v = C0 v − C0 Aᵀ K⁻¹ A C0 v, one Krylov solve.
+  SolveRecord apply_covariance(Vec v, Vec out) const;
+  // One exact posterior draw by perturbation, keyed by `random`: with x0 ~ N(m0, C0) and
+  // y0 = A x0 + σ ε, out = x0 + C0 Aᵀ K⁻¹ (y − y0). One Krylov solve.
+  SolveRecord sample(Vec data, const CounterRandom& random, Vec out) const;
+  // diag Cov by `route` (not automatic); the samples route averages options.std_samples
+  // draws around `mean` and adds their count and Krylov work to `cost`. Empty for none.
+  petsc::Vector pointwise_variance(VarianceRoute route, Vec data, Vec mean, PosteriorResult& cost) const;
+
+  // The mean and the pixel std by options.variance, with the cost: what a method records.
   PosteriorResult solve(Vec data) const;
 
  private:

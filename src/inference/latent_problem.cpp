@@ -12,6 +12,11 @@ std::string likelihood_name(LatentLikelihood likelihood) {
   return likelihood == LatentLikelihood::seeds ? "seeds" : "marginal";
 }
 
+const std::vector<std::string>& likelihood_names() {
+  static const std::vector<std::string> names = {"seeds", "marginal"};
+  return names;
+}
+
 LatentLikelihood parse_likelihood(const std::string& name) {
   if (name == "seeds") return LatentLikelihood::seeds;
   if (name == "marginal") return LatentLikelihood::marginal;

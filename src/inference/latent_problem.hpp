@@ -35,8 +35,9 @@ namespace priorbench {
 
 enum class LatentLikelihood { seeds, marginal };
 
-// "seeds" or "marginal".
+// "seeds" or "marginal"; likelihood_names() lists both in enum order.
 std::string likelihood_name(LatentLikelihood likelihood);
+const std::vector<std::string>& likelihood_names();
 LatentLikelihood parse_likelihood(const std::string& name);
 
 struct LatentProblemOptions {

@@ -33,8 +33,8 @@
 
 #include "core/dense.hpp"
 #include "core/petsc.hpp"
+#include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/latent_problem.hpp"
-#include "inference/mcmc_diagnostics.hpp"
 #include "operators/linear_operator.hpp"
 
 namespace priorbench {

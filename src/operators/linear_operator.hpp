@@ -35,8 +35,8 @@ class LinearOperator {
   petsc::Vector make_domain_vector() const;  // length cols, zero
   petsc::Vector make_range_vector() const;   // length rows, zero
 
+  // Applications so far; cost is measured as the difference of two readings.
   const OperatorCounts& counts() const { return counts_; }
-  void reset_counts() const { counts_ = {}; }
 
  protected:
   virtual void apply_impl(Vec x, Vec y) const = 0;

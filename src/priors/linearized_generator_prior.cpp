@@ -64,29 +64,4 @@ std::shared_ptr<DiagonalPlusLowRankPrior> make_linearized_generator_prior(MPI_Co
   return prior;
 }
 
-LinearizedPrior make_laplace_prior(const LatentProblem& problem, const LinearizedPriorOptions& options) {
-  const std::size_t m = problem.latent_dimension();
-  LinearizedPrior result;
-  result.linearization = options.linearization;
-  if (options.linearization == "zero") {
-    result.linearization_point.assign(m, 0.0);
-  } else if (options.linearization == "encoder") {
-    PB_REQUIRE(problem.generator().has_encoder(),
-               "the laplace prior's 'encoder' linearization point needs a generator with an encoder (",
-               problem.generator().description(), ")");
-    std::vector<double> mean(m), variance(m);
-    problem.generator().encode(problem.adjoint_image(), mean, variance);
-    result.linearization_point = std::move(mean);
-  } else if (options.linearization == "latent_map") {
-    result.latent_map = latent_map(problem, options.latent_map);
-    result.linearization_point = result.latent_map->latent;
-  } else {
-    PB_FAIL("unknown linearization point '", options.linearization, "' for the laplace prior (valid: zero, ",
-            "latent_map, encoder)");
-  }
-  result.prior = make_linearized_generator_prior(problem.comm(), problem.generator(), result.linearization_point,
-                                                 options.nugget, options.linearization);
-  return result;
-}
-
 }  // namespace priorbench

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/paths.hpp"
 #include "study/results_file.hpp"
 #include "study/tasks.hpp"
@@ -158,20 +159,6 @@ TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods,
 }
 
 // Removes a partly written file unless released.
-class PartialFile {
- public:
-  explicit PartialFile(std::string path) : path_(std::move(path)) {}
-  ~PartialFile() {
-    if (!path_.empty()) std::filesystem::remove(path_);
-  }
-  PartialFile(const PartialFile&) = delete;
-  PartialFile& operator=(const PartialFile&) = delete;
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 ResultsProgress read_results_progress(const std::string& path, const StudySpec& study, int shard_index,
@@ -236,21 +223,20 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
     }
   }
   if (std::find(owner.begin(), owner.end(), -1) != owner.end()) fail_on_missing_tasks(shards, owner);
-  const std::string partial = output + ".part";
-  std::filesystem::remove(partial);  // left by a merge that was killed: ours to replace
-  PartialFile cleanup(partial);
+  AtomicFile partial(output);
+  // ResultsFile creates its file exclusively: give back the empty file AtomicFile reserved
+  // under its unique name (still removed by `partial` if the merge fails).
+  std::filesystem::remove(partial.path());
   {
     ResultsFile merged(
-        partial, study, tasks, shards.front().shape, MPI_COMM_SELF,
+        partial.path().string(), study, tasks, shards.front().shape, MPI_COMM_SELF,
         {{"git_version", shards.front().code}, {"merged_from", std::to_string(paths.size()) + " shards"}});
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Shard& shard = shards[static_cast<std::size_t>(owner[t])];
       merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size(), merged.saved_tasks()), 0);
     }
   }
-  PB_REQUIRE(!path_exists(output), "merge: output file ", output, " appeared while merging; it was not replaced");
-  std::filesystem::rename(partial, output);
-  cleanup.release();
+  partial.commit_if_absent();
   return summary;
 }
 

@@ -16,8 +16,9 @@ struct MergeSummary {
   std::vector<std::int64_t> tasks_per_shard;
 };
 
-// Serial (call on one rank). `output` must not exist. The merged file is written as
-// `output`.part and renamed when complete, so a failed merge leaves no `output` behind.
+// Serial (call on one rank). `output` must not exist. The merged file is written under a
+// temporary name (AtomicFile) and moved to `output` only when complete and only if no
+// `output` appeared meanwhile, so a failed merge leaves nothing behind and replaces nothing.
 // A task done in no shard is reported by the shard it belongs to (shard files record
 // "I/N" in their `shard` attribute): "shard 1/2 (FILE) is incomplete: 3 of 18 tasks done".
 MergeSummary merge_results(const std::vector<std::string>& shards, const std::string& output);

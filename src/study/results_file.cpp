@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
+#include "methods/method_fields.hpp"
 
 namespace priorbench {
 namespace {
@@ -151,9 +152,7 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
     labels += (labels.empty() ? "" : ",") + method.label;
     h5::Object group(H5Gcreate2(methods, method.label.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     write_text_attribute(group, "name", method.name);
-    std::string options;
-    for (const auto& [key, value] : method.options) options += key + " = " + value + "\n";
-    write_text_attribute(group, "options", options);
+    write_text_attribute(group, "options", describe_fields(method.options));
   }
   write_text_attribute(methods, "labels", labels);
 

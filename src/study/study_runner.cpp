@@ -11,11 +11,13 @@
 #include "core/progress.hpp"
 #include "core/random.hpp"
 #include "data/image_source.hpp"
+#include "diagnostics/metrics.hpp"
+#include "diagnostics/range_distance.hpp"
 #include "generative/generator.hpp"
-#include "inference/metrics.hpp"
-#include "inference/range_distance.hpp"
+#include "methods/method_factory.hpp"
+#include "methods/observation.hpp"
+#include "operators/operator_factory.hpp"
 #include "study/results_file.hpp"
-#include "study/study_method.hpp"
 #include "study/task_scheduler.hpp"
 
 namespace priorbench {
@@ -28,7 +30,7 @@ double elapsed_since(std::chrono::steady_clock::time_point start) {
 // What every task of the study shares, loaded once per rank.
 class StudyContext {
  public:
-  StudyContext(const StudySpec& study, const StudyResources& resources) : study_(study), resources_(resources) {
+  StudyContext(const StudySpec& study, const MethodResources& resources) : study_(study), resources_(resources) {
     const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
     if (wants_test) {
       test_images_ = data::load_training_set(study.test_set);
@@ -85,7 +87,7 @@ class StudyContext {
 
  private:
   const StudySpec& study_;
-  const StudyResources& resources_;
+  const MethodResources& resources_;
   std::optional<data::ImageSet> test_images_;
   ImageShape shape_;
   mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
@@ -98,24 +100,25 @@ struct MethodRun {
   bool converged = false;
 };
 
-MethodRun run_method(StudyMethod& method, const MethodSpec& spec, const TaskProblem& problem, Vec truth) {
+MethodRun run_method(ReconstructionMethod& method, const MethodSpec& spec, const Observation& observation,
+                     std::int64_t task, Vec truth) {
   MethodRun run;
   const auto start = std::chrono::steady_clock::now();
   bool estimated = false;
   try {
-    run.outcome = method.run(problem);
+    run.outcome = method.reconstruct(observation);
     estimated = true;
     run.converged = run.outcome.converged;
   } catch (const ConvergenceError& error) {
-    std::cerr << "priorbench run: task " << problem.task->id << ", method " << spec.label << ": " << error.what()
+    std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << error.what()
               << "; recorded as not converged" << std::endl;
   }
   run.seconds = elapsed_since(start);
   if (estimated) {
     run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
     if (!run.outcome.warning.empty()) {
-      std::cerr << "priorbench run: task " << problem.task->id << ", method " << spec.label << ": "
-                << run.outcome.warning << (run.converged ? "" : "; recorded as not converged") << std::endl;
+      std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << run.outcome.warning
+                << (run.converged ? "" : "; recorded as not converged") << std::endl;
     }
   }
   return run;
@@ -155,8 +158,8 @@ std::vector<double> image_or_nan(Vec vector, std::size_t size) {
 
 class TaskRunner {
  public:
-  TaskRunner(const StudySpec& study, const StudyContext& context, std::vector<std::unique_ptr<StudyMethod>>& methods,
-             std::int64_t saved_tasks)
+  TaskRunner(const StudySpec& study, const StudyContext& context,
+             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, std::int64_t saved_tasks)
       : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
 
   TaskRecord run(const Task& task, std::int64_t& not_converged) const {
@@ -171,13 +174,10 @@ class TaskRunner {
     const std::vector<double> truth_pixels = context_.truth(task);
     auto truth = forward->make_domain_vector();
     petsc::set_from_global(truth, truth_pixels);
-    auto data = forward->make_range_vector();
-    forward->apply(truth, data);
-    auto noise = forward->make_range_vector();
-    CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::data_noise).fill_normal(noise);
-    PB_PETSC(VecAXPY(data, task.sigma, noise));
+    const Observation observation = simulate_observation(forward, shape, truth_pixels, task.sigma,
+                                                         {study_.seed, static_cast<std::uint64_t>(task.id)});
+    const Vec data = observation.data;
 
-    TaskProblem problem{&task, study_.seed, shape, forward, data, task.sigma};
     TaskRecord record;
     record.task = task.id;
     record.data_size = forward->rows();
@@ -194,7 +194,7 @@ class TaskRunner {
       record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
-      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], problem, truth);
+      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, truth);
       not_converged += method_run.converged ? 0 : 1;
       add_method_metrics(record, method_run);
       if (saved) {
@@ -212,21 +212,21 @@ class TaskRunner {
  private:
   const StudySpec& study_;
   const StudyContext& context_;
-  std::vector<std::unique_ptr<StudyMethod>>& methods_;
+  std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;
   std::int64_t saved_tasks_;
 };
 
 }  // namespace
 
-RunSummary run_study(const StudySpec& study, const RunOptions& options, const StudyResources& resources,
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const MethodResources& resources,
                      MPI_Comm comm) {
   const auto start = std::chrono::steady_clock::now();
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const std::vector<Task> tasks = enumerate_tasks(study);
   const StudyContext context(study, resources);
-  std::vector<std::unique_ptr<StudyMethod>> methods;
-  for (const auto& spec : study.methods) methods.push_back(make_study_method(spec, study, resources, PETSC_COMM_SELF));
+  std::vector<std::unique_ptr<ReconstructionMethod>> methods;
+  for (const auto& spec : study.methods) methods.push_back(make_method(spec.options, resources));
 
   ResultsFile results(options.output, study, tasks, context.shape(), comm, options.provenance);
   PB_REQUIRE(options.shard_count >= 1 && options.shard_index >= 0 && options.shard_index < options.shard_count,

@@ -9,7 +9,7 @@
 #include <map>
 #include <string>
 
-#include "study/study_method.hpp"
+#include "methods/method.hpp"
 #include "study/study_spec.hpp"
 
 namespace priorbench {
@@ -34,6 +34,8 @@ struct RunOptions {
   int shard_count = 1;
 };
 
-RunSummary run_study(const StudySpec& study, const RunOptions& options, const StudyResources& resources, MPI_Comm comm);
+// `resources` give the methods and the generated truths their training set and generator.
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const MethodResources& resources,
+                     MPI_Comm comm);
 
 }  // namespace priorbench

@@ -1,7 +1,5 @@
 #include "study/study_spec.hpp"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -13,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/memory_budget.hpp"
 #include "core/paths.hpp"
+#include "study/table_reader.hpp"
 
 namespace priorbench {
 
@@ -29,111 +28,6 @@ const char* truth_kind_name(TruthKind kind) {
 }
 
 namespace {
-
-// Reads fields of one table, remembering which were seen so unknown ones are refused.
-class TableReader {
- public:
-  TableReader(const toml::table* table, std::string path, std::string prefix)
-      : table_(table), path_(std::move(path)), prefix_(std::move(prefix)) {}
-
-  bool has(const std::string& key) const { return table_ != nullptr && table_->contains(key); }
-
-  std::string field(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-
-  template <class Value>
-  Value get(const std::string& key, Value fallback) {
-    seen_.insert(key);
-    if (!has(key)) return fallback;
-    const toml::node& node = *table_->get(key);
-    if constexpr (std::is_same_v<Value, std::string>) {
-      const auto value = node.value<std::string>();
-      PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' must be a string");
-      return *value;
-    } else if constexpr (std::is_same_v<Value, double>) {
-      const auto value = node.value<double>();  // integers convert too
-      PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' must be a number");
-      return *value;
-    } else {
-      // is_integer first: value<std::int64_t>() of a float node converts it, which is
-      // undefined behaviour for 2e24.
-      PB_REQUIRE(node.is_integer(), path_, ": field '", field(key), "' must be an integer");
-      const auto value = node.value<std::int64_t>();
-      PB_REQUIRE(std::in_range<Value>(*value), path_, ": field '", field(key), "' is ", *value,
-                 ", out of the range of the field");
-      return static_cast<Value>(*value);
-    }
-  }
-
-  template <class Value>
-  Value require(const std::string& key) {
-    PB_REQUIRE(has(key), path_, ": field '", field(key), "' is required");
-    return get<Value>(key, Value{});
-  }
-
-  template <class Value>
-  std::vector<Value> get_array(const std::string& key) {
-    seen_.insert(key);
-    std::vector<Value> values;
-    if (!has(key)) return values;
-    const toml::array* array = table_->get(key)->as_array();
-    PB_REQUIRE(array != nullptr, path_, ": field '", field(key), "' must be an array");
-    for (std::size_t i = 0; i < array->size(); ++i) {
-      const toml::node& node = *array->get(i);
-      if constexpr (std::is_same_v<Value, std::string>) {
-        const auto value = node.value<std::string>();
-        PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' entry ", i, " must be a string");
-        values.push_back(*value);
-      } else if constexpr (std::is_same_v<Value, double>) {
-        const auto value = node.value<double>();
-        PB_REQUIRE(value.has_value(), path_, ": field '", field(key), "' entry ", i, " must be a number");
-        values.push_back(*value);
-      } else {
-        PB_REQUIRE(node.is_integer(), path_, ": field '", field(key), "' entry ", i, " must be an integer");
-        values.push_back(static_cast<Value>(*node.value<std::int64_t>()));
-      }
-    }
-    return values;
-  }
-
-  // Every key not read so far, as text (for method options).
-  std::map<std::string, std::string> rest() {
-    std::map<std::string, std::string> options;
-    if (table_ == nullptr) return options;
-    for (const auto& [key, node] : *table_) {
-      const std::string name(key.str());
-      if (seen_.count(name)) continue;
-      seen_.insert(name);
-      PB_REQUIRE(node.is_value(), path_, ": field '", field(name), "' must be a single value");
-      std::ostringstream text;
-      node.visit([&text](const auto& value) {
-        if constexpr (toml::is_string<decltype(value)>) {
-          text << value.get();
-        } else {
-          text << value;
-        }
-      });
-      options[name] = text.str();
-    }
-    return options;
-  }
-
-  void refuse_unknown() const {
-    if (table_ == nullptr) return;
-    for (const auto& [key, node] : *table_) {
-      const std::string name(key.str());
-      if (seen_.count(name)) continue;
-      std::string known;
-      for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
-      PB_FAIL(path_, ": unknown field '", field(name), "' (known: ", known, ")");
-    }
-  }
-
- private:
-  const toml::table* table_;
-  std::string path_;
-  std::string prefix_;
-  std::set<std::string> seen_;
-};
 
 const toml::table* table_of(const toml::table& root, const std::string& key, const std::string& path) {
   if (!root.contains(key)) return nullptr;
@@ -287,13 +181,11 @@ void read_methods(const toml::table& root, StudySpec& spec) {
   for (std::size_t i = 0; i < methods->size(); ++i) {
     const toml::table* table = methods->get(i)->as_table();
     PB_REQUIRE(table != nullptr, spec.path, ": method entry ", i, " must be a table ([[method]])");
-    TableReader reader(table, spec.path, "method[" + std::to_string(i) + "]");
-    MethodSpec method;
-    method.name = reader.require<std::string>("name");
-    method.label = reader.get<std::string>("label", method.name);
-    method.options = reader.rest();
+    MethodSpec method = read_method_table(*table, spec.path, i);
     PB_REQUIRE(labels.insert(method.label).second, spec.path, ": two methods share the label '", method.label,
                "'; give one a distinct 'label'");
+    PB_REQUIRE(!needs_generator(method.options) || !spec.model_file.empty(), spec.path, ": method '", method.label,
+               "' needs a generator: set [model] file");
     spec.methods.push_back(std::move(method));
   }
 }
@@ -336,6 +228,16 @@ StudySpec read_study(const std::string& path) {
                " MiB; a study file is a few KiB of TOML");
   }
   return parse_study(text, path);
+}
+
+ResourceFiles study_resource_files(const StudySpec& study) {
+  ResourceFiles files;
+  files.training_set = study.training_set;
+  files.training_limit = study.training_limit;
+  files.model_file = study.model_file;
+  files.training_name = study.path + ": field 'data.training'";
+  files.model_name = study.path + ": field 'model.file'";
+  return files;
 }
 
 }  // namespace priorbench

@@ -4,24 +4,17 @@
 // and validated here once; every error names the file, the field and the value.
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "methods/method_resources.hpp"
 #include "operators/operator_factory.hpp"
+#include "study/method_tables.hpp"
 
 namespace priorbench {
 
 enum class TruthKind { test, generated, generated_noisy };
 const char* truth_kind_name(TruthKind kind);
-
-// Options of one method: the values of its [[method]] table other than `name`, as text
-// (each method parses and validates its own options, naming "method.NAME.KEY").
-struct MethodSpec {
-  std::string name;
-  std::string label;  // column name in results and tables; defaults to `name`
-  std::map<std::string, std::string> options;
-};
 
 struct StudySpec {
   std::string path;  // where it was read from, for messages
@@ -46,8 +39,8 @@ struct StudySpec {
   std::vector<double> accelerations;
   std::vector<double> sigmas;
 
-  std::vector<MethodSpec> methods;
-  int saved_tasks = 0;  // reconstructions saved for the first N tasks
+  std::vector<MethodSpec> methods;  // typed options, validated when the file is read
+  int saved_tasks = 0;              // reconstructions saved for the first N tasks
 };
 
 // Limits checked before anything is allocated for a study. A task is a whole inverse
@@ -59,6 +52,9 @@ inline constexpr std::int64_t kMaxStudyTasks = 10'000'000;
 inline constexpr std::size_t kMaxStudyFileBytes = std::size_t{16} << 20;
 
 StudySpec read_study(const std::string& path);
+
+// The training set and model a study's methods load (methods/method_resources.hpp).
+ResourceFiles study_resource_files(const StudySpec& study);
 StudySpec parse_study(const std::string& text, const std::string& path);
 
 }  // namespace priorbench

@@ -3,11 +3,12 @@
 with inputs and the outputs PyTorch computes for them, so that priorbench can be checked
 against PyTorch on a model it did not write.
 
-    make_python_model.py MODEL.pt VALUES.h5 [--break ATTRIBUTE]
+    make_python_model.py MODEL.pt VALUES.h5 [--break ATTRIBUTE] [--no-encoder]
 
 VALUES.h5 gets z (5 x m), x (3 x H x W), and PyTorch's means (5 x H x W), log_variances
 (5 x H x W, per pixel), encoder_means and encoder_log_variances (3 x m). With --break the
-named attribute is left out (a model that breaks the contract).
+named attribute is left out (a model that breaks the contract); with --no-encoder the model
+has no `encode` method (a decoder-only generator). Either way only MODEL.pt is written.
 """
 import argparse
 
@@ -39,13 +40,15 @@ class PythonVae(torch.nn.Module):
     def decoder_log_variance(self, z: torch.Tensor) -> torch.Tensor:
         return (self.variance_head(z) - 4.0).reshape(z.shape[0], 4, 5)
 
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decode(z)
+
+
+class PythonVaeWithEncoder(PythonVae):
     @torch.jit.export
     def encode(self, x: torch.Tensor):
         out = self.encoder(x.reshape(x.shape[0], 20))
         return out[:, :3], out[:, 3:]
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decode(z)
 
 
 def main():
@@ -53,10 +56,12 @@ def main():
     parser.add_argument("model")
     parser.add_argument("values")
     parser.add_argument("--break", dest="leave_out", default="")
+    parser.add_argument("--no-encoder", action="store_true")
     args = parser.parse_args()
-    module = torch.jit.script(PythonVae(args.leave_out).double())
+    kind = PythonVae if args.no_encoder else PythonVaeWithEncoder
+    module = torch.jit.script(kind(args.leave_out).double())
     torch.jit.save(module, args.model)
-    if args.leave_out:
+    if args.leave_out or args.no_encoder:
         return
     generator = torch.Generator().manual_seed(3)
     z = torch.randn(5, 3, generator=generator, dtype=torch.float64)

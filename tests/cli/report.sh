@@ -63,17 +63,49 @@ expect_failure "bad_metric.h5:/metrics/psnr has shape \[3, 2\]; expected \[240, 
 expect_failure "cannot import them" report synthetic.h5 -o no-python --python /bin/false
 expect_failure "plotting script nowhere.py does not exist" report synthetic.h5 -o no-script --plot-script nowhere.py
 mkdir inside && cp synthetic.h5 inside/
-expect_failure "contains the results file" report inside/synthetic.h5 -o inside --force
-[ -f inside/synthetic.h5 ] || { echo "FAIL: the results file was deleted" >&2; exit 1; }
+expect_failure "holds files that priorbench report did not write" report inside/synthetic.h5 -o inside --force
+[ "$(ls -A inside)" = "synthetic.h5" ] || { echo "FAIL: inside/ was changed" >&2; exit 1; }
 expect_failure "is not a directory" report synthetic.h5 -o bad.h5 --force
 expect_failure "bootstrap" report synthetic.h5 -o x --bootstrap 0
 for leftover in no-python no-script x other_format-report no_sigma-report bad_metric-report; do
   [ ! -e "$leftover" ] || { echo "FAIL: a failed report left $leftover" >&2; exit 1; }
 done
-ls -a | grep -q "partial" && { echo "FAIL: staging directories left behind" >&2; exit 1; }
+ls -a | grep -q "staging" && { echo "FAIL: staging directories left behind" >&2; exit 1; }
 
 # --force replaces a report, and only once the new one is complete.
 "$priorbench" report synthetic.h5 --force --no-figures >/dev/null
 [ ! -e synthetic-report/figures ] || { echo "FAIL: --force kept the old figures" >&2; exit 1; }
 cmp synthetic-report/contraction.csv again/contraction.csv
+
+# Data loss (issue 16): --force replaces the files of the previous report (its manifest)
+# and nothing else — not a user's file beside them, not a subfolder, not the working directory.
+mkdir paper && echo "my thesis" >paper/thesis.tex && mkdir paper/data && echo "1,2" >paper/data/mine.csv
+users=$(cd paper && find . -type f -exec sha256sum {} + | sort)
+expect_failure "holds files that priorbench report did not write" report synthetic.h5 -o paper --force
+[ "$(cd paper && find . -type f -exec sha256sum {} + | sort)" = "$users" ] || { echo "FAIL: paper/ was changed" >&2; exit 1; }
+mkdir cwd && cp synthetic.h5 cwd/ && echo "keep" >cwd/notes.txt
+(cd cwd && expect_failure "holds files that priorbench report did not write" report synthetic.h5 -o . --force)
+[ "$(ls -A cwd | tr '\n' ' ')" = "notes.txt synthetic.h5 " ] || { echo "FAIL: -o . changed the directory" >&2; exit 1; }
+# A report written into an empty directory, then a user's files added beside it:
+mkdir shared
+"$priorbench" report synthetic.h5 -o shared >/dev/null
+[ -f shared/.priorbench-manifest ] && [ -f shared/figures/error_vs_sigma.png ] || { echo "FAIL: no manifest/figures" >&2; exit 1; }
+echo "my thesis" >shared/thesis.tex && mkdir -p shared/figures/mine && echo "x" >shared/figures/mine/plot.csv
+echo "mine" >shared/figures/my_figure.png
+expect_failure "output directory shared already exists; pass --force" report synthetic.h5 -o shared
+"$priorbench" report synthetic.h5 -o shared --force --no-figures >/dev/null
+[ -f shared/thesis.tex ] && [ -f shared/figures/mine/plot.csv ] && [ -f shared/figures/my_figure.png ] ||
+  { echo "FAIL: --force removed a user's file" >&2; exit 1; }
+[ ! -e shared/figures/error_vs_sigma.png ] || { echo "FAIL: --force kept a figure of the old report" >&2; exit 1; }
+cmp shared/contraction.csv again/contraction.csv
+grep -qx "summary.md" shared/.priorbench-manifest && ! grep -q "thesis" shared/.priorbench-manifest ||
+  { echo "FAIL: the manifest does not list exactly the report's files" >&2; exit 1; }
+# A manifest that names a file outside the directory is refused, and nothing is deleted.
+printf '%s\n' "# priorbench report: the files it wrote here; --force replaces these and nothing else" "../synthetic.h5" \
+  >shared/.priorbench-manifest
+expect_failure "which is not a file inside shared" report synthetic.h5 -o shared --force
+[ -f synthetic.h5 ] || { echo "FAIL: a hostile manifest deleted a file" >&2; exit 1; }
+# A user's file with the name of a report file, in a directory whose manifest does not list it.
+printf '%s\n' "# priorbench report: the files it wrote here; --force replaces these and nothing else" >shared/.priorbench-manifest
+expect_failure "already has compact.csv, which priorbench report did not write" report synthetic.h5 -o shared --force
 echo "cli report: all checks passed"

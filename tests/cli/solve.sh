@@ -59,5 +59,10 @@ echo "not hdf5" >bad.h5
 expect_failure "not an HDF5 file" solve --data bad.h5 -o x.h5
 [ "$(sha256sum inpaint.h5)" = "$before" ] || { echo "FAIL: inpaint.h5 was modified" >&2; exit 1; }
 [ ! -e x.h5 ] || { echo "FAIL: a failed run left x.h5" >&2; exit 1; }
-ls ./*.tmp* >/dev/null 2>&1 && { echo "FAIL: temporary files left behind" >&2; exit 1; }
+# --force replaces only a file this command wrote (issue 16).
+echo "notes" >notes.txt
+expect_failure "-o notes.txt exists and is not an HDF5 file; --force replaces only files priorbench wrote" \
+  solve --image fashion-mnist:test:1 --sigma 0.1 --method white --training-limit 500 -o notes.txt --force
+[ "$(cat notes.txt)" = "notes" ] || { echo "FAIL: notes.txt was replaced" >&2; exit 1; }
+ls -A | grep -q "\.tmp" && { echo "FAIL: temporary files left behind" >&2; exit 1; }
 echo "cli solve: all checks passed"

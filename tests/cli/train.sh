@@ -63,4 +63,24 @@ expect_failure "missing.pt: no such model file" model missing.pt
 "$python" "$here/make_python_model.py" broken.pt unused.h5 --break latent_dim
 expect_failure "broken.pt: attribute 'latent_dim' missing" model broken.pt
 expect_failure "already exists" model python.pt --samples 2 -o python-eval.h5
+# --force replaces only what the command wrote (issue 16): never a study file given as the
+# checkpoint, a foreign file as the model or report, or an HDF5 file of another command.
+printf '[study]\nname = "mine"\n' >study.toml
+study_before=$(sha256sum study.toml)
+expect_failure "output file study.toml already exists; pass --force to replace it (--checkpoint)" train "${tiny[@]}" -o new.pt --checkpoint study.toml
+expect_failure "--checkpoint study.toml exists and is not a priorbench training checkpoint" \
+  train "${tiny[@]}" -o new.pt --checkpoint study.toml --force
+expect_failure "-o study.toml exists and is not a TorchScript model file" train "${tiny[@]}" -o study.toml --force
+expect_failure "-o python.pt exists and is a TorchScript model that priorbench train did not write" \
+  train "${tiny[@]}" -o python.pt --force
+expect_failure "--report python-eval.h5 exists and is a file of format 'priorbench-model-evaluation-1'" \
+  train "${tiny[@]}" -o new.pt --report python-eval.h5 --force
+expect_failure "-o study.toml exists and is not an HDF5 file" model python.pt --samples 2 -o study.toml --force
+[ "$study_before" = "$(sha256sum study.toml)" ] || { echo "FAIL: study.toml was modified" >&2; exit 1; }
+[ ! -e new.pt ] || { echo "FAIL: a refused run wrote new.pt" >&2; exit 1; }
+# A model without an encoder asked to --encode leaves no output file.
+"$python" "$here/make_python_model.py" no-encoder.pt unused2.h5 --no-encoder
+expect_failure "has no method 'encode'" model no-encoder.pt --encode python-values.h5:x -o encoded.h5
+[ ! -e encoded.h5 ] || { echo "FAIL: a failed --encode left encoded.h5" >&2; exit 1; }
+ls -A | grep -q "\.tmp-" && { echo "FAIL: temporary files left behind" >&2; exit 1; }
 echo "cli.train: all checks passed"

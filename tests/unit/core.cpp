@@ -10,10 +10,12 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/output_files.hpp"
 #include "core/png.hpp"
 #include "core/progress.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
+#include "test_support.hpp"
 
 namespace pb = priorbench;
 
@@ -126,4 +128,121 @@ TEST(Png, WritesAValidGreyscaleFile) {
   EXPECT_EQ(bytes[23], 2);
   EXPECT_THROW(pb::write_png_grid(path, {{1.0}}, 2, 2, 1, false), pb::Error);
   std::filesystem::remove(path);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using priorbench::testing_support::expect_error;
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every entry under `directory`, relative, sorted: what a test expects to find and nothing else.
+std::vector<std::string> entries(const fs::path& directory) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::recursive_directory_iterator(directory)) {
+    names.push_back(fs::relative(entry.path(), directory).generic_string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST(AtomicFile, TargetAppearsOnlyOnCommitAndTheTemporaryIsAlwaysRemoved) {
+  const pb::testing_support::TempDir dir("priorbench_atomic");
+  const fs::path target = dir.file("out.txt");
+  {
+    pb::AtomicFile file(target);
+    std::ofstream(file.path()) << "new";
+    EXPECT_EQ(file.path().parent_path(), target.parent_path());
+    EXPECT_FALSE(fs::exists(target));
+  }  // not committed: nothing left
+  EXPECT_EQ(entries(target.parent_path()), std::vector<std::string>{});
+  std::ofstream(target) << "old";
+  {
+    pb::AtomicFile file(target);
+    std::ofstream(file.path()) << "new";
+    EXPECT_EQ(read_all(target), "old");
+    file.commit();
+  }
+  EXPECT_EQ(read_all(target), "new");
+  EXPECT_EQ(entries(target.parent_path()), std::vector<std::string>{"out.txt"});
+  {
+    pb::AtomicFile file(target);
+    expect_error([&] { file.commit_if_absent(); }, {"out.txt", "appeared while it was being written"});
+  }
+  EXPECT_EQ(read_all(target), "new");
+  EXPECT_EQ(entries(target.parent_path()), std::vector<std::string>{"out.txt"});
+  expect_error([&] { pb::AtomicFile file(dir.file("missing/x.txt")); }, {"missing", "does not exist"});
+}
+
+TEST(CheckReplaceable, ForceReplacesOnlyFilesOfTheCommandsOwnFormat) {
+  const pb::testing_support::TempDir dir("priorbench_replaceable");
+  const auto is_solve = pb::hdf5_with_format("priorbench-solve-1");
+  EXPECT_NO_THROW(pb::check_replaceable(dir.file("new.h5"), false, is_solve));
+  std::ofstream(dir.file("thesis.tex")) << "text";
+  expect_error([&] { pb::check_replaceable(dir.file("thesis.tex"), false, is_solve); }, {"already exists", "--force"});
+  expect_error([&] { pb::check_replaceable(dir.file("thesis.tex"), true, is_solve); },
+               {"thesis.tex exists and is not an HDF5 file", "left untouched"});
+  for (const auto& [name, format] : std::vector<std::pair<std::string, std::string>>{
+           {"solve.h5", "priorbench-solve-1"}, {"other.h5", "priorbench-study-1"}}) {
+    auto file = pb::h5::create_file(dir.file(name), false);
+    pb::h5::write_attribute(file, "format", format);
+  }
+  pb::h5::create_file(dir.file("bare.h5"), false);
+  EXPECT_NO_THROW(pb::check_replaceable(dir.file("solve.h5"), true, is_solve));
+  expect_error([&] { pb::check_replaceable(dir.file("other.h5"), true, is_solve); },
+               {"format 'priorbench-study-1', not 'priorbench-solve-1'"});
+  expect_error([&] { pb::check_replaceable(dir.file("bare.h5"), true, is_solve); }, {"without a 'format' attribute"});
+  expect_error([&] { pb::check_replaceable(dir.file(""), true, is_solve); }, {"is not a regular file"});
+}
+
+TEST(OutputDirectory, ForceReplacesTheFilesOfItsManifestAndNothingElse) {
+  const pb::testing_support::TempDir dir("priorbench_output_dir");
+  const fs::path report = dir.file("report");
+  const auto write = [&](const std::vector<std::string>& files, bool force) {
+    pb::OutputDirectory output(report, "priorbench test");
+    output.check_writable(force);
+    for (const auto& file : files) {
+      fs::create_directories((output.staging() / file).parent_path());
+      std::ofstream(output.staging() / file) << "v2 " << file;
+    }
+    output.commit();
+  };
+  write({"a.md", "figures/f.png"}, false);
+  EXPECT_EQ(entries(report), (std::vector<std::string>{".priorbench-manifest", "a.md", "figures", "figures/f.png"}));
+  std::ofstream(report / "thesis.tex") << "mine";
+  fs::create_directories(report / "figures/own");
+  std::ofstream(report / "figures/own/data.csv") << "mine";
+  expect_error([&] { write({"a.md"}, false); }, {"output directory", "already exists; pass --force"});
+  write({"a.md", "b.csv"}, true);
+  EXPECT_EQ(entries(report), (std::vector<std::string>{".priorbench-manifest", "a.md", "b.csv", "figures",
+                                                       "figures/own", "figures/own/data.csv", "thesis.tex"}));
+  EXPECT_EQ(read_all(report / "thesis.tex"), "mine");
+  EXPECT_EQ(pb::read_manifest(report, "priorbench test"), (std::vector<std::string>{"a.md", "b.csv"}));
+  // A figure the old report did not write is not replaced: the whole commit is refused.
+  std::ofstream(report / "figures/g.png") << "mine";
+  expect_error([&] { write({"a.md", "figures/g.png"}, true); }, {"already has figures/g.png", "did not write"});
+  EXPECT_EQ(read_all(report / "figures/g.png"), "mine");
+  EXPECT_EQ(read_all(report / "a.md"), "v2 a.md");
+  // Directories without a manifest are refused, even with force; empty ones are fine.
+  const fs::path foreign = dir.file("foreign");
+  fs::create_directories(foreign);
+  EXPECT_NO_THROW(pb::OutputDirectory(foreign, "priorbench test").check_writable(false));
+  std::ofstream(foreign / "notes.txt") << "mine";
+  expect_error([&] { pb::OutputDirectory(foreign, "priorbench test").check_writable(true); },
+               {"holds files that priorbench test did not write"});
+  // A manifest naming a path outside the directory, or of another command, is refused.
+  std::ofstream(foreign / ".priorbench-manifest") << "# priorbench test: the files it wrote here; --force replaces "
+                                                     "these and nothing else\n../victim.txt\n";
+  expect_error([&] { pb::OutputDirectory(foreign, "priorbench test").check_writable(true); },
+               {"lists '../victim.txt'", "not a file inside"});
+  expect_error([&] { pb::OutputDirectory(foreign, "priorbench other").check_writable(true); },
+               {"is not a manifest of priorbench other"});
+  // No staging directories are left next to the outputs.
+  EXPECT_EQ(entries(dir.file("")).size(), entries(report).size() + entries(foreign).size() + 2);
 }

@@ -63,6 +63,7 @@ Dense prior_covariance(const Problem& p) {
 struct Reference {
   std::vector<double> mean;
   std::vector<double> std;
+  Dense covariance;
 };
 
 Reference dense_reference(const Problem& p) {
@@ -75,7 +76,7 @@ Reference dense_reference(const Problem& p) {
   std::vector<double> rhs = multiply(c0_inverse, p.mean);
   const std::vector<double> aty = multiply(transpose(p.a), p.data);
   for (std::size_t j = 0; j < rhs.size(); ++j) rhs[j] += aty[j] / (p.sigma * p.sigma);
-  Reference reference{multiply(covariance, rhs), {}};
+  Reference reference{multiply(covariance, rhs), {}, covariance};
   for (int j = 0; j < covariance.rows; ++j) reference.std.push_back(std::sqrt(covariance(j, j)));
   return reference;
 }
@@ -179,7 +180,7 @@ TEST(GaussianPosterior, SampledStdAgreesWithinMonteCarloError) {
   const Problem p = make_problem(gaussian_matrix(20, 30), 3, true, 0.05);
   const Reference reference = dense_reference(p);
   pb::PosteriorOptions options;
-  options.std_method = "samples";
+  options.variance = pb::VarianceRoute::samples;
   options.std_samples = 800;
   options.seed = 9;
   const Outcome outcome = solve(p, options);
@@ -198,7 +199,7 @@ TEST(GaussianPosterior, SampledStdAgreesWithinMonteCarloError) {
 TEST(GaussianPosterior, WoodburyRouteIsRefusedWhereItWouldBeWrong) {
   const Problem p = make_problem(gaussian_matrix(20, 30), 3, true, 0.05);
   pb::PosteriorOptions options;
-  options.std_method = "woodbury";
+  options.variance = pb::VarianceRoute::woodbury;
   EXPECT_THROW(solve(p, options), pb::Error);
 }
 
@@ -207,7 +208,7 @@ TEST(GaussianPosterior, NonConvergenceIsAnErrorNotASilentResult) {
   pb::PosteriorOptions options;
   options.max_iterations = 1;
   options.relative_tolerance = 1e-14;
-  options.std_method = "none";
+  options.variance = pb::VarianceRoute::none;
   try {
     solve(p, options);
     FAIL() << "a solve stopped by the iteration limit must throw";
@@ -222,8 +223,85 @@ TEST(GaussianPosterior, BadInputsAreRefused) {
   EXPECT_THROW(pb::GaussianPosterior(forward, make_prior(p), 0.0), pb::Error);
   EXPECT_THROW(pb::GaussianPosterior(forward, make_prior(p), -1.0), pb::Error);
   pb::PosteriorOptions options;
-  options.std_method = "bogus";
+  options.variance = pb::VarianceRoute::samples;
+  options.std_samples = 1;
   EXPECT_THROW(pb::GaussianPosterior(forward, make_prior(p), 0.1, options), pb::Error);
   const Problem wrong_size = make_problem(identity(12), 1, true, 0.05);
   EXPECT_THROW(pb::GaussianPosterior(forward, make_prior(wrong_size), 0.1), pb::Error);
+}
+
+// The hIPPYlib-style pieces against the dense reference: Cov v for unit vectors (columns of
+// the covariance), the pointwise variance by every exact route, and exact draws whose
+// sample mean and variance match within Monte Carlo error.
+TEST(GaussianPosterior, CovarianceActionVarianceRoutesAndDrawsMatchTheDenseReference) {
+  const Problem p = make_problem(gaussian_matrix(20, 30), 3, false, 0.05);
+  const Reference reference = dense_reference(p);
+  auto forward = std::make_shared<DenseForwardOperator>(PETSC_COMM_WORLD, p.a);
+  pb::PosteriorOptions options;
+  options.relative_tolerance = 1e-12;
+  const pb::GaussianPosterior posterior(forward, make_prior(p), p.sigma, options);
+  auto data = forward->make_range_vector();
+  pb::petsc::set_from_global(data, p.data);
+  const int n = p.a.cols;
+
+  auto unit = forward->make_domain_vector();
+  auto column = forward->make_domain_vector();
+  for (const int j : {0, 7, 29}) {
+    std::vector<double> e(n, 0.0);
+    e[j] = 1.0;
+    pb::petsc::set_from_global(unit, e);
+    const pb::SolveRecord record = posterior.apply_covariance(unit, column);
+    EXPECT_GT(record.reason, 0);
+    std::vector<double> expected(n);
+    for (int i = 0; i < n; ++i) expected[i] = reference.covariance(i, j);
+    expect_relative(pb::petsc::gather_all(column), expected, 1e-8);
+  }
+
+  pb::SolveRecord record;
+  const auto mean = posterior.mean(data, record);
+  expect_relative(pb::petsc::gather_all(mean), reference.mean, 1e-8);
+  EXPECT_EQ(posterior.resolved_route(pb::VarianceRoute::automatic), pb::VarianceRoute::dense);
+  pb::PosteriorResult cost;
+  auto variance = posterior.pointwise_variance(pb::VarianceRoute::dense, data, mean, cost);
+  std::vector<double> expected_variance(n);
+  for (int j = 0; j < n; ++j) expected_variance[j] = reference.covariance(j, j);
+  expect_relative(pb::petsc::gather_all(variance), expected_variance, 1e-8);
+  EXPECT_FALSE(posterior.pointwise_variance(pb::VarianceRoute::none, data, mean, cost));
+
+  const int draws = 2000;
+  std::vector<double> sum(n, 0.0), sum_squares(n, 0.0);
+  auto sample = forward->make_domain_vector();
+  for (int s = 0; s < draws; ++s) {
+    posterior.sample(data, pb::CounterRandom(3, 0, pb::Purpose::posterior_samples, s), sample);
+    const auto values = pb::petsc::gather_all(sample);
+    for (int j = 0; j < n; ++j) {
+      sum[j] += values[j];
+      sum_squares[j] += values[j] * values[j];
+    }
+  }
+  for (int j = 0; j < n; ++j) {
+    const double sd = std::sqrt(reference.covariance(j, j));
+    const double sample_mean = sum[j] / draws;
+    const double sample_variance = sum_squares[j] / draws - sample_mean * sample_mean;
+    EXPECT_NEAR(sample_mean, reference.mean[j], 4.0 * sd / std::sqrt(draws)) << "pixel " << j;
+    EXPECT_NEAR(sample_variance / (sd * sd), 1.0, 4.0 * std::sqrt(2.0 / draws)) << "pixel " << j;
+  }
+}
+
+TEST(GaussianPosterior, CostIsCountedAsADifferenceNotByResettingTheOperator) {
+  const Problem p = make_problem(gaussian_matrix(20, 30), 3, true, 0.05);
+  auto forward = std::make_shared<DenseForwardOperator>(PETSC_COMM_WORLD, p.a);
+  auto data = forward->make_range_vector();
+  pb::petsc::set_from_global(data, p.data);
+  auto image = forward->make_domain_vector();
+  forward->apply(image, data);  // someone else's applications, counted before the posterior exists
+  pb::petsc::set_from_global(data, p.data);
+  const pb::OperatorCounts before = forward->counts();
+  pb::PosteriorOptions options;
+  options.variance = pb::VarianceRoute::none;
+  const pb::GaussianPosterior posterior(forward, make_prior(p), p.sigma, options);
+  const pb::PosteriorResult result = posterior.solve(data);
+  EXPECT_EQ(forward->counts().forward, before.forward + result.forward_applications);
+  EXPECT_EQ(forward->counts().adjoint, before.adjoint + result.adjoint_applications);
+  EXPECT_GE(before.forward, 1);
 }

@@ -12,6 +12,8 @@
 #include "inference/latent_laplace.hpp"
 #include "inference/latent_map.hpp"
 #include "latent_oracle.hpp"
+#include "methods/linearization_point.hpp"
+#include "methods/method_options.hpp"
 #include "priors/linearized_generator_prior.hpp"
 
 namespace pb = priorbench;
@@ -124,15 +126,15 @@ TEST_P(LinearOracleTest, LaplacePriorLinearizationStrategies) {
   const auto problem = pb::testing_support::make_latent_problem(o, LatentLikelihood::seeds);
   const auto exact = pb::testing_support::closed_latent_posterior(o, false);
 
-  pb::LinearizedPriorOptions options;
-  options.latent_map = tight_map_options();
-  for (const std::string strategy : {"zero", "encoder", "latent_map"}) {
-    options.linearization = strategy;
-    const pb::LinearizedPrior laplace = pb::make_laplace_prior(*problem, options);
-    EXPECT_EQ(laplace.linearization, strategy);
-    EXPECT_EQ(laplace.prior->name(), "laplace");
-    EXPECT_EQ(laplace.latent_map.has_value(), strategy == "latent_map");
-    EXPECT_LT(pb::testing_support::max_abs_difference(pb::petsc::gather_all(laplace.prior->mean()), o.b), 1e-14);
+  for (const auto point :
+       {pb::LinearizationPoint::zero, pb::LinearizationPoint::encoder, pb::LinearizationPoint::latent_map}) {
+    const std::string strategy = pb::linearization_point_name(point);
+    const pb::ChosenLinearization chosen = pb::choose_linearization_point(*problem, point, tight_map_options());
+    const auto prior =
+        pb::make_linearized_generator_prior(problem->comm(), problem->generator(), chosen.point, 0.0, strategy);
+    EXPECT_EQ(prior->name(), "laplace");
+    EXPECT_EQ(chosen.latent_map.has_value(), strategy == "latent_map");
+    EXPECT_LT(pb::testing_support::max_abs_difference(pb::petsc::gather_all(prior->mean()), o.b), 1e-14);
     std::vector<double> expected_point(o.m, 0.0);
     if (strategy == "latent_map") expected_point = exact.latent_mean;
     if (strategy == "encoder") {  // the exact p(z | x = Aᵀy) under x | z ~ N(Wz + b, γ² I)
@@ -144,10 +146,10 @@ TEST_P(LinearOracleTest, LaplacePriorLinearizationStrategies) {
       for (std::size_t i = 0; i < image.size(); ++i) image[i] = (image[i] - o.b[i]) / o.gamma2;
       expected_point = multiply(spd_inverse(precision), multiply(transpose(o.w), image));
     }
-    EXPECT_LT(pb::testing_support::max_abs_difference(laplace.linearization_point, expected_point), 1e-8) << strategy;
-    const auto& parameters = laplace.prior->parameters();
+    EXPECT_LT(pb::testing_support::max_abs_difference(chosen.point, expected_point), 1e-8) << strategy;
+    const auto& parameters = prior->parameters();
     EXPECT_EQ(parameters.at("linearization"), strategy == "zero" ? 0.0 : strategy == "latent_map" ? 1.0 : 2.0);
-    EXPECT_EQ(parameters.at("z0[0]"), laplace.linearization_point[0]);
+    EXPECT_EQ(parameters.at("z0[0]"), chosen.point[0]);
     EXPECT_EQ(parameters.at("nugget"), 0.0);
   }
 }
@@ -171,13 +173,11 @@ TEST(LaplacePrior, GanLikeGeneratorNeedsAStatedNugget) {
   EXPECT_EQ(prior->parameters().at("nugget"), 1e-4);
   EXPECT_DOUBLE_EQ(pb::petsc::gather_all(prior->diagonal())[7], 1e-4);
 
-  pb::LinearizedPriorOptions options;
-  options.linearization = "encoder";
   const auto problem = pb::testing_support::make_latent_problem(o, LatentLikelihood::marginal);
   EXPECT_EQ(problem->noise_route(), "scalar");  // Γ = 0: the marginal likelihood is the seeds' one
-  EXPECT_THROW(pb::make_laplace_prior(*problem, options), pb::Error);  // no encoder
-  options.linearization = "nearest";
-  EXPECT_THROW(pb::make_laplace_prior(*problem, options), pb::Error);
+  EXPECT_THROW(pb::choose_linearization_point(*problem, pb::LinearizationPoint::encoder, {}), pb::Error);  // no encoder
+  const auto field = [](const std::string& key) { return "field '" + key + "'"; };
+  EXPECT_THROW(pb::parse_choice("nearest", pb::linearization_point_names(), field, "z0"), pb::Error);
 }
 
 TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {
@@ -195,44 +195,41 @@ TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {
 class TanhGenerator final : public pb::Generator {
  public:
   TanhGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::scalar; }
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::scalar),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
   std::string description() const override { return "tanh test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return false; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
     const std::size_t m = latent_dimension(), n = image_size();
     for (std::size_t item = 0; item < batch; ++item) {
       auto mean = means.subspan(item * n, n);
       pb::gemv(false, 1.0, weights_, latents.subspan(item * m, m), 0.0, mean);
       for (std::size_t i = 0; i < n; ++i) mean[i] = std::tanh(mean[i]) + offset_[i];
     }
-    counts_.decoder_passes += static_cast<std::int64_t>(batch);
   }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
     std::fill(variance.begin(), variance.end(), 0.01);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     const auto slope = slopes(z);
     pb::gemv(false, 1.0, weights_, v, 0.0, out);
     for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
-    ++counts_.jvp;
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     auto scaled = slopes(z);
     for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= u[i];
     pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
-    ++counts_.vjp;
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
     const auto slope = slopes(z);
     jacobian = weights_;
     for (std::size_t j = 0; j < jacobian.cols(); ++j)
       for (std::size_t i = 0; i < jacobian.rows(); ++i) jacobian(i, j) *= slope[i];
-    ++counts_.jacobians;
   }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
 
  private:
   std::vector<double> slopes(std::span<const double> z) const {  // 1 − tanh²(W z)
@@ -241,7 +238,6 @@ class TanhGenerator final : public pb::Generator {
     for (double& value : s) value = 1 - std::tanh(value) * std::tanh(value);
     return s;
   }
-  pb::ImageShape shape_;
   pb::DenseMatrix weights_;
   std::vector<double> offset_;
 };
@@ -363,12 +359,15 @@ namespace {
 class KinkGenerator final : public pb::Generator {
  public:
   KinkGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::none; }
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::none),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
   std::string description() const override { return "kink test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return false; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
     const std::size_t m = latent_dimension(), n = image_size();
     for (std::size_t item = 0; item < batch; ++item) {
       std::vector<double> magnitude(m);
@@ -378,29 +377,26 @@ class KinkGenerator final : public pb::Generator {
       pb::gemv(false, 1.0, weights_, magnitude, 1.0, mean);
     }
   }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
     std::fill(variance.begin(), variance.end(), 0.0);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     std::vector<double> scaled(v.begin(), v.end());
     for (std::size_t j = 0; j < scaled.size(); ++j) scaled[j] *= sign(z[j]);
     pb::gemv(false, 1.0, weights_, scaled, 0.0, out);
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     pb::gemv(true, 1.0, weights_, u, 0.0, out);
     for (std::size_t j = 0; j < out.size(); ++j) out[j] *= sign(z[j]);
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
     jacobian = weights_;
     for (std::size_t j = 0; j < jacobian.cols(); ++j)
       for (double& value : jacobian.column(j)) value *= sign(z[j]);
   }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
 
  private:
   static double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
-  pb::ImageShape shape_;
   pb::DenseMatrix weights_;
   std::vector<double> offset_;
 };

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/petsc.hpp"
-#include "inference/metrics.hpp"
+#include "diagnostics/metrics.hpp"
 
 namespace pb = priorbench;
 

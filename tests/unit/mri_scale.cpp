@@ -28,9 +28,9 @@
 #include "generative/linear_generator.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/vae_model.hpp"
+#include "methods/method_factory.hpp"
 #include "operators/operator_factory.hpp"
 #include "priors/diagonal_low_rank_prior.hpp"
-#include "study/study_method.hpp"
 #include "test_support.hpp"
 
 namespace pb = priorbench;
@@ -221,7 +221,7 @@ double optimality_residual(const pb::ForwardOperator& op, const GaussianPrior& p
   return norm(gradient) / norm(likelihood);
 }
 
-// ---------------------------------------------------------------- running study methods
+// ---------------------------------------------------------------- running the methods
 
 struct MethodProblem {
   pb::ImageShape shape;
@@ -232,9 +232,7 @@ struct MethodProblem {
   pb::petsc::Vector data_vector;
   double sigma = 0;
   std::vector<double> training_pixels;
-  pb::TrainingImagesView training;
-  pb::Task task;
-  pb::StudySpec study;
+  pb::TrainingImages training;
 };
 
 // y = A x† + σ ε; `training_count` training images μ(z) + 0.05 ξ, z ~ N(0, I).
@@ -249,18 +247,35 @@ void simulate(MethodProblem& p, std::size_t training_count) {
   p.generator->decode(normals(training_count * m, 2), training_count, p.training_pixels);
   const auto jitter = normals(training_count * n, 3);
   for (std::size_t i = 0; i < p.training_pixels.size(); ++i) p.training_pixels[i] += 0.05 * jitter[i];
-  p.training = {training_count, n, p.training_pixels.data()};
-  p.study.path = "mri_scale";
-  p.study.seed = 5;
+  p.training = {training_count, n, p.training_pixels};
 }
 
-pb::MethodOutcome run_method(MethodProblem& p, const std::string& name, std::map<std::string, std::string> options) {
-  pb::StudyResources resources;
-  resources.training = [&p]() -> const pb::TrainingImagesView& { return p.training; };
-  resources.generator = [&p] { return p.generator; };
-  const auto method = pb::make_study_method({name, name, std::move(options)}, p.study, resources, self);
-  const pb::TaskProblem task{&p.task, p.study.seed, p.shape, p.forward, p.data_vector, p.sigma};
-  return method->run(task);
+// The method as a study builds it (its typed options), on the observation (p.data, p.sigma).
+pb::MethodOutcome run_method(MethodProblem& p, const pb::MethodOptions& options) {
+  const pb::MethodResources resources{[&p] { return p.training; }, [&p] { return p.generator; }};
+  const auto method = pb::make_method(options, resources);
+  const pb::Observation observation{
+      p.forward, pb::petsc::copy_of(p.data_vector), p.sigma, pb::NoiseModel::white_gaussian, {5, 0}, p.shape};
+  return method->reconstruct(observation);
+}
+
+pb::MethodOptions empirical_rank(std::size_t rank) {
+  pb::EmpiricalOptions options;
+  options.prior.rank = rank;
+  return options;
+}
+
+pb::MethodOptions laplace_at(pb::LinearizationPoint z0) {
+  pb::LaplaceOptions options;
+  options.z0 = z0;
+  return options;
+}
+
+pb::MethodOptions mcmc_steps(std::size_t burn_in, std::size_t samples) {
+  pb::LatentMcmcOptions options;
+  options.burn_in = burn_in;
+  options.samples = samples;
+  return options;
 }
 
 std::vector<double> full(Vec vector) { return pb::petsc::gather_all(vector); }
@@ -386,7 +401,7 @@ TEST(MriScale, SixMethodsAt64MatchTheLinearDecoderOracle) {
   };
 
   // white: N(0, τ² I), τ² the mean squared training pixel.
-  const auto white = run_method(p, "white", {});
+  const auto white = run_method(p, pb::WhiteOptions{});
   const double tau2 = mean_squared(p.training_pixels);
   const auto white_reference = dense_posterior(
       a, {std::vector<double>(n, 0.0), std::vector<double>(n, tau2), pb::DenseMatrix(n, 0)}, p.sigma, p.data);
@@ -395,16 +410,16 @@ TEST(MriScale, SixMethodsAt64MatchTheLinearDecoderOracle) {
   expect_close(full(white.std), white_reference.std, 1e-9, "white std");
 
   // empirical (rank 8): the solve with the prior it built.
-  const auto empirical = run_method(p, "empirical", {{"rank", "8"}});
+  const auto empirical = run_method(p, empirical_rank(8));
   const auto empirical_reference = dense_posterior(a, prior_of(*empirical.prior), p.sigma, p.data);
   expect_close(full(empirical.mean), empirical_reference.mean, 1e-9, "empirical mean");
   expect_close(full(empirical.std), empirical_reference.std, 1e-9, "empirical std");
 
   // laplace: for a linear decoder the exact marginal N(b, W Wᵀ + γ² I) at any z0.
   const auto laplace_reference = dense_posterior(a, {b, std::vector<double>(n, gamma2), w}, p.sigma, p.data);
-  for (const char* z0 : {"zero", "latent_map"}) {
-    SCOPED_TRACE(z0);
-    const auto laplace = run_method(p, "laplace", {{"z0", z0}});
+  for (const auto z0 : {pb::LinearizationPoint::zero, pb::LinearizationPoint::latent_map}) {
+    SCOPED_TRACE(pb::linearization_point_name(z0));
+    const auto laplace = run_method(p, laplace_at(z0));
     EXPECT_EQ(laplace.std_method, "woodbury");
     expect_close(full(laplace.mean), laplace_reference.mean, 1e-9, "laplace mean");
     expect_close(full(laplace.std), laplace_reference.std, 1e-9, "laplace std");
@@ -423,17 +438,17 @@ TEST(MriScale, SixMethodsAt64MatchTheLinearDecoderOracle) {
   p.generator->decode(latent_mean, 1, image_mean);
   const auto image_std = pushed_std(w, precision);
 
-  const auto map = run_method(p, "latent_map", {});
+  const auto map = run_method(p, pb::LatentMapMethodOptions{});
   EXPECT_TRUE(map.converged);
   expect_close(map.latent, latent_mean, 1e-6, "latent MAP");
   expect_close(full(map.mean), image_mean, 1e-6, "latent MAP image");
 
-  const auto latent_laplace = run_method(p, "latent_laplace", {});
+  const auto latent_laplace = run_method(p, pb::LatentLaplaceMethodOptions{});
   expect_close(full(latent_laplace.mean), image_mean, 1e-6, "latent_laplace mean");
   expect_close(full(latent_laplace.std), image_std, 1e-9, "latent_laplace std");
 
   // latent_mcmc: the latent mean within 5 Monte Carlo standard errors (from the bulk ESS).
-  const auto mcmc = run_method(p, "latent_mcmc", {{"burn_in", "300"}, {"samples", "600"}});
+  const auto mcmc = run_method(p, mcmc_steps(300, 600));
   const double ess = mcmc.details.at("min_ess_bulk");
   EXPECT_GT(ess, 50);
   for (std::size_t j = 0; j < m; ++j) {
@@ -454,10 +469,12 @@ TEST(MriScale, SixMethodsAt64WithAConvVaeSatisfyTheirOptimalityConditions) {
   simulate(p, 100);
 
   // white, empirical and laplace: x̂ is the posterior mean of each one's Gaussian prior.
-  for (const auto& [name, options] : std::vector<std::pair<std::string, std::map<std::string, std::string>>>{
-           {"white", {}}, {"empirical", {{"rank", "16"}}}, {"laplace", {{"z0", "latent_map"}}}}) {
+  for (const auto& [name, options] : std::vector<std::pair<std::string, pb::MethodOptions>>{
+           {"white", pb::WhiteOptions{}},
+           {"empirical", empirical_rank(16)},
+           {"laplace", laplace_at(pb::LinearizationPoint::latent_map)}}) {
     SCOPED_TRACE(name);
-    const auto outcome = run_method(p, name, options);
+    const auto outcome = run_method(p, options);
     EXPECT_TRUE(outcome.converged);
     EXPECT_EQ(outcome.std_method, "woodbury");
     EXPECT_LE(optimality_residual(*p.forward, prior_of(*outcome.prior), p.sigma, p.data, full(outcome.mean)), 1e-7);
@@ -470,7 +487,7 @@ TEST(MriScale, SixMethodsAt64WithAConvVaeSatisfyTheirOptimalityConditions) {
   }
 
   // latent_map: z* − J(z*)ᵀ Aᵀ (y − A μ(z*))/σ² = 0.
-  const auto map = run_method(p, "latent_map", {});
+  const auto map = run_method(p, pb::LatentMapMethodOptions{});
   EXPECT_TRUE(map.converged);
   pb::DenseMatrix jacobian;
   generator->jacobian(map.latent, jacobian, pb::JacobianMethod::forward_columns);
@@ -488,13 +505,13 @@ TEST(MriScale, SixMethodsAt64WithAConvVaeSatisfyTheirOptimalityConditions) {
   EXPECT_LE(norm(gradient), 1e-5 * std::max(1.0, norm(likelihood_gradient)));
 
   // latent_laplace: std² = diag(J P⁻¹ Jᵀ) at z*, with J by m separate JVP passes.
-  const auto latent_laplace = run_method(p, "latent_laplace", {});
+  const auto latent_laplace = run_method(p, pb::LatentLaplaceMethodOptions{});
   EXPECT_LE(max_abs_difference(latent_laplace.latent, map.latent), 1e-12);
   const auto want = pushed_std(jacobian, latent_precision(*p.forward, jacobian, p.sigma));
   EXPECT_LE(max_abs_difference(full(latent_laplace.std), want), 1e-9 * max_abs(want));
 
   // latent_mcmc: a short run ends with finite moments and moving chains.
-  const auto mcmc = run_method(p, "latent_mcmc", {{"burn_in", "200"}, {"samples", "400"}});
+  const auto mcmc = run_method(p, mcmc_steps(200, 400));
   for (const double v : full(mcmc.mean)) ASSERT_TRUE(std::isfinite(v));
   for (const double v : full(mcmc.std)) ASSERT_TRUE(std::isfinite(v) && v >= 0);
   EXPECT_GT(mcmc.details.at("cold_acceptance"), 0.05);
@@ -517,10 +534,12 @@ TEST(MriScale, GaussianPosteriorMethodsAt256StayFarBelowOneGigabyte) {
 
   const bool reset = reset_peak_memory();
   const double start_mib = status_mib("VmRSS");
-  for (const auto& [name, options] : std::vector<std::pair<std::string, std::map<std::string, std::string>>>{
-           {"white", {}}, {"empirical", {{"rank", "16"}}}, {"laplace", {{"z0", "zero"}}}}) {
+  for (const auto& [name, options] :
+       std::vector<std::pair<std::string, pb::MethodOptions>>{{"white", pb::WhiteOptions{}},
+                                                              {"empirical", empirical_rank(16)},
+                                                              {"laplace", laplace_at(pb::LinearizationPoint::zero)}}) {
     SCOPED_TRACE(name);
-    const auto outcome = run_method(p, name, options);
+    const auto outcome = run_method(p, options);
     EXPECT_EQ(outcome.std_method, "woodbury");
     EXPECT_TRUE(outcome.std_exact);
     EXPECT_LE(outcome.iterations, 2);

@@ -9,9 +9,8 @@
 #include <map>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "core/error.hpp"
+#include "core/output_files.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/torch_model.hpp"
 #include "generative/torch/vae_module.hpp"
@@ -147,22 +146,18 @@ std::string settings_difference(const std::string& checkpoint, const std::string
   return difference;
 }
 
-std::string temporary_name(const std::string& path) { return path + ".tmp" + std::to_string(::getpid()); }
-
-// Writes through a temporary file in the same directory, then renames over `path`.
+// Writes through an AtomicFile: a crash or an error never leaves a half-written `path`.
 template <class Write>
 void write_atomically(const std::string& path, Write&& write) {
-  const auto temporary = temporary_name(path);
+  AtomicFile file(path);
   try {
-    write(temporary);
-    std::filesystem::rename(temporary, path);
+    write(file.path().string());
   } catch (const Error&) {
-    std::filesystem::remove(temporary);
     throw;
   } catch (const std::exception& error) {
-    std::filesystem::remove(temporary);
     PB_FAIL(path, ": cannot write: ", torch_detail::summarize(error));
   }
+  file.commit();
 }
 
 std::string module_bytes(const torch::jit::Module& module) {
@@ -415,6 +410,27 @@ ElboEvaluation evaluate_elbo(const std::string& model_path, const data::ImageSet
   PB_REQUIRE(images.shape == impl->info.shape, model_path, " is for ", impl->info.shape.height, "x",
              impl->info.shape.width, " images, the set has ", images.shape.height, "x", images.shape.width);
   return evaluate(impl->module, impl->info, image_tensor(images, count, at::kDouble), seed);
+}
+
+std::string describe_unless_trained_model(const std::string& path) {
+  try {
+    const torch::jit::Module module = torch_detail::load_module(path);
+    return module.hasattr("training_log") ? "" : "a TorchScript model that priorbench train did not write";
+  } catch (const std::exception&) {
+    return "not a TorchScript model file";
+  }
+}
+
+std::string describe_unless_checkpoint(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue settings;
+    archive.read("settings", settings);
+    return settings.isString() ? "" : "not a priorbench training checkpoint";
+  } catch (const std::exception&) {
+    return "not a priorbench training checkpoint";
+  }
 }
 
 }  // namespace priorbench

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "data/image_set.hpp"
+#include "generative/posterior_collapse.hpp"
 #include "generative/torch/vae_model.hpp"
-#include "inference/posterior_collapse.hpp"
 
 namespace priorbench {
 
@@ -71,6 +71,12 @@ struct VaeTrainingResult {
 // replace an existing file unless options.force). Progress lines go to `progress`.
 VaeTrainingResult train_vae(const data::ImageSet& training, const data::ImageSet& test,
                             const VaeTrainingOptions& options, std::ostream& progress);
+
+// For `--force`, which replaces only what `priorbench train` wrote: "" when `path` is a
+// model file it wrote (a TorchScript archive with its training_log) or one of its
+// checkpoints, else what the file is.
+std::string describe_unless_trained_model(const std::string& path);
+std::string describe_unless_checkpoint(const std::string& path);
 
 // The ELBO of any model file that has an encoder and a decoder variance, in float64,
 // over the first `count` images (0: all), noise drawn from Torch's generator seeded by `seed`.

@@ -1,0 +1,42 @@
+#include "generative/torch/generator_loader.hpp"
+
+#include "core/error.hpp"
+#include "generative/native/native_generator.hpp"
+#include "generative/torch/native_import.hpp"
+
+namespace priorbench {
+
+std::string route_name(GeneratorRoute route) {
+  switch (route) {
+    case GeneratorRoute::automatic:
+      return "automatic";
+    case GeneratorRoute::native:
+      return "native";
+    case GeneratorRoute::torchscript:
+      return "torchscript";
+  }
+  return "unknown";
+}
+
+GeneratorRoute parse_generator_route(const std::string& text) {
+  for (const auto route : {GeneratorRoute::automatic, GeneratorRoute::native, GeneratorRoute::torchscript}) {
+    if (text == route_name(route)) return route;
+  }
+  PB_FAIL("unknown generator route '", text, "' (valid: automatic, native, torchscript)");
+}
+
+std::shared_ptr<Generator> load_generator(const std::string& path, GeneratorRoute route,
+                                          TorchGeneratorOptions options) {
+  auto torchscript = std::make_shared<TorchGenerator>(path, options);
+  if (route == GeneratorRoute::torchscript) return torchscript;
+  auto imported = import_native_decoder(*torchscript);
+  if (!imported.weights) {
+    PB_REQUIRE(route == GeneratorRoute::automatic, path, ": the native route evaluates only the models of ",
+               "priorbench train; this one is not recognized: ", imported.mismatch);
+    return torchscript;
+  }
+  return std::make_shared<NativeGenerator>(std::move(*imported.weights), torchscript->description(), torchscript,
+                                           NativeGeneratorOptions{options.jacobian_memory});
+}
+
+}  // namespace priorbench

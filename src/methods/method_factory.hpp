@@ -1,0 +1,36 @@
+#pragma once
+// The methods of DESIGN §2 by name, each with its typed options. A parser (the study file,
+// the command line) asks for a method's default options by name, fills them, validates
+// them with its own FieldNamer, and hands them to make_method.
+
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "methods/empirical_method.hpp"
+#include "methods/file_prior_method.hpp"
+#include "methods/laplace_method.hpp"
+#include "methods/latent_laplace_method.hpp"
+#include "methods/latent_map_method.hpp"
+#include "methods/latent_mcmc_method.hpp"
+#include "methods/white_method.hpp"
+
+namespace priorbench {
+
+using MethodOptions = std::variant<WhiteOptions, EmpiricalOptions, FilePriorOptions, LaplaceOptions,
+                                   LatentMapMethodOptions, LatentLaplaceMethodOptions, LatentMcmcOptions>;
+
+// white, empirical, file, laplace, latent_map, latent_laplace, latent_mcmc (variant order).
+const std::vector<std::string>& method_names();
+const std::string& method_name(const MethodOptions& options);
+// The default options of the method called `name`; an error listing the valid names
+// (opened by `where`, e.g. "--method") otherwise.
+MethodOptions default_method_options(const std::string& name, const std::string& where);
+
+bool needs_generator(const MethodOptions& options);
+void validate(const MethodOptions& options, const FieldNamer& field);
+
+std::unique_ptr<ReconstructionMethod> make_method(const MethodOptions& options, const MethodResources& resources);
+
+}  // namespace priorbench

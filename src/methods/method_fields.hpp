@@ -1,0 +1,74 @@
+#pragma once
+// Every option of every method as named fields, for the code that reads options from text
+// (the study file) or writes them as text (results files): one list of keys, so the
+// reader, the writer and docs/study-format.md cannot drift apart.
+//
+// A Visitor has
+//   number(key, double&)   integer(key, int&)   count(key, std::size_t&)
+//   text(key, std::string&)   choice(key, Enum&, names)   (names in enum order)
+// and visit_fields calls it once per option of the method `options` holds.
+
+#include <string>
+#include <variant>
+
+#include "methods/method_factory.hpp"
+
+namespace priorbench {
+
+template <class Visitor>
+void visit_std_fields(GaussianStdOptions& o, Visitor& v) {
+  v.choice("std", o.route, variance_route_names());
+  v.integer("std_samples", o.samples);
+}
+
+template <class Visitor>
+void visit_latent_fields(LatentOptions& o, Visitor& v) {
+  v.choice("likelihood", o.likelihood, likelihood_names());
+  v.integer("map_prior_starts", o.map_prior_starts);
+}
+
+template <class Visitor>
+struct MethodFields {
+  Visitor& v;
+  void operator()(WhiteOptions& o) const {
+    v.number("tau2", o.tau2);
+    visit_std_fields(o.std, v);
+  }
+  void operator()(EmpiricalOptions& o) const {
+    v.number("delta", o.prior.delta);
+    v.count("rank", o.prior.rank);
+    visit_std_fields(o.std, v);
+  }
+  void operator()(FilePriorOptions& o) const {
+    v.text("file", o.file);
+    visit_std_fields(o.std, v);
+  }
+  void operator()(LaplaceOptions& o) const {
+    visit_latent_fields(o.latent, v);
+    v.choice("z0", o.z0, linearization_point_names());
+    v.number("nugget", o.nugget);
+    visit_std_fields(o.std, v);
+  }
+  void operator()(LatentMapMethodOptions& o) const { visit_latent_fields(o.latent, v); }
+  void operator()(LatentLaplaceMethodOptions& o) const { visit_latent_fields(o.latent, v); }
+  void operator()(LatentMcmcOptions& o) const {
+    visit_latent_fields(o.latent, v);
+    v.count("chains", o.chains);
+    v.count("temperatures", o.temperatures);
+    v.count("burn_in", o.burn_in);
+    v.count("samples", o.samples);
+    v.count("thinning", o.thinning);
+    v.number("hottest_inverse_temperature", o.hottest_inverse_temperature);
+  }
+};
+
+template <class Visitor>
+void visit_fields(MethodOptions& options, Visitor& visitor) {
+  std::visit(MethodFields<Visitor>{visitor}, options);
+}
+
+// "key = value" per line for every option (defaults included), values as a study file
+// writes them: the record of what a method ran with.
+std::string describe_fields(const MethodOptions& options);
+
+}  // namespace priorbench

@@ -1,0 +1,105 @@
+// The [[method]] tables of a study file read into the typed options of the methods layer
+// (study/method_tables.hpp, methods/method_fields.hpp): every key lands in its field,
+// defaults stay where a key is absent, every error names the file, the field and the
+// value, numbers that would wrap are refused, and the options recorded in a results file
+// list every field with the value it ran with.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "methods/method_fields.hpp"
+#include "study/study_spec.hpp"
+#include "test_support.hpp"
+
+namespace pb = priorbench;
+using pb::testing_support::expect_error;
+
+namespace {
+
+std::string study_with(const std::string& methods, const std::string& extra = "") {
+  return "[study]\nname = \"t\"\n" + extra +
+         "[model]\nfile = \"model.pt\"\n[truth]\nkinds = [\"test\"]\ntest_count = 2\n"
+         "[operator]\nname = \"inpaint\"\ndata_sizes = [392]\n[noise]\nsigmas = [0.1]\n" +
+         methods;
+}
+
+pb::StudySpec parse(const std::string& methods, const std::string& extra = "") {
+  return pb::parse_study(study_with(methods, extra), "s.toml");
+}
+
+}  // namespace
+
+TEST(StudyMethods, EveryKeyLandsInItsTypedField) {
+  const pb::StudySpec study = parse(
+      "[[method]]\nname = \"white\"\ntau2 = 0.25\nstd = \"samples\"\nstd_samples = 32\n"
+      "[[method]]\nname = \"empirical\"\nlabel = \"pca\"\nrank = 16\ndelta = 0.05\n"
+      "[[method]]\nname = \"laplace\"\nz0 = \"encoder\"\nnugget = 1e-4\nlikelihood = \"marginal\"\n"
+      "[[method]]\nname = \"latent_mcmc\"\nchains = 8\nburn_in = 10\nsamples = 20\nthinning = 2\n"
+      "temperatures = 1\nhottest_inverse_temperature = 0.5\nmap_prior_starts = 0\n"
+      "[[method]]\nname = \"latent_map\"\n");
+  ASSERT_EQ(study.methods.size(), 5u);
+  const auto& white = std::get<pb::WhiteOptions>(study.methods[0].options);
+  EXPECT_EQ(white.tau2, 0.25);
+  EXPECT_EQ(white.std.route, pb::VarianceRoute::samples);
+  EXPECT_EQ(white.std.samples, 32);
+  EXPECT_EQ(study.methods[1].name, "empirical");
+  EXPECT_EQ(study.methods[1].label, "pca");
+  const auto& empirical = std::get<pb::EmpiricalOptions>(study.methods[1].options);
+  EXPECT_EQ(empirical.prior.rank, 16u);
+  EXPECT_EQ(empirical.prior.delta, 0.05);
+  EXPECT_EQ(empirical.std.route, pb::VarianceRoute::automatic);  // default kept
+  const auto& laplace = std::get<pb::LaplaceOptions>(study.methods[2].options);
+  EXPECT_EQ(laplace.z0, pb::LinearizationPoint::encoder);
+  EXPECT_EQ(laplace.nugget, 1e-4);
+  EXPECT_EQ(laplace.latent.likelihood, pb::LatentLikelihood::marginal);
+  const auto& mcmc = std::get<pb::LatentMcmcOptions>(study.methods[3].options);
+  EXPECT_EQ(mcmc.chains, 8u);
+  EXPECT_EQ(mcmc.burn_in, 10u);
+  EXPECT_EQ(mcmc.samples, 20u);
+  EXPECT_EQ(mcmc.thinning, 2u);
+  EXPECT_EQ(mcmc.temperatures, 1u);
+  EXPECT_EQ(mcmc.hottest_inverse_temperature, 0.5);
+  EXPECT_EQ(mcmc.latent.map_prior_starts, 0);
+  const auto& map = std::get<pb::LatentMapMethodOptions>(study.methods[4].options);
+  EXPECT_EQ(map.latent.map_prior_starts, 2);  // default
+  EXPECT_EQ(pb::method_name(study.methods[4].options), "latent_map");
+}
+
+TEST(StudyMethods, ErrorsNameFileFieldAndValue) {
+  const auto refused = [](const std::string& methods, const std::vector<std::string>& fragments,
+                          const std::string& extra = "") { expect_error([&] { parse(methods, extra); }, fragments); };
+  refused("[[method]]\nname = \"whit\"\n", {"s.toml: field 'method[0].name'", "unknown method 'whit'", "white"});
+  refused("[[method]]\nname = \"white\"\ntau = 1\n",
+          {"s.toml: unknown field 'method.white.tau' for method 'white'", "tau2"});
+  refused("[[method]]\nname = \"white\"\nstd = \"exact\"\n",
+          {"s.toml: field 'method.white.std' must be one of auto, woodbury, dense, samples, none, got 'exact'"});
+  refused("[[method]]\nname = \"laplace\"\nlabel = \"lin\"\nnugget = -1\n",
+          {"s.toml: field 'method.lin.nugget' must be non-negative, got -1"});
+  refused("[[method]]\nname = \"laplace\"\nz0 = \"nearest\"\n",
+          {"field 'method.laplace.z0' must be one of zero, latent_map, encoder, got 'nearest'"});
+  refused("[[method]]\nname = \"empirical\"\nrank = -3\n", {"field 'method.empirical.rank' must be an integer in [0,"});
+  refused("[[method]]\nname = \"empirical\"\nrank = 2.5\n", {"field 'method.empirical.rank' must be an integer"});
+  refused("[[method]]\nname = \"latent_mcmc\"\nchains = 2\n", {"field 'method.latent_mcmc.chains' must be at least 4"});
+  refused("[[method]]\nname = \"white\"\n[[method]]\nname = \"white\"\n", {"two methods share the label 'white'"});
+  // Numbers that do not fit are refused, not wrapped (4294967297 replicates were once 1).
+  refused("[[method]]\nname = \"white\"\n",
+          {"s.toml: field 'study.replicates' must be an integer in [-2147483648, 2147483647], got 4294967297"},
+          "replicates = 4294967297\n");
+  refused("[[method]]\nname = \"white\"\n", {"field 'study.save_reconstructions' must be an integer in"},
+          "save_reconstructions = 9999999999\n");
+  std::string text = study_with("[[method]]\nname = \"latent_map\"\n");
+  text.erase(text.find("[model]"), std::string("[model]\nfile = \"model.pt\"\n").size());
+  expect_error([&] { pb::parse_study(text, "s.toml"); },
+               {"s.toml: method 'latent_map' needs a generator: set [model] file"});
+}
+
+TEST(StudyMethods, TheRecordedOptionsListEveryFieldWithItsValue) {
+  const pb::StudySpec study = parse("[[method]]\nname = \"laplace\"\nnugget = 0.5\n");
+  EXPECT_EQ(pb::describe_fields(study.methods[0].options),
+            "likelihood = \"seeds\"\nmap_prior_starts = 2\nz0 = \"latent_map\"\nnugget = 0.5\nstd = \"auto\"\n"
+            "std_samples = 64\n");
+  // Read back, the record gives the same options: a results file's options are a study table.
+  const pb::StudySpec again = parse("[[method]]\nname = \"laplace\"\n" + pb::describe_fields(study.methods[0].options));
+  EXPECT_EQ(pb::describe_fields(again.methods[0].options), pb::describe_fields(study.methods[0].options));
+}
