@@ -16,7 +16,7 @@ packages=(
   dataset-fashion-mnist
   libnifti2-dev mricron-data
   slurmctld slurmd slurm-client munge
-  python3-h5py python3-numpy python3-matplotlib
+  python3-h5py python3-numpy python3-matplotlib python3-scipy
 )
 
 missing=()
