@@ -11,7 +11,10 @@
 //
 // Problem (fixed): x† = Fashion-MNIST test image 0 (an ankle boot), A = inpaint with
 // d = 392 (mask seed 20240601), y = A x† + σ ε with ε from CounterRandom(seed 1, task 0,
-// data_noise), σ = 0.01 and 0.1 (the same ε for both). Likelihood "seeds" (the study
+// data_noise), σ = 0.1, 0.01 and 0.001 (the same ε for all). With
+// PRIORBENCH_BENCH_PROBLEM=FILE.h5 the problem is written to FILE.h5 for
+// bench/pytorch_reference.py, the idiomatic PyTorch/NumPy implementation the ratios in
+// docs/performance.md are measured against (bench/compare_with_pytorch.sh runs both). Likelihood "seeds" (the study
 // default). Training set for white/empirical: the first 20000 Fashion-MNIST training
 // images (as studies/quickstart.toml). Model: $PRIORBENCH_BENCH_MODEL, else
 // models/fmnist-vae-mlp-m16.pt next to this source file. One Torch thread unless
@@ -31,7 +34,8 @@
 //       time of each stage (map_s, prior_s = Jacobian + prior assembly, posterior_s =
 //       Woodbury set-up + solve), the operator applications of all stages (setup_forward:
 //       those of U = A J) and the decoder passes, JVPs, VJPs and Jacobians.
-//   method/NAME/sigma:S  the per-replicate cost of each method, built by make_method from
+//   method/NAME[/route:R]/sigma:S  the per-replicate cost of each method, the generator
+//       methods on both decoder routes (R = native, torchscript), built by make_method from
 //       its typed options as a study builds it (default options; latent_mcmc with
 //       burn_in 1000, samples 2000, 4 chains × 4 temperatures) and run on the Observation.
 //       Counters as the study records them: iterations, forward and adjoint applications
@@ -63,15 +67,19 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench_support.hpp"
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 #include "core/image_shape.hpp"
+#include "core/output_files.hpp"
 #include "core/petsc.hpp"
+#include "data/fashion_mnist.hpp"
 #include "data/image_source.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "inference/gaussian_posterior.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
@@ -79,6 +87,7 @@
 #include "methods/linearization_point.hpp"
 #include "methods/method_factory.hpp"
 #include "methods/observation.hpp"
+#include "operators/inpaint_operator.hpp"
 #include "operators/operator_factory.hpp"
 #include "priors/linearized_generator_prior.hpp"
 
@@ -94,20 +103,26 @@ constexpr std::uint64_t kMaskSeed = 20240601;
 constexpr PetscInt kDataSize = 392;
 constexpr std::size_t kTrainingImages = 20000;
 const char* const kTestImage = "fashion-mnist:test:0";
-const std::vector<double> kSigmas = {0.01, 0.1};
+const std::vector<double> kSigmas = {0.1, 0.01, 0.001};
+const std::vector<std::string> kRoutes = {"native", "torchscript"};  // how the decoder is evaluated
 
 std::string model_path() {
   if (const char* path = std::getenv("PRIORBENCH_BENCH_MODEL"); path != nullptr && *path != '\0') return path;
   return (std::filesystem::path(__FILE__).parent_path().parent_path() / "models" / "fmnist-vae-mlp-m16.pt").string();
 }
 
-std::string sigma_text(double sigma) { return sigma == 0.01 ? "0.01" : sigma == 0.1 ? "0.1" : std::to_string(sigma); }
+std::string sigma_text(double sigma) {
+  std::ostringstream text;
+  text << sigma;
+  return text.str();
+}
 
 // ---- the shared problem ---------------------------------------------------------------
 
 // Everything the cases share, built on first use and released before PetscFinalize.
 struct Context {
-  std::shared_ptr<TorchGenerator> generator;
+  std::map<std::string, std::shared_ptr<const Generator>> generators;  // per route
+  std::shared_ptr<const Generator> generator;                          // the default route (automatic: native)
   std::optional<data::ImageSet> training;
   ImageShape shape;
   std::shared_ptr<const ForwardOperator> forward;
@@ -116,6 +131,32 @@ struct Context {
   std::map<std::string, std::unique_ptr<ReconstructionMethod>> methods;
   std::map<std::string, double> first_run_seconds;
 };
+
+// The problem as bench/pytorch_reference.py reads it (rank 0 writes), so the reference
+// script solves exactly these data.
+void write_problem(const Context& c, const std::string& path) {
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  std::vector<std::vector<double>> data;
+  for (const double sigma : kSigmas) data.push_back(petsc::gather_all(c.observations.at(sigma).data));
+  if (rank != 0) return;
+  const auto* inpaint = dynamic_cast<const InpaintOperator*>(c.forward.get());
+  PB_REQUIRE(inpaint != nullptr, "bench_methods: the problem's operator is not inpaint");
+  AtomicFile output(path);
+  {
+    auto file = h5::create_file(output.path(), true);
+    h5::write(file, "observed", inpaint->observed());
+    h5::write(file, "sigmas", kSigmas);
+    h5::create_group(file, "y");
+    for (std::size_t i = 0; i < kSigmas.size(); ++i) h5::write(file, "y/" + std::to_string(i), data[i]);
+    h5::write_attribute(file, "pixels", static_cast<std::int64_t>(c.shape.size()));
+    h5::write_attribute(file, "model", model_path());
+    h5::write_attribute(file, "training_images", data::fashion_mnist_files("train").images);
+    h5::write_attribute(file, "training_count", static_cast<std::int64_t>(kTrainingImages));
+    h5::write_attribute(file, "empirical_delta", EmpiricalPriorOptions{}.delta);
+  }
+  output.commit();
+}
 
 std::optional<Context>& context_slot() {
   static std::optional<Context> context;
@@ -131,7 +172,8 @@ Context& context() {
   if (slot) return *slot;
   PB_PETSC(PetscRegisterFinalize(release_context));
   Context& c = slot.emplace();
-  c.generator = std::make_shared<TorchGenerator>(model_path());
+  for (const auto& route : kRoutes) c.generators[route] = load_generator(model_path(), parse_generator_route(route));
+  c.generator = c.generators.at("native");
   const data::ImageSelection image = data::load_image(kTestImage);
   c.shape = image.shape;
   OperatorSpec spec;
@@ -145,11 +187,16 @@ Context& context() {
     c.observations.emplace(sigma, simulate_observation(c.forward, c.shape, image.pixels, sigma, {kSeed, 0}));
   }
   // Torch initializes lazily (threads, allocator): one decode and one VJP before any case.
-  const std::vector<double> z(c.generator->latent_dimension(), 0.0);
-  std::vector<double> image_out(c.generator->image_size()), cotangent(c.generator->image_size(), 1.0);
-  std::vector<double> latent_out(c.generator->latent_dimension());
-  c.generator->decode(z, 1, image_out);
-  c.generator->vjp(z, cotangent, latent_out);
+  for (const auto& [route, generator] : c.generators) {
+    const std::vector<double> z(generator->latent_dimension(), 0.0);
+    std::vector<double> image_out(generator->image_size()), cotangent(generator->image_size(), 1.0);
+    std::vector<double> latent_out(generator->latent_dimension());
+    generator->decode(z, 1, image_out);
+    generator->vjp(z, cotangent, latent_out);
+  }
+  if (const char* path = std::getenv("PRIORBENCH_BENCH_PROBLEM"); path != nullptr && *path != '\0') {
+    write_problem(c, path);
+  }
   return c;
 }
 
@@ -159,8 +206,8 @@ TrainingImages training_images() {
   return {c.training->count, static_cast<std::size_t>(c.training->shape.size()), c.training->pixels};
 }
 
-MethodResources resources() {
-  return {training_images, []() -> std::shared_ptr<const Generator> { return context().generator; }};
+MethodResources resources(const std::string& route) {
+  return {training_images, [route]() -> std::shared_ptr<const Generator> { return context().generators.at(route); }};
 }
 
 const Observation& observation(double sigma) { return context().observations.at(sigma); }
@@ -262,12 +309,12 @@ MethodOptions method_options(const std::string& name) {
   return options;
 }
 
-void bench_method(benchmark::State& state, const std::string& name, double sigma) {
+void bench_method(benchmark::State& state, const std::string& name, const std::string& route, double sigma) {
   Context& c = context();
-  const std::string key = name + "/" + sigma_text(sigma);
+  const std::string key = name + "/" + route + "/" + sigma_text(sigma);
   auto& method = c.methods[key];
   if (!method) {
-    method = make_method(method_options(name), resources());
+    method = make_method(method_options(name), resources(route));
     if (name == "white" || name == "empirical") {  // builds and keeps the prior
       training_images();                           // loaded once per study, not timed
       const auto start = std::chrono::steady_clock::now();
@@ -277,10 +324,11 @@ void bench_method(benchmark::State& state, const std::string& name, double sigma
   }
   MethodOutcome outcome;
   std::int64_t jacobians = 0;
+  const Generator& generator = *c.generators.at(route);
   timed_loop(state, [&] {
-    const std::int64_t before = c.generator->counts().jacobians;
+    const std::int64_t before = generator.counts().jacobians;
     outcome = method->reconstruct(observation(sigma));
-    jacobians = c.generator->counts().jacobians - before;
+    jacobians = generator.counts().jacobians - before;
   });
   if (const auto found = c.first_run_seconds.find(key); found != c.first_run_seconds.end()) {
     state.counters["first_run_s"] = found->second;
@@ -336,8 +384,15 @@ const bool kRegistered = [] {
                                                  {"latent_map", 5}, {"latent_laplace", 5}, {"latent_mcmc", 3}};
   for (const double sigma : kSigmas) {
     for (const auto& [name, iterations] : methods) {
-      const std::string case_name = std::string("method/") + name + "/sigma:" + sigma_text(sigma);
-      configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), sigma), iterations);
+      const bool generator_method = std::string(name) != "white" && std::string(name) != "empirical";
+      for (const auto& route : kRoutes) {
+        if (!generator_method && route != kRoutes.front()) continue;  // no generator: one case
+        const std::string case_name = std::string("method/") + name +
+                                      (generator_method ? "/route:" + route : std::string()) +
+                                      "/sigma:" + sigma_text(sigma);
+        configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), route, sigma),
+                  iterations);
+      }
     }
   }
   return true;

@@ -16,7 +16,7 @@ packages=(
   dataset-fashion-mnist
   libnifti2-dev mricron-data
   slurmctld slurmd slurm-client munge
-  python3-h5py python3-numpy python3-matplotlib
+  python3-h5py python3-numpy python3-matplotlib python3-scipy
   clang libclang-rt-14-dev llvm-14   # the fuzzers (libFuzzer, sanitizer runtimes, symbolizer)
 )
 

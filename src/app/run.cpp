@@ -14,7 +14,7 @@
 #include "core/progress.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "methods/method_resources.hpp"
 #include "study/results_file.hpp"
 #include "study/study_runner.hpp"
@@ -85,10 +85,13 @@ CommandRunner register_run(CLI::App& app) {
         options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
     if (!shard.empty()) run.provenance["shard"] = shard;
     check_same_shard(options->output, shard);
-    LazyMethodResources resources(study_resource_files(study),
-                                  [](const std::string& path) -> std::shared_ptr<const Generator> {
-                                    return std::make_shared<TorchGenerator>(path);
-                                  });
+    LazyMethodResources resources(
+        study_resource_files(study),
+        [route = study.model_route](const std::string& path) -> std::shared_ptr<const Generator> {
+          return load_generator(path, route);
+        });
+    // The model is loaded (and checked) before the results file exists; its route is recorded.
+    if (!study.model_file.empty()) run.provenance["generator_route"] = resources.view().generator()->route();
     const RunSummary summary = run_study(study, run, resources.view(), session.comm());
     if (session.rank() == 0) print_summary(summary, options->output);
   };

@@ -25,7 +25,7 @@
 #include "core/versions.hpp"
 #include "data/image_source.hpp"
 #include "diagnostics/metrics.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "methods/method_factory.hpp"
 #include "methods/method_resources.hpp"
 #include "methods/observation.hpp"
@@ -53,6 +53,7 @@ struct SolveOptions {
   std::string training = "fashion-mnist";
   std::size_t training_limit = 0;
   std::string model;
+  GeneratorRoute generator_route = GeneratorRoute::automatic;
   // The typed options of each method, filled by the flags below; the flags every
   // Gaussian-posterior method shares (--std, --std-samples, --rtol) and every generator
   // method shares (--likelihood) are kept once and copied in (method_options).
@@ -143,6 +144,10 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->capture_default_str();
   command.add_option("--prior-file", o.file.file, "file: HDF5 prior with datasets mean, diagonal, factor");
   command.add_option("--model", o.model, "Generator model file (TorchScript, docs/model-format.md)");
+  command
+      .add_option("--generator-route", o.generator_route,
+                  "How the model is evaluated: automatic (the default: native where recognized), native, torchscript")
+      ->transform(CLI::CheckedTransformer(choices<GeneratorRoute>(generator_route_names())));
   command
       .add_option("--likelihood", o.latent.likelihood,
                   "Latent methods: seeds (sigma^2 I, the default) or marginal (+ A Gamma A^T)")
@@ -272,9 +277,10 @@ std::string text_of(double value) {
 std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem) {
   const Observation& observation = problem.observation;
   ResourceFiles files{o.training, o.training_limit, o.model, observation.shape, "--training", "--model"};
-  LazyMethodResources resources(std::move(files), [](const std::string& path) -> std::shared_ptr<const Generator> {
-    return std::make_shared<TorchGenerator>(path);
-  });
+  LazyMethodResources resources(
+      std::move(files), [route = o.generator_route](const std::string& path) -> std::shared_ptr<const Generator> {
+        return load_generator(path, route);
+      });
   std::optional<petsc::Vector> truth;
   if (problem.truth) {
     truth = observation.forward->make_domain_vector();
@@ -301,6 +307,7 @@ void write_metrics(hid_t group, const ReconstructionMetrics& metrics) {
 void write_method_record(hid_t group, const SolvedMethod& solved) {
   const MethodOutcome& o = solved.outcome;
   h5::write_attribute(group, "std_method", o.std ? o.std_method : std::string("none"));
+  if (!o.generator_route.empty()) h5::write_attribute(group, "generator_route", o.generator_route);
   h5::write_attribute(group, "std_exact", static_cast<std::int64_t>(o.std_exact));
   h5::write_attribute(group, "converged", static_cast<std::int64_t>(o.converged));
   h5::write_attribute(group, "solver_reason", o.solver_reason);

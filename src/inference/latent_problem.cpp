@@ -162,6 +162,32 @@ double LatentProblem::objective(std::span<const double> latent) const {
   return misfit(latent) + prior;
 }
 
+void LatentProblem::objectives(std::span<const double> latents, std::size_t batch, std::span<double> out) const {
+  const std::size_t m = latent_dimension();
+  misfits(latents, batch, out);
+  for (std::size_t item = 0; item < batch; ++item) {
+    const auto z = latents.subspan(item * m, m);
+    out[item] += 0.5 * std::inner_product(z.begin(), z.end(), z.begin(), 0.0);
+  }
+}
+
+GaussNewtonModel LatentProblem::gauss_newton_model(std::span<const double> latent) const {
+  const std::size_t m = latent_dimension();
+  const Linearization linearization = linearize(latent);
+  std::vector<double> residual = residual_of(linearization.image);
+  whiten(residual);
+  const DenseMatrix& sensitivity = linearization.whitened_sensitivity;
+  GaussNewtonModel model;
+  model.objective = 0.5 * std::inner_product(residual.begin(), residual.end(), residual.begin(), 0.0) +
+                    0.5 * std::inner_product(latent.begin(), latent.end(), latent.begin(), 0.0);
+  model.gradient.assign(latent.begin(), latent.end());
+  gemv(true, -1.0, sensitivity, residual, 1.0, model.gradient);
+  model.normal = DenseMatrix(m, m);
+  gemm(true, false, 1.0, sensitivity, sensitivity, 0.0, model.normal);
+  for (std::size_t j = 0; j < m; ++j) model.normal(j, j) += 1.0;
+  return model;
+}
+
 Linearization LatentProblem::linearize(std::span<const double> latent) const {
   const std::size_t m = latent_dimension(), n = image_size(), d = data_size();
   Linearization result;

@@ -29,6 +29,7 @@
 
 #include "core/dense.hpp"
 #include "generative/generator.hpp"
+#include "inference/levenberg_marquardt.hpp"
 #include "inference/replicated_operator.hpp"
 
 namespace priorbench {
@@ -81,8 +82,16 @@ class LatentProblem {
   // application of Aᵀ, one vector–Jacobian product).
   double objective_and_gradient(std::span<const double> latent, std::span<double> gradient) const;
   double objective(std::span<const double> latent) const;
+  // f = Φ + ½‖z‖² for `batch` latents (batch × m), with one batched decode.
+  void objectives(std::span<const double> latents, std::size_t batch, std::span<double> out) const;
 
   Linearization linearize(std::span<const double> latent) const;
+
+  // The Gauss–Newton model of f(z) = ½‖r(z)‖² + ½‖z‖², r = L⁻¹ (y − A μ(z)), at z:
+  //   f,   ∇f = z − M̃ᵀ r,   H = M̃ᵀ M̃ + I,   M̃ = L⁻¹ A J(z) (d×m).
+  // H ⪰ I: the prior keeps every Gauss–Newton step well posed. One decode, one Jacobian,
+  // m + 1 applications of A.
+  GaussNewtonModel gauss_newton_model(std::span<const double> latent) const;
 
   // In place: r ← L⁻¹ r (whitening) and r ← Σ⁻¹ r.
   void whiten(std::span<double> residual) const;

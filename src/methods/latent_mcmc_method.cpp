@@ -31,6 +31,7 @@ class LatentMcmcMethod final : public ReconstructionMethod {
     PcnResult result = pcn_sample(problem, pcn);
     MethodOutcome outcome;
     outcome.mean = std::move(result.mean);
+    outcome.generator_route = problem.generator().route();
     outcome.std = std::move(result.std);
     outcome.std_exact = false;
     outcome.std_method = "mcmc";

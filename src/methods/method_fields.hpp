@@ -24,6 +24,7 @@ void visit_std_fields(GaussianStdOptions& o, Visitor& v) {
 template <class Visitor>
 void visit_latent_fields(LatentOptions& o, Visitor& v) {
   v.choice("likelihood", o.likelihood, likelihood_names());
+  v.choice("map_solver", o.map_solver, latent_map_solver_names());
   v.integer("map_prior_starts", o.map_prior_starts);
 }
 

@@ -18,6 +18,7 @@
 #include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 #include "study/results_file.hpp"
+#include "study/task_inputs.hpp"
 #include "study/task_scheduler.hpp"
 
 namespace priorbench {
@@ -26,72 +27,6 @@ namespace {
 double elapsed_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-// What every task of the study shares, loaded once per rank.
-class StudyContext {
- public:
-  StudyContext(const StudySpec& study, const MethodResources& resources) : study_(study), resources_(resources) {
-    const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
-    if (wants_test) {
-      test_images_ = data::load_training_set(study.test_set);
-      for (const auto index : study.test_indices) {
-        PB_REQUIRE(index < static_cast<std::int64_t>(test_images_->count), study.path,
-                   ": field 'truth.test_indices' has ", index, ", beyond the ", test_images_->count, " images of ",
-                   study.test_set);
-      }
-      shape_ = test_images_->shape;
-    } else {
-      shape_ = resources_.generator()->image_shape();
-    }
-  }
-
-  ImageShape shape() const { return shape_; }
-
-  // min_z ‖x† − μ(z)‖, the floor of latent-space estimates (DESIGN §3); once per truth and
-  // rank; NaN when the study has no generator.
-  double range_distance(const Task& task, std::span<const double> truth) const {
-    if (study_.model_file.empty()) return std::numeric_limits<double>::quiet_NaN();
-    const auto key = std::make_pair(static_cast<int>(task.truth_kind), task.truth_number);
-    if (const auto found = range_distances_.find(key); found != range_distances_.end()) return found->second;
-    RangeDistanceOptions options;
-    options.seed = study_.seed;
-    options.task = static_cast<std::uint64_t>(task.truth_number);
-    const double distance = distance_to_range(*resources_.generator(), truth, options).distance;
-    range_distances_.emplace(key, distance);
-    return distance;
-  }
-
-  std::vector<double> truth(const Task& task) const {
-    if (task.truth_kind == TruthKind::test) {
-      const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
-      return {image.begin(), image.end()};
-    }
-    const auto generator = resources_.generator();
-    PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
-               generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
-               shape_.height, "x", shape_.width);
-    // Keyed by the truth, not the task: every σ, d and replicate sees the same x†.
-    const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
-    std::vector<double> latent(generator->latent_dimension());
-    random.fill_normal(latent, 0);
-    std::vector<double> image(generator->image_size());
-    generator->decode(latent, 1, image);
-    if (task.truth_kind == TruthKind::generated_noisy) {
-      std::vector<double> variance(image.size());
-      generator->decoder_variance(latent, variance);
-      const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth, 1);
-      for (std::size_t i = 0; i < image.size(); ++i) image[i] += std::sqrt(variance[i]) * noise.normal(i);
-    }
-    return image;
-  }
-
- private:
-  const StudySpec& study_;
-  const MethodResources& resources_;
-  std::optional<data::ImageSet> test_images_;
-  ImageShape shape_;
-  mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
-};
 
 struct MethodRun {
   std::optional<ReconstructionMetrics> metrics;  // absent when the method gave no estimate
@@ -158,24 +93,18 @@ std::vector<double> image_or_nan(Vec vector, std::size_t size) {
 
 class TaskRunner {
  public:
-  TaskRunner(const StudySpec& study, const StudyContext& context,
+  TaskRunner(const StudySpec& study, const TaskInputs& context,
              std::vector<std::unique_ptr<ReconstructionMethod>>& methods, std::int64_t saved_tasks)
       : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
 
   TaskRecord run(const Task& task, std::int64_t& not_converged) const {
     const auto start = std::chrono::steady_clock::now();
     const ImageShape shape = context_.shape();
-    OperatorSpec spec = study_.operator_spec;
-    spec.data_size = task.data_size;
-    spec.acceleration = task.acceleration;
-    spec.seed = CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::study_operator).bits(0);
-    const std::shared_ptr<const ForwardOperator> forward = make_operator(PETSC_COMM_SELF, shape, spec);
-
+    const std::shared_ptr<const ForwardOperator> forward = context_.forward(task);
     const std::vector<double> truth_pixels = context_.truth(task);
     auto truth = forward->make_domain_vector();
     petsc::set_from_global(truth, truth_pixels);
-    const Observation observation = simulate_observation(forward, shape, truth_pixels, task.sigma,
-                                                         {study_.seed, static_cast<std::uint64_t>(task.id)});
+    const Observation observation = context_.observe(task, forward, truth_pixels);
     const Vec data = observation.data;
 
     TaskRecord record;
@@ -211,7 +140,7 @@ class TaskRunner {
 
  private:
   const StudySpec& study_;
-  const StudyContext& context_;
+  const TaskInputs& context_;
   std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;
   std::int64_t saved_tasks_;
 };
@@ -224,7 +153,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const std::vector<Task> tasks = enumerate_tasks(study);
-  const StudyContext context(study, resources);
+  const TaskInputs context(study, resources);
   std::vector<std::unique_ptr<ReconstructionMethod>> methods;
   for (const auto& spec : study.methods) methods.push_back(make_method(spec.options, resources));
 
@@ -246,7 +175,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
               << " already done), " << methods.size() << " methods" << std::endl;
   }
 
-  TaskScheduler scheduler(comm, pending);
+  TaskScheduler scheduler(comm, longest_first(pending, tasks));
   const TaskRunner runner(study, context, methods, results.saved_tasks());
   Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
   std::int64_t run_here = 0, not_converged = 0;

@@ -55,6 +55,9 @@ void read_study_table(const toml::table& root, StudySpec& spec) {
 void read_data_tables(const toml::table& root, StudySpec& spec) {
   TableReader model(table_of(root, "model", spec.path), spec.path, "model");
   spec.model_file = model.get<std::string>("file", "");
+  const std::string route = model.get<std::string>("route", route_name(spec.model_route));
+  spec.model_route = static_cast<GeneratorRoute>(parse_choice(
+      route, generator_route_names(), [&](const std::string& key) { return model.where(key); }, "route"));
   model.refuse_unknown();
 
   TableReader data(table_of(root, "data", spec.path), spec.path, "data");

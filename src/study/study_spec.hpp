@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "generative/generator_route.hpp"
 #include "methods/method_resources.hpp"
 #include "operators/operator_factory.hpp"
 #include "study/method_tables.hpp"
@@ -24,6 +25,7 @@ struct StudySpec {
   int replicates = 1;
 
   std::string model_file;  // [model] file; needed by generator-based methods and generated truths
+  GeneratorRoute model_route = GeneratorRoute::automatic;  // [model] route (docs/model-format.md)
   std::string training_set = "fashion-mnist";
   std::size_t training_limit = 0;
   std::string test_set = "fashion-mnist:test";

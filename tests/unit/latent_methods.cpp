@@ -25,8 +25,12 @@ namespace {
 
 pb::LatentMapOptions tight_map_options() {
   pb::LatentMapOptions options;
-  options.gradient_atol = 1e-11;
+  options.gradient_atol = 1e-11;  // lbfgs (TAO)
   options.gradient_rtol = 0;
+  options.levenberg_marquardt.gradient_atol = 1e-11;  // lm, the default: stops only on the gradient
+  options.levenberg_marquardt.gradient_rtol = 0;
+  options.levenberg_marquardt.step_rtol = 0;
+  options.levenberg_marquardt.objective_rtol = 0;
   options.seed = 11;
   return options;
 }
@@ -60,8 +64,11 @@ TEST_P(LinearOracleTest, LatentMapMatchesTheClosedFormMode) {
         << c.name << (marginal ? " marginal" : " seeds");
     EXPECT_LT(pb::testing_support::relative_difference(map.image, exact.image_mean), 1e-8);
     EXPECT_NEAR(map.objective, map.misfit + map.prior_term, 1e-12 * map.objective);
-    EXPECT_GT(map.generator_counts.vjp, 0);
-    EXPECT_EQ(map.operator_counts.adjoint, map.generator_counts.vjp + 1);  // + Aᵀy for the encoder start
+    // Levenberg–Marquardt: a Jacobian at every accepted point, A on its columns, no Aᵀ but
+    // the one Aᵀy of the encoder start.
+    EXPECT_GT(map.generator_counts.jacobians, 0);
+    EXPECT_EQ(map.generator_counts.vjp, 0);
+    EXPECT_EQ(map.operator_counts.adjoint, 1);
   }
 }
 
@@ -306,10 +313,12 @@ TEST(NonlinearLatentMap, ConvergesFromEveryStartAndAgreesAcrossTaoTypes) {
   }
   std::vector<double> gradient(3);
   problem.objective_and_gradient(map.latent, gradient);
-  EXPECT_LT(std::hypot(gradient[0], gradient[1], gradient[2]), 1e-9);
+  EXPECT_LT(std::hypot(gradient[0], gradient[1], gradient[2]), 1e-9)
+      << map.starts[map.best_start].reason_name << " |g| " << map.gradient_norm << " f " << map.objective;
 
-  // The command line picks another TAO method through the options prefix.
+  // With the lbfgs solver the command line picks another TAO method through the options prefix.
   PB_PETSC(PetscOptionsSetValue(nullptr, "-test_cg_tao_type", "bncg"));
+  options.solver = pb::LatentMapSolver::lbfgs;
   options.options_prefix = "test_cg_";
   options.gradient_atol = 1e-9;
   const pb::LatentMapResult cg = pb::latent_map(problem, options);
@@ -322,6 +331,17 @@ TEST(NonlinearLatentMap, AStoppedRunIsFlaggedNeverSilent) {
   const NonlinearCase c = make_nonlinear_case("inpaint", 40);
   const pb::LatentProblem problem(c.generator, c.forward, c.data, c.sigma);
   pb::LatentMapOptions options;
+  options.levenberg_marquardt.max_iterations = 1;
+  options.prior_draw_starts = 1;
+  const pb::LatentMapResult lm = pb::latent_map(problem, options);
+  EXPECT_FALSE(lm.converged);
+  EXPECT_NE(lm.warning.find("LM_DIVERGED_MAXITS"), std::string::npos) << lm.warning;
+  for (const auto& start : lm.starts) {
+    EXPECT_EQ(start.solver, "lm");
+    EXPECT_EQ(start.reason_name, "LM_DIVERGED_MAXITS");
+    EXPECT_EQ(start.status, "failed");
+  }
+  options.solver = pb::LatentMapSolver::lbfgs;
   options.max_iterations = 2;
   options.prior_draw_starts = 1;
   const pb::LatentMapResult map = pb::latent_map(problem, options);
@@ -418,6 +438,15 @@ TEST(NonlinearLatentMap, AKinkAtTheMinimumIsJudgedByTheObjective) {
   options.zero_start = false;
   options.extra_starts = {{1.0, -0.7}};
   options.prior_draw_starts = 0;
+  // Levenberg–Marquardt reaches the kink and stops there (its steps shrink, no step descends
+  // further) with the gradient still large: judged by progress, never reported as converged.
+  const pb::LatentMapResult lm = pb::latent_map(problem, options);
+  EXPECT_NE(lm.starts.front().status, "converged") << lm.starts.front().reason_name;
+  EXPECT_EQ(lm.starts.front().reason_name.rfind("LM_", 0), 0u);
+  EXPECT_GT(lm.starts.front().gradient_norm, 100.0);
+  EXPECT_LT(std::hypot(lm.latent[0], lm.latent[1]), 0.01);
+
+  options.solver = pb::LatentMapSolver::lbfgs;
   const pb::LatentMapResult map = pb::latent_map(problem, options);
   const pb::LatentMapStart& start = map.starts.front();
   // TAO creeps toward the kink, its line search fails with a large gradient, restarts

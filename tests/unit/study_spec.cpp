@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "methods/method_fields.hpp"
 #include "study/study_spec.hpp"
+#include "study/task_scheduler.hpp"
+#include "study/tasks.hpp"
 #include "test_support.hpp"
 
 namespace pb = priorbench;
@@ -37,7 +40,7 @@ TEST(StudyMethods, EveryKeyLandsInItsTypedField) {
       "[[method]]\nname = \"laplace\"\nz0 = \"encoder\"\nnugget = 1e-4\nlikelihood = \"marginal\"\n"
       "[[method]]\nname = \"latent_mcmc\"\nchains = 8\nburn_in = 10\nsamples = 20\nthinning = 2\n"
       "temperatures = 1\nhottest_inverse_temperature = 0.5\nmap_prior_starts = 0\n"
-      "[[method]]\nname = \"latent_map\"\n");
+      "[[method]]\nname = \"latent_map\"\nmap_solver = \"lbfgs\"\n");
   ASSERT_EQ(study.methods.size(), 5u);
   const auto& white = std::get<pb::WhiteOptions>(study.methods[0].options);
   EXPECT_EQ(white.tau2, 0.25);
@@ -63,6 +66,8 @@ TEST(StudyMethods, EveryKeyLandsInItsTypedField) {
   EXPECT_EQ(mcmc.latent.map_prior_starts, 0);
   const auto& map = std::get<pb::LatentMapMethodOptions>(study.methods[4].options);
   EXPECT_EQ(map.latent.map_prior_starts, 2);  // default
+  EXPECT_EQ(map.latent.map_solver, pb::LatentMapSolver::lbfgs);
+  EXPECT_EQ(mcmc.latent.map_solver, pb::LatentMapSolver::levenberg_marquardt);  // default
   EXPECT_EQ(pb::method_name(study.methods[4].options), "latent_map");
 }
 
@@ -97,9 +102,36 @@ TEST(StudyMethods, ErrorsNameFileFieldAndValue) {
 TEST(StudyMethods, TheRecordedOptionsListEveryFieldWithItsValue) {
   const pb::StudySpec study = parse("[[method]]\nname = \"laplace\"\nnugget = 0.5\n");
   EXPECT_EQ(pb::describe_fields(study.methods[0].options),
-            "likelihood = \"seeds\"\nmap_prior_starts = 2\nz0 = \"latent_map\"\nnugget = 0.5\nstd = \"auto\"\n"
+            "likelihood = \"seeds\"\nmap_solver = \"lm\"\nmap_prior_starts = 2\nz0 = \"latent_map\"\nnugget = 0.5\nstd "
+            "= \"auto\"\n"
             "std_samples = 64\n");
   // Read back, the record gives the same options: a results file's options are a study table.
   const pb::StudySpec again = parse("[[method]]\nname = \"laplace\"\n" + pb::describe_fields(study.methods[0].options));
   EXPECT_EQ(pb::describe_fields(again.methods[0].options), pb::describe_fields(study.methods[0].options));
+}
+
+TEST(StudyTasks, LongestExpectedTasksAreHandedOutFirst) {
+  std::string text = study_with("[[method]]\nname = \"white\"\n");
+  const auto substitute = [&text](const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+  };
+  substitute("data_sizes = [392]", "data_sizes = [196, 392]");
+  substitute("sigmas = [0.1]", "sigmas = [0.1, 0.001, 0.01]");
+  const pb::StudySpec study = pb::parse_study(text, "s.toml");
+  const auto tasks = pb::enumerate_tasks(study);
+  std::vector<std::int64_t> pending;
+  for (const auto& task : tasks) pending.push_back(task.id);
+  const auto order = pb::longest_first(pending, tasks);
+  ASSERT_EQ(order.size(), tasks.size());
+  EXPECT_TRUE(std::is_permutation(order.begin(), order.end(), pending.begin()));
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    const pb::Task& before = tasks[static_cast<std::size_t>(order[k - 1])];
+    const pb::Task& after = tasks[static_cast<std::size_t>(order[k])];
+    EXPECT_LE(before.sigma, after.sigma);  // small σ first
+    if (before.sigma == after.sigma) {
+      EXPECT_GE(before.data_size, after.data_size);                             // then more data first
+      if (before.data_size == after.data_size) EXPECT_LT(before.id, after.id);  // then id order
+    }
+  }
+  EXPECT_EQ(tasks[static_cast<std::size_t>(order.front())].sigma, 0.001);
 }

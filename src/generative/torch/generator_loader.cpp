@@ -6,25 +6,6 @@
 
 namespace priorbench {
 
-std::string route_name(GeneratorRoute route) {
-  switch (route) {
-    case GeneratorRoute::automatic:
-      return "automatic";
-    case GeneratorRoute::native:
-      return "native";
-    case GeneratorRoute::torchscript:
-      return "torchscript";
-  }
-  return "unknown";
-}
-
-GeneratorRoute parse_generator_route(const std::string& text) {
-  for (const auto route : {GeneratorRoute::automatic, GeneratorRoute::native, GeneratorRoute::torchscript}) {
-    if (text == route_name(route)) return route;
-  }
-  PB_FAIL("unknown generator route '", text, "' (valid: automatic, native, torchscript)");
-}
-
 std::shared_ptr<Generator> load_generator(const std::string& path, GeneratorRoute route,
                                           TorchGeneratorOptions options) {
   auto torchscript = std::make_shared<TorchGenerator>(path, options);

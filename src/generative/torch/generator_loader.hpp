@@ -16,15 +16,10 @@
 #include <string>
 
 #include "generative/generator.hpp"
+#include "generative/generator_route.hpp"
 #include "generative/torch/torch_generator.hpp"
 
 namespace priorbench {
-
-enum class GeneratorRoute { automatic, native, torchscript };
-
-std::string route_name(GeneratorRoute route);  // "automatic", "native", "torchscript"
-// The inverse; throws priorbench::Error listing the valid names.
-GeneratorRoute parse_generator_route(const std::string& text);
 
 // Throws priorbench::Error as TorchGenerator does for a file that breaks the contract, and
 // for GeneratorRoute::native when the file is not recognized (naming why). `options` set
