@@ -22,6 +22,7 @@
 // every rank.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -81,6 +82,12 @@ class LatentProblem {
   // application of Aᵀ, one vector–Jacobian product).
   double objective_and_gradient(std::span<const double> latent, std::span<double> gradient) const;
   double objective(std::span<const double> latent) const;
+  // Φ(z_b) + ½‖z_b‖² and its gradient for `batch` latents (batch × m) at once: ONE batched
+  // decode, then per item one application of A and of Aᵀ and one vector–Jacobian product
+  // (values: batch; gradients: batch × m). Each item is computed independently of the others,
+  // so the numbers do not depend on how latents are batched.
+  void objectives_and_gradients(std::span<const double> latents, std::size_t batch, std::span<double> values,
+                                std::span<double> gradients) const;
 
   Linearization linearize(std::span<const double> latent) const;
 
@@ -93,6 +100,11 @@ class LatentProblem {
 
  private:
   std::vector<double> residual_of(std::span<const double> image) const;  // y − A image
+  // Given the decoded means μ_b (batch × n), fills the cotangents u_b = ∂Φ/∂μ = Aᵀ Σ⁻¹ (A μ_b − y).
+  using Cotangents = std::function<void(std::span<const double> means, std::span<double> cotangents)>;
+  // μ(z_b) for the batch in one decode, the cotangents from them, then J(z_b)ᵀ u_b.
+  void decode_and_pull_back(std::span<const double> latents, std::size_t batch, std::span<double> means,
+                            const Cotangents& cotangents, std::span<double> gradients) const;
   void setup_marginal_noise();
 
   std::shared_ptr<const Generator> generator_;
