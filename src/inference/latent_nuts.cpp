@@ -21,9 +21,9 @@ void broadcast(MPI_Comm comm, std::span<double> values) {
 
 // ‖L⁻¹ d‖² = dᵀ Σ_z⁻¹ d, given the Cholesky factor L of Σ_z.
 double whitened_squared_distance(const DenseMatrix& factor, std::span<const double> a, std::span<const double> b) {
-  std::vector<double> difference(a.size()), solved(a.size());
+  std::vector<double> difference(a.size());
   for (std::size_t j = 0; j < a.size(); ++j) difference[j] = a[j] - b[j];
-  solved = difference;
+  std::vector<double> solved = difference;
   cholesky_solve(factor, solved);
   double sum = 0;
   for (std::size_t j = 0; j < a.size(); ++j) sum += difference[j] * solved[j];
@@ -193,7 +193,10 @@ LatentNutsResult latent_nuts_sample(const LatentProblem& problem, const LatentNu
   result.likelihood = likelihood_name(problem.likelihood());
   result.noise_route = problem.noise_route();
 
-  result.map = latent_map(problem, options.map);
+  LatentMapOptions map = options.map;
+  map.seed = options.seed;
+  map.task = options.task;
+  result.map = latent_map(problem, map);
   result.laplace_covariance = latent_laplace(problem, result.map.latent).latent_covariance;
   broadcast(problem.comm(), result.laplace_covariance.values());
   result.starts = latent_nuts_starts(result.map, result.laplace_covariance, options);

@@ -61,7 +61,7 @@ struct LatentNutsOptions {
   double start_spread = 2;      // s: starts at o + s L ξ
   bool predictive = false;      // pixel std of x = μ(z) + Γ^{1/2} ε instead of μ(z)
   bool keep_draws = false;      // keep the latent draws (chains × samples × m) in the result
-  LatentMapOptions map;         // the latent MAP's starts, seed and task
+  LatentMapOptions map;         // the latent MAP's starts (its seed and task are the two below)
   ConvergenceCriteria convergence;
   std::size_t max_batch = 0;  // most latents per decoder call; 0: all chains of a round
   std::uint64_t seed = 0;

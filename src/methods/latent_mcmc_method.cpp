@@ -177,7 +177,7 @@ class LatentMcmcMethod final : public ReconstructionMethod {
     nuts.base_window = s.base_window;
     nuts.start_spread = s.start_spread;
     nuts.predictive = options_.predictive;
-    nuts.map = latent_map_options(options_.latent, random);
+    nuts.map.prior_draw_starts = options_.latent.map_prior_starts;
     nuts.seed = random.seed;
     nuts.task = random.task;
     return nuts;

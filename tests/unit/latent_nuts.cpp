@@ -308,8 +308,6 @@ std::array<std::vector<int>, 2> sbc_rank_histograms(int replicates, double stray
     pb::petsc::set_from_global(o.data_vector, data);
     const pb::LatentProblem problem(generator, o.forward, o.data_vector, o.sigma);
     options.task = static_cast<std::uint64_t>(r);
-    options.map.seed = options.seed;
-    options.map.task = options.task;
     const pb::BatchedPotential exact = pb::latent_potential(problem);
     const pb::BatchedPotential potential = [&](std::span<const double> points, std::size_t batch,
                                                std::span<double> potentials, std::span<double> gradients) {

@@ -126,7 +126,7 @@ TEST(LatentNutsOnTheShippedVae, MeanAndVarianceOfEveryLatentAgreeWithImportanceS
 
   pb::LatentNutsOptions options;  // the defaults of latent_mcmc
   options.keep_draws = true;
-  options.seed = options.map.seed = 1;
+  options.seed = 1;
   const pb::LatentNutsResult result = pb::latent_nuts_sample(problem, options);
   ASSERT_TRUE(result.nuts.verdict.converged) << result.nuts.verdict.reason;
   const std::size_t m = result.latent_mean.size();
