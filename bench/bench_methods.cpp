@@ -8,14 +8,15 @@
 //   build/release/bench/bench_methods --benchmark_filter='method/' --benchmark_out=methods.json \
 //       --benchmark_out_format=json
 //   build/release/bench/bench_methods --benchmark_filter='pcn/'
+//   build/release/bench/bench_methods --benchmark_filter='sampler_ess/'
 //
 // Problem (fixed): x† = Fashion-MNIST test image 0 (an ankle boot), A = inpaint with
 // d = 392 (mask seed 20240601), y = A x† + σ ε with ε from CounterRandom(seed 1, task 0,
 // data_noise), σ = 0.1, 0.01 and 0.001 (the same ε for all). With
 // PRIORBENCH_BENCH_PROBLEM=FILE.h5 the problem is written to FILE.h5 for
 // bench/pytorch_reference.py, the idiomatic PyTorch/NumPy implementation the ratios in
-// docs/performance.md are measured against (bench/compare_with_pytorch.sh runs both). Likelihood "seeds" (the study
-// default). Training set for white/empirical: the first 20000 Fashion-MNIST training
+// docs/performance.md are measured against (bench/compare_with_pytorch.sh runs both).
+// Likelihood "seeds" (the study default). Training set for white/empirical: the first 20000 Fashion-MNIST training
 // images (as studies/quickstart.toml). Model: $PRIORBENCH_BENCH_MODEL, else
 // models/fmnist-vae-mlp-m16.pt next to this source file. One Torch thread unless
 // $PRIORBENCH_TORCH_THREADS says otherwise.
@@ -28,6 +29,15 @@
 //   pcn/chains:C/temperatures:T/sigma:S  one pcn_sample() run of 200 burn-in + 300 kept
 //       steps on a LatentProblem; every step decodes the C·T states in one batched call.
 //       Counters: steps/s and chain-steps/s (C·T states moved per step), as rates.
+//   sampler_ess/sigma:S  NUTS (latent_nuts_sample, the defaults of latent_mcmc: latent MAP,
+//       Laplace metric, warm-up 300, 4 × 500 draws) against pCN (pcn_sample with its
+//       defaults: 4 chains × 4 temperatures, burn_in 1000, samples 2000) on the same
+//       problem, σ ∈ {0.1, 0.01, 0.001}, one run each (the case's time is both). Tracked
+//       quantities as alike as the samplers allow: U (NUTS) or the misfit Φ (pCN) and all 16
+//       latent coordinates. Counters per sampler: min_ess (the smallest bulk ESS over them),
+//       seconds (wall) and cpu_s (this process's CPU time, which a loaded machine does not
+//       inflate), ess_per_s = min_ess / seconds, ess_per_cpu_s, max_rhat; and the ratios
+//       nuts/pcn of ess_per_s and ess_per_cpu_s (issue 13's goal: ≥ 100× at σ = 0.01).
 //   laplace_end_to_end/sigma:S  the `laplace` method by its library pieces: the latent MAP
 //       (z0 = latent_map, same starts as above), J(z0) and the linearized prior, then
 //       GaussianPosterior with the exact Woodbury std (std = "woodbury"). Counters: the
@@ -36,15 +46,15 @@
 //       those of U = A J) and the decoder passes, JVPs, VJPs and Jacobians.
 //   method/NAME[/route:R]/sigma:S  the per-replicate cost of each method, the generator
 //       methods on both decoder routes (R = native, torchscript), built by make_method from
-//       its typed options as a study builds it (default options; latent_mcmc with
-//       burn_in 1000, samples 2000, 4 chains × 4 temperatures) and run on the Observation.
+//       its typed options as a study builds it (default options: latent_mcmc is NUTS) and
+//       run on the Observation.
 //       Counters as the study records them: iterations, forward and adjoint applications
 //       of A, decoder passes (μ evaluations + JVPs + VJPs; a full Jacobian is not in that
 //       count, so `jacobians` counts them separately), setup_forward/setup_adjoint: the
 //       applications of A the Woodbury set-up of the method's Gaussian posterior makes
 //       (included in `forward`; counted again on a separate, untimed construction), and
-//       for latent_mcmc max_rhat,
-//       min_ess_bulk and cold_acceptance; relative_error ‖x̂ − x†‖/‖x†‖ as a sanity check.
+//       for latent_mcmc max_rhat, min_ess_bulk, min_ess_tail, divergences, ess_per_second and
+//       gradient_evaluations; relative_error ‖x̂ − x†‖/‖x†‖ as a sanity check.
 //       white and empirical build their prior from the training set on their first run and
 //       keep it for every later task, so that first run is an untimed warm-up (after the
 //       training set is loaded) and its time is reported as first_run_s; the generator
@@ -54,15 +64,17 @@
 // problem and methods live on PETSC_COMM_SELF (a study runs each task on one rank), so
 // under MPI every rank solves its own copy. Torch is warmed up once (one decode, one VJP)
 // when the problem is built. The slow cases run a fixed number of iterations (latent_map
-// and laplace_end_to_end 10, pcn 3, the generator methods 5, latent_mcmc 3; white and
-// empirical at least 0.5 s), about a minute in all on 2 cores;
+// and laplace_end_to_end 10, pcn 3, the generator methods 5, latent_mcmc 3, sampler_ess 1;
+// white and empirical at least 0.5 s), a few minutes in all on 2 cores;
 // PRIORBENCH_BENCH_ITERATIONS=N fixes every iteration count instead.
 
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -82,6 +94,7 @@
 #include "generative/torch/generator_loader.hpp"
 #include "inference/gaussian_posterior.hpp"
 #include "inference/latent_map.hpp"
+#include "inference/latent_nuts.hpp"
 #include "inference/latent_problem.hpp"
 #include "inference/pcn.hpp"
 #include "methods/linearization_point.hpp"
@@ -183,7 +196,7 @@ Context& context() {
   c.forward = make_operator(PETSC_COMM_SELF, c.shape, spec);
   c.truth = c.forward->make_domain_vector();
   petsc::set_from_global(c.truth, image.pixels);
-  for (const double sigma : kSigmas) {
+  for (const double sigma : kSigmas) {  // a superset of kSigmas
     c.observations.emplace(sigma, simulate_observation(c.forward, c.shape, image.pixels, sigma, {kSeed, 0}));
   }
   // Torch initializes lazily (threads, allocator): one decode and one VJP before any case.
@@ -300,14 +313,65 @@ void bench_laplace(benchmark::State& state, double sigma) {
   state.SetLabel("std " + std_method);
 }
 
-MethodOptions method_options(const std::string& name) {
-  MethodOptions options = default_method_options(name, "bench_methods");
-  if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {
-    mcmc->burn_in = 1000;
-    mcmc->samples = 2000;
+// ---- NUTS against pCN ------------------------------------------------------------------
+
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+struct SamplerRun {
+  double min_ess = 0;
+  double max_rhat = 0;
+  double seconds = 0;
+  double cpu_s = 0;
+};
+
+template <class Sample>
+SamplerRun measure_sampler(Sample&& sample) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = cpu_seconds();
+  SamplerRun run;
+  const std::vector<ChainDiagnostics> diagnostics = sample();
+  run.cpu_s = cpu_seconds() - cpu_start;
+  run.seconds = seconds_since(start);
+  run.min_ess = diagnostics.front().ess_bulk;
+  for (const ChainDiagnostics& d : diagnostics) {
+    run.min_ess = std::min(run.min_ess, d.ess_bulk);
+    run.max_rhat = std::max(run.max_rhat, d.rhat);
   }
-  return options;
+  return run;
 }
+
+void add_sampler_counters(benchmark::State& state, const std::string& name, const SamplerRun& run) {
+  state.counters[name + "_min_ess"] = run.min_ess;
+  state.counters[name + "_max_rhat"] = run.max_rhat;
+  state.counters[name + "_seconds"] = run.seconds;
+  state.counters[name + "_cpu_s"] = run.cpu_s;
+  state.counters[name + "_ess_per_s"] = run.min_ess / run.seconds;
+  state.counters[name + "_ess_per_cpu_s"] = run.min_ess / run.cpu_s;
+}
+
+void bench_sampler_ess(benchmark::State& state, double sigma) {
+  const LatentProblem problem = latent_problem(sigma);
+  SamplerRun nuts, pcn;
+  timed_loop(state, [&] {
+    nuts = measure_sampler([&] {
+      LatentNutsOptions options;
+      options.seed = kSeed;
+      return latent_nuts_sample(problem, options).nuts.diagnostics;
+    });
+    pcn = measure_sampler([&] {
+      PcnOptions options;
+      options.tracked_coordinates = problem.latent_dimension();
+      options.seed = kSeed;
+      return pcn_sample(problem, options).diagnostics;
+    });
+  });
+  add_sampler_counters(state, "nuts", nuts);
+  add_sampler_counters(state, "pcn", pcn);
+  state.counters["ratio_ess_per_s"] = (nuts.min_ess / nuts.seconds) / (pcn.min_ess / pcn.seconds);
+  state.counters["ratio_ess_per_cpu_s"] = (nuts.min_ess / nuts.cpu_s) / (pcn.min_ess / pcn.cpu_s);
+}
+
+MethodOptions method_options(const std::string& name) { return default_method_options(name, "bench_methods"); }
 
 void bench_method(benchmark::State& state, const std::string& name, const std::string& route, double sigma) {
   Context& c = context();
@@ -344,7 +408,8 @@ void bench_method(benchmark::State& state, const std::string& name, const std::s
     state.counters["setup_forward"] = static_cast<double>(c.forward->counts().forward - before.forward);
     state.counters["setup_adjoint"] = static_cast<double>(c.forward->counts().adjoint - before.adjoint);
   }
-  for (const char* detail : {"max_rhat", "min_ess_bulk", "cold_acceptance"}) {
+  for (const char* detail :
+       {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "ess_per_second", "gradient_evaluations"}) {
     if (const auto found = outcome.details.find(detail); found != outcome.details.end()) {
       state.counters[detail] = found->second;
     }
@@ -357,7 +422,7 @@ void bench_method(benchmark::State& state, const std::string& name, const std::s
   state.counters["relative_error"] = error;
   std::string label = outcome.std_method.empty() ? "no std" : "std " + outcome.std_method;
   if (!outcome.converged) label += "; not converged";
-  if (outcome.solver_reason == "RHAT_ABOVE_THRESHOLD") label += "; R-hat above 1.01";
+  if (!outcome.converged && !outcome.solver_reason.empty()) label += " (" + outcome.solver_reason + ")";
   state.SetLabel(label);
 }
 
@@ -377,11 +442,15 @@ const bool kRegistered = [] {
     }
   }
   for (const double sigma : kSigmas) {
+    const std::string name = "sampler_ess/sigma:" + sigma_text(sigma);
+    configure(benchmark::RegisterBenchmark(name.c_str(), bench_sampler_ess, sigma), 1);
+  }
+  for (const double sigma : kSigmas) {
     const std::string suffix = "/sigma:" + sigma_text(sigma);
     configure(benchmark::RegisterBenchmark(("laplace_end_to_end" + suffix).c_str(), bench_laplace, sigma), 10);
   }
   const std::pair<const char*, int> methods[] = {{"white", 0},      {"empirical", 0},      {"laplace", 5},
-                                                 {"latent_map", 5}, {"latent_laplace", 5}, {"latent_mcmc", 3}};
+                                                 {"latent_map", 5}, {"latent_laplace", 5}, {"latent_mcmc", 1}};
   for (const double sigma : kSigmas) {
     for (const auto& [name, iterations] : methods) {
       const bool generator_method = std::string(name) != "white" && std::string(name) != "empirical";

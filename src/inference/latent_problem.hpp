@@ -22,6 +22,7 @@
 // every rank.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -84,6 +85,12 @@ class LatentProblem {
   double objective(std::span<const double> latent) const;
   // f = Φ + ½‖z‖² for `batch` latents (batch × m), with one batched decode.
   void objectives(std::span<const double> latents, std::size_t batch, std::span<double> out) const;
+  // Φ(z_b) + ½‖z_b‖² and its gradient for `batch` latents (batch × m) at once: ONE batched
+  // decode, then per item one application of A and of Aᵀ and one vector–Jacobian product
+  // (values: batch; gradients: batch × m). Each item is computed independently of the others,
+  // so the numbers do not depend on how latents are batched.
+  void objectives_and_gradients(std::span<const double> latents, std::size_t batch, std::span<double> values,
+                                std::span<double> gradients) const;
 
   Linearization linearize(std::span<const double> latent) const;
 

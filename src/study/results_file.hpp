@@ -33,13 +33,19 @@ inline const std::vector<std::string>& result_metric_names() {
                                                  "converged",
                                                  "std_exact",
                                                  "max_rhat",
-                                                 "min_ess_bulk"};
+                                                 "min_ess_bulk",
+                                                 "min_ess_tail",
+                                                 "divergences",
+                                                 "ess_per_second"};
   return names;
 }
 
 // Metrics added after the first results files were written: a file being resumed or
 // merged may lack them, and then they are not recorded in it (NaN when merged).
-inline bool is_late_metric(const std::string& name) { return name == "max_rhat" || name == "min_ess_bulk"; }
+inline bool is_late_metric(const std::string& name) {
+  return name == "max_rhat" || name == "min_ess_bulk" || name == "min_ess_tail" || name == "divergences" ||
+         name == "ess_per_second";
+}
 
 // One task's record: per-method metrics (by name, in method order) and its images.
 struct TaskRecord {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <variant>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -18,6 +19,7 @@
 #include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 #include "study/results_file.hpp"
+#include "study/run_log.hpp"
 #include "study/task_inputs.hpp"
 #include "study/task_scheduler.hpp"
 
@@ -35,35 +37,82 @@ struct MethodRun {
   bool converged = false;
 };
 
+// A method-specific number (MethodOutcome::details), NaN for methods that have none.
+double detail_or_nan(const MethodOutcome& outcome, const std::string& name) {
+  const auto found = outcome.details.find(name);
+  return found == outcome.details.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
+}
+
+// A method's warnings go to the run's log; an error that stopped it also to stderr.
 MethodRun run_method(ReconstructionMethod& method, const MethodSpec& spec, const Observation& observation,
-                     std::int64_t task, Vec truth) {
+                     std::int64_t task, Vec truth, RunLog& log) {
   MethodRun run;
   const auto start = std::chrono::steady_clock::now();
+  const std::string where = "task " + std::to_string(task) + ", method " + spec.label + ": ";
   bool estimated = false;
   try {
     run.outcome = method.reconstruct(observation);
     estimated = true;
     run.converged = run.outcome.converged;
   } catch (const ConvergenceError& error) {
-    std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << error.what()
-              << "; recorded as not converged" << std::endl;
+    const std::string line = where + error.what() + "; recorded as not converged";
+    std::cerr << "priorbench run: " << line << std::endl;
+    log.write(line);
   }
   run.seconds = elapsed_since(start);
   if (estimated) {
     run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
     if (!run.outcome.warning.empty()) {
-      std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << run.outcome.warning
-                << (run.converged ? "" : "; recorded as not converged") << std::endl;
+      log.write(where + run.outcome.warning + (run.converged ? "" : "; recorded as not converged"));
     }
   }
   return run;
 }
 
-// A method-specific number (MethodOutcome::details), NaN for methods that have none.
-double detail_or_nan(const MethodOutcome& outcome, const std::string& name) {
-  const auto found = outcome.details.find(name);
-  return found == outcome.details.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
-}
+// The mixing of each latent_mcmc method over the runs of this rank (SamplerMixing).
+class MixingTally {
+ public:
+  explicit MixingTally(const StudySpec& study) : study_(study), methods_(study.methods.size()) {}
+
+  void add(std::size_t method, const MethodRun& run) {
+    if (!std::holds_alternative<LatentMcmcOptions>(study_.methods[method].options)) return;
+    Tally& tally = methods_[method];
+    tally.counts[0] += 1;
+    tally.counts[1] += run.converged ? 1 : 0;
+    const auto value = [&](const char* name) { return detail_or_nan(run.outcome, name); };
+    const double rhat = value("max_rhat");
+    tally.worst[0] = std::max(tally.worst[0], std::isnan(rhat) ? kInfinity : rhat);
+    for (const auto& [k, name] : {std::pair{1, "min_ess_bulk"}, std::pair{2, "min_ess_tail"}}) {
+      if (!std::isnan(value(name))) tally.worst[k] = std::max(tally.worst[k], -value(name));  // max of −ESS
+    }
+  }
+
+  // Collective: the tallies of all ranks.
+  std::vector<SamplerMixing> combine(MPI_Comm comm) {
+    std::vector<SamplerMixing> mixing;
+    for (std::size_t m = 0; m < methods_.size(); ++m) {
+      if (!std::holds_alternative<LatentMcmcOptions>(study_.methods[m].options)) continue;
+      Tally& tally = methods_[m];
+      MPI_Allreduce(MPI_IN_PLACE, tally.counts, 2, MPI_INT64_T, MPI_SUM, comm);
+      MPI_Allreduce(MPI_IN_PLACE, tally.worst, 3, MPI_DOUBLE, MPI_MAX, comm);
+      if (tally.counts[0] == 0) continue;
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      mixing.push_back({study_.methods[m].label, tally.counts[0], tally.counts[1], tally.worst[0],
+                        tally.worst[1] == -kInfinity ? nan : -tally.worst[1],
+                        tally.worst[2] == -kInfinity ? nan : -tally.worst[2]});
+    }
+    return mixing;
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  struct Tally {
+    std::int64_t counts[2] = {0, 0};                         // runs, converged
+    double worst[3] = {-kInfinity, -kInfinity, -kInfinity};  // R̂, −bulk ESS, −tail ESS
+  };
+  const StudySpec& study_;
+  std::vector<Tally> methods_;
+};
 
 void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -84,6 +133,9 @@ void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   put("std_exact", m && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
   put("max_rhat", m ? detail_or_nan(o, "max_rhat") : nan);
   put("min_ess_bulk", m ? detail_or_nan(o, "min_ess_bulk") : nan);
+  put("min_ess_tail", m ? detail_or_nan(o, "min_ess_tail") : nan);
+  put("divergences", m ? detail_or_nan(o, "divergences") : nan);
+  put("ess_per_second", m ? detail_or_nan(o, "ess_per_second") : nan);
 }
 
 std::vector<double> image_or_nan(Vec vector, std::size_t size) {
@@ -94,10 +146,10 @@ std::vector<double> image_or_nan(Vec vector, std::size_t size) {
 class TaskRunner {
  public:
   TaskRunner(const StudySpec& study, const TaskInputs& context,
-             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, std::int64_t saved_tasks)
-      : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
+             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, std::int64_t saved_tasks, RunLog& log)
+      : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks), log_(log) {}
 
-  TaskRecord run(const Task& task, std::int64_t& not_converged) const {
+  TaskRecord run(const Task& task, std::int64_t& not_converged, MixingTally& mixing) const {
     const auto start = std::chrono::steady_clock::now();
     const ImageShape shape = context_.shape();
     const std::shared_ptr<const ForwardOperator> forward = context_.forward(task);
@@ -123,8 +175,9 @@ class TaskRunner {
       record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
-      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, truth);
+      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, truth, log_);
       not_converged += method_run.converged ? 0 : 1;
+      mixing.add(m, method_run);
       add_method_metrics(record, method_run);
       if (saved) {
         const bool estimated = method_run.metrics.has_value();
@@ -143,6 +196,7 @@ class TaskRunner {
   const TaskInputs& context_;
   std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;
   std::int64_t saved_tasks_;
+  RunLog& log_;
 };
 
 }  // namespace
@@ -176,7 +230,13 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
   }
 
   TaskScheduler scheduler(comm, longest_first(pending, tasks));
-  const TaskRunner runner(study, context, methods, results.saved_tasks());
+  RunLog log(options.log);
+  if (rank == 0 && !pending.empty()) {
+    log.write("priorbench run: study '" + study.name + "', " + std::to_string(pending.size()) + " tasks to run" +
+              (summary.already_done > 0 ? " (resumed)" : ""));
+  }
+  MixingTally mixing(study);
+  const TaskRunner runner(study, context, methods, results.saved_tasks(), log);
   Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
   std::int64_t run_here = 0, not_converged = 0;
   double times[2] = {0, 0};  // writing, busy
@@ -184,7 +244,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
     const auto id = scheduler.next();
     if (!id) break;
     const auto task_start = std::chrono::steady_clock::now();
-    const TaskRecord record = runner.run(tasks[static_cast<std::size_t>(*id)], not_converged);
+    const TaskRecord record = runner.run(tasks[static_cast<std::size_t>(*id)], not_converged, mixing);
     const auto write_start = std::chrono::steady_clock::now();
     results.record(record, rank);
     times[0] += elapsed_since(write_start);
@@ -193,10 +253,13 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
     const std::int64_t finished = scheduler.finish_one();
     if (rank == 0) progress.advance(finished - progress.done());
   }
-  std::int64_t totals[2] = {run_here, not_converged};
-  MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_INT64_T, MPI_SUM, comm);
+  const std::int64_t header = rank == 0 && !pending.empty() ? 1 : 0;
+  std::int64_t totals[3] = {run_here, not_converged, log.lines() - header};
+  MPI_Allreduce(MPI_IN_PLACE, totals, 3, MPI_INT64_T, MPI_SUM, comm);
   summary.run_now = totals[0];
   summary.not_converged = totals[1];
+  summary.logged = totals[2];
+  summary.mixing = mixing.combine(comm);
   MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_SUM, comm);
   summary.write_seconds = times[0];
   summary.busy_seconds = times[1];

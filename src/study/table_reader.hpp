@@ -75,6 +75,10 @@ class TableReader {
       const auto value = node.value<std::string>();
       PB_REQUIRE(value.has_value(), where, " must be a string");
       return *value;
+    } else if constexpr (std::is_same_v<Value, bool>) {
+      const auto value = node.value<bool>();
+      PB_REQUIRE(value.has_value() && node.is_boolean(), where, " must be true or false");
+      return *value;
     } else if constexpr (std::is_same_v<Value, double>) {
       const auto value = node.value<double>();  // integers convert too
       PB_REQUIRE(value.has_value(), where, " must be a number");

@@ -15,11 +15,13 @@
 #include "methods/linearization_point.hpp"
 #include "methods/method_options.hpp"
 #include "priors/linearized_generator_prior.hpp"
+#include "tanh_generator.hpp"
 
 namespace pb = priorbench;
 using pb::LatentLikelihood;
 using pb::testing_support::Dense;
 using pb::testing_support::LinearOracle;
+using pb::testing_support::TanhGenerator;
 
 namespace {
 
@@ -198,57 +200,7 @@ TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {
 }
 
 // ---------------------------------------------------------------------------------------
-// A nonlinear generator for the TAO path: μ(z) = tanh(W z) + b, Γ = γ² I, no encoder.
-class TanhGenerator final : public pb::Generator {
- public:
-  TanhGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::scalar),
-        weights_(std::move(weights)),
-        offset_(std::move(offset)) {}
-  std::string description() const override { return "tanh test generator"; }
-  std::string route() const override { return "test"; }
-  bool has_encoder() const override { return false; }
-
- protected:
-  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
-    const std::size_t m = latent_dimension(), n = image_size();
-    for (std::size_t item = 0; item < batch; ++item) {
-      auto mean = means.subspan(item * n, n);
-      pb::gemv(false, 1.0, weights_, latents.subspan(item * m, m), 0.0, mean);
-      for (std::size_t i = 0; i < n; ++i) mean[i] = std::tanh(mean[i]) + offset_[i];
-    }
-  }
-  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
-    std::fill(variance.begin(), variance.end(), 0.01);
-  }
-  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
-    const auto slope = slopes(z);
-    pb::gemv(false, 1.0, weights_, v, 0.0, out);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
-  }
-  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
-    auto scaled = slopes(z);
-    for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= u[i];
-    pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
-  }
-  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
-    const auto slope = slopes(z);
-    jacobian = weights_;
-    for (std::size_t j = 0; j < jacobian.cols(); ++j)
-      for (std::size_t i = 0; i < jacobian.rows(); ++i) jacobian(i, j) *= slope[i];
-  }
-
- private:
-  std::vector<double> slopes(std::span<const double> z) const {  // 1 − tanh²(W z)
-    std::vector<double> s(image_size());
-    pb::gemv(false, 1.0, weights_, z, 0.0, s);
-    for (double& value : s) value = 1 - std::tanh(value) * std::tanh(value);
-    return s;
-  }
-  pb::DenseMatrix weights_;
-  std::vector<double> offset_;
-};
-
+// The nonlinear generator (tanh_generator.hpp) for the TAO path.
 struct NonlinearCase {
   std::shared_ptr<TanhGenerator> generator;
   std::shared_ptr<pb::ForwardOperator> forward;
