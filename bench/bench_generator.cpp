@@ -1,21 +1,33 @@
-// Cost of the TorchGenerator's decoder operations (DESIGN §6) for the two VAE
-// architectures of `priorbench train` at the default m = 16, n = 28²: a decoder pass
-// μ(z) at batch 1, 16 and 64, one JVP (forward mode), one VJP (reverse mode), and the full
-// n×m Jacobian three ways in the same run — one batched forward-mode pass, m forward-mode
-// passes, n reverse-mode passes.
+// Cost of the generator's decoder operations (DESIGN §6) on both routes of the same model
+// file, side by side: "torchscript" (TorchGenerator: the file's TorchScript methods, Torch's
+// autograd) and "native" (NativeGenerator: the decoder in C++ and level-3 BLAS). For each:
+// a decoder pass μ(z) at batch 1, 16 and 64, one JVP, one VJP, the fused value and gradient
+// decode_and_vjp at batch 1 and 16, and the full n×m Jacobian (TorchScript also two slower
+// ways: m forward-mode passes, n reverse-mode passes).
+//
+// Models: the shipped MLP (models/fmnist-vae-mlp-m16.pt, n = 784, m = 16), the default conv
+// VAE at 28² (untrained, written at start-up; timings do not depend on the weights) and the
+// shipped 64² MRI conv VAE (models/mri-vae-conv-64.pt, m = 32).
+//
+// Roofline in the same run: `roofline/dgemm:512` times a square DGEMM of 512 and every case
+// reports `madds` (multiply-adds of its linear maps, counted by the native decoder: the
+// same arithmetic on either route) and `dgemm_us`, the time those would take at the DGEMM
+// rate just measured, beside its own time; `flop/s` is 2·madds per second of the case.
 //
 // Sample runs:
 //   build/release/bench/bench_generator
+//   build/release/bench/bench_generator --benchmark_filter='roofline|mlp/'
 //   build/release/bench/bench_generator --benchmark_filter='jacobian' --benchmark_min_time=2
-//   PRIORBENCH_TORCH_THREADS=2 build/release/bench/bench_generator --benchmark_filter='mlp/decode'
 //
-// Models are untrained VAEs written at start-up (timings do not depend on the weights);
-// one Torch thread unless $PRIORBENCH_TORCH_THREADS says otherwise. The generator is
+// One Torch thread and one BLAS thread (the defaults, one per MPI rank) unless
+// $PRIORBENCH_TORCH_THREADS or $OPENBLAS_NUM_THREADS say otherwise. The generator is
 // replicated per rank, so under MPI every rank times its own copy and rank 0 reports.
-// Counters: latents/s for decoder passes, products/s for JVPs and VJPs.
 
 #include <benchmark/benchmark.h>
 
+#include <cblas.h>
+
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -25,26 +37,17 @@
 #include <unistd.h>
 
 #include "core/random.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/native/native_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "generative/torch/vae_model.hpp"
 
 namespace priorbench {
 namespace {
 
-const TorchGenerator& generator_for(VaeArchitecture architecture) {
-  static std::map<VaeArchitecture, std::unique_ptr<TorchGenerator>> generators;
-  auto& generator = generators[architecture];
-  if (!generator) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("priorbench_bench_" + architecture_name(architecture) + std::to_string(::getpid()) + ".pt");
-    VaeModelOptions options;
-    options.architecture = architecture;
-    save_untrained_vae(options, 1, path.string());
-    generator = std::make_unique<TorchGenerator>(path.string());
-    std::filesystem::remove(path);
-  }
-  return *generator;
-}
+constexpr int kRooflineSize = 512;
+
+// FLOP/s of the roofline row, measured when it runs (first), else on first use.
+double dgemm_flops_per_second = 0;
 
 std::vector<double> normals(std::size_t count, std::uint64_t stream) {
   std::vector<double> values(count);
@@ -52,67 +55,181 @@ std::vector<double> normals(std::size_t count, std::uint64_t stream) {
   return values;
 }
 
-void bench_decode(benchmark::State& state, VaeArchitecture architecture, std::size_t batch) {
-  const auto& generator = generator_for(architecture);
-  const auto z = normals(batch * generator.latent_dimension(), 1);
-  std::vector<double> means(batch * generator.image_size());
+// C = A B for square matrices of kRooflineSize, made once.
+void square_dgemm() {
+  static const auto size = static_cast<std::size_t>(kRooflineSize) * kRooflineSize;
+  static const auto a = normals(size, 90), b = normals(size, 91);
+  static std::vector<double> c(size);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, kRooflineSize, kRooflineSize, kRooflineSize, 1.0, a.data(),
+              kRooflineSize, b.data(), kRooflineSize, 0.0, c.data(), kRooflineSize);
+  benchmark::DoNotOptimize(c.data());
+}
+
+constexpr double kDgemmFlops = 2.0 * kRooflineSize * kRooflineSize * kRooflineSize;
+
+double dgemm_rate() {
+  if (dgemm_flops_per_second == 0) {
+    square_dgemm();  // warm-up: the matrices are made here
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < 20; ++r) square_dgemm();
+    dgemm_flops_per_second =
+        20 * kDgemmFlops / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return dgemm_flops_per_second;
+}
+
+void bench_dgemm(benchmark::State& state) {
+  square_dgemm();
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) square_dgemm();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  dgemm_flops_per_second = static_cast<double>(state.iterations()) * kDgemmFlops / seconds;
+  state.counters["flop/s"] = benchmark::Counter(kDgemmFlops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+std::string source_model(const std::string& name) {
+  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "models" / name).string();
+}
+
+std::string untrained_conv_28() {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("priorbench_bench_conv" + std::to_string(::getpid()) + ".pt");
+  VaeModelOptions options;
+  options.architecture = VaeArchitecture::conv;
+  save_untrained_vae(options, 1, path.string());
+  return path.string();
+}
+
+struct Model {
+  std::shared_ptr<const Generator> native;
+  std::shared_ptr<const Generator> torchscript;
+  std::int64_t madds_per_column = 0;  // one column of a native sweep: one decode
+};
+
+const Model& model(const std::string& name) {
+  static std::map<std::string, Model> models;
+  auto& entry = models[name];
+  if (!entry.native) {
+    const std::string path = name == "conv"  ? untrained_conv_28()
+                             : name == "mlp" ? source_model("fmnist-vae-mlp-m16.pt")
+                                             : source_model("mri-vae-conv-64.pt");
+    const auto native = load_generator(path, GeneratorRoute::native);
+    entry.native = native;
+    entry.torchscript = load_generator(path, GeneratorRoute::torchscript);
+    entry.madds_per_column = dynamic_cast<const NativeGenerator&>(*native).decoder().multiply_adds();
+    if (name == "conv") std::filesystem::remove(path);
+  }
+  return entry;
+}
+
+const Generator& generator(const std::string& name, const std::string& route) {
+  return route == "native" ? *model(name).native : *model(name).torchscript;
+}
+
+// Multiply-adds per iteration (`columns` sweeps of one decode each) and the time they take
+// at the DGEMM rate.
+void set_roofline(benchmark::State& state, const std::string& name, double columns) {
+  const double madds = columns * static_cast<double>(model(name).madds_per_column);
+  state.counters["madds"] = madds;
+  state.counters["dgemm_us"] = 2 * madds / dgemm_rate() * 1e6;
+  state.counters["flop/s"] = benchmark::Counter(2 * madds, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bench_decode(benchmark::State& state, const std::string& name, const std::string& route, std::size_t batch) {
+  const auto& g = generator(name, route);
+  const auto z = normals(batch * g.latent_dimension(), 1);
+  std::vector<double> means(batch * g.image_size());
   for (auto _ : state) {
-    generator.decode(z, batch, means);
+    g.decode(z, batch, means);
     benchmark::DoNotOptimize(means.data());
   }
-  state.counters["latents/s"] =
-      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  set_roofline(state, name, static_cast<double>(batch));
 }
 
-void bench_jvp(benchmark::State& state, VaeArchitecture architecture) {
-  const auto& generator = generator_for(architecture);
-  const auto z = normals(generator.latent_dimension(), 2), v = normals(generator.latent_dimension(), 3);
-  std::vector<double> out(generator.image_size());
+void bench_jvp(benchmark::State& state, const std::string& name, const std::string& route) {
+  const auto& g = generator(name, route);
+  const auto z = normals(g.latent_dimension(), 2), v = normals(g.latent_dimension(), 3);
+  std::vector<double> out(g.image_size());
   for (auto _ : state) {
-    generator.jvp(z, v, out);
+    g.jvp(z, v, out);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["products/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+  set_roofline(state, name, 2);  // the value and the tangent
 }
 
-void bench_vjp(benchmark::State& state, VaeArchitecture architecture) {
-  const auto& generator = generator_for(architecture);
-  const auto z = normals(generator.latent_dimension(), 2), u = normals(generator.image_size(), 4);
-  std::vector<double> out(generator.latent_dimension());
+void bench_vjp(benchmark::State& state, const std::string& name, const std::string& route) {
+  const auto& g = generator(name, route);
+  const auto z = normals(g.latent_dimension(), 2), u = normals(g.image_size(), 4);
+  std::vector<double> out(g.latent_dimension());
   for (auto _ : state) {
-    generator.vjp(z, u, out);
+    g.vjp(z, u, out);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["products/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+  set_roofline(state, name, 2);  // forward and transposed sweeps
 }
 
-void bench_jacobian(benchmark::State& state, VaeArchitecture architecture, JacobianMethod method) {
-  const auto& generator = generator_for(architecture);
-  const auto z = normals(generator.latent_dimension(), 2);
+// The gradient of ½‖μ(z) − x‖² per latent: cotangents μ − x.
+void bench_decode_and_vjp(benchmark::State& state, const std::string& name, const std::string& route,
+                          std::size_t batch) {
+  const auto& g = generator(name, route);
+  const auto z = normals(batch * g.latent_dimension(), 2), target = normals(batch * g.image_size(), 5);
+  std::vector<double> means(batch * g.image_size()), gradients(batch * g.latent_dimension());
+  const auto misfit = [&](std::span<const double> mu, std::span<double> cotangents) {
+    for (std::size_t i = 0; i < mu.size(); ++i) cotangents[i] = mu[i] - target[i];
+  };
+  for (auto _ : state) {
+    g.decode_and_vjp(z, batch, means, misfit, gradients);
+    benchmark::DoNotOptimize(gradients.data());
+  }
+  set_roofline(state, name, 2.0 * static_cast<double>(batch));
+}
+
+void bench_jacobian(benchmark::State& state, const std::string& name, const std::string& route) {
+  const auto& g = generator(name, route);
+  const auto z = normals(g.latent_dimension(), 2);
   DenseMatrix jacobian;
   for (auto _ : state) {
-    generator.jacobian(z, jacobian, method);
+    g.jacobian(z, jacobian);
+    benchmark::DoNotOptimize(jacobian.data());
+  }
+  set_roofline(state, name, 1.0 + static_cast<double>(g.latent_dimension()));  // z and m unit tangents
+}
+
+void bench_torch_jacobian(benchmark::State& state, const std::string& name, JacobianMethod method) {
+  const auto& g = dynamic_cast<const TorchGenerator&>(generator(name, "torchscript"));
+  const auto z = normals(g.latent_dimension(), 2);
+  DenseMatrix jacobian;
+  for (auto _ : state) {
+    g.jacobian(z, jacobian, method);
     benchmark::DoNotOptimize(jacobian.data());
   }
 }
 
 const bool kRegistered = [] {
-  for (const auto architecture : {VaeArchitecture::mlp, VaeArchitecture::conv}) {
-    const auto prefix = architecture_name(architecture) + "/";
-    for (const std::size_t batch : {1, 16, 64}) {
-      benchmark::RegisterBenchmark((prefix + "decode/batch:" + std::to_string(batch)).c_str(), bench_decode,
-                                   architecture, batch)
-          ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("roofline/dgemm:512", bench_dgemm)->Unit(benchmark::kMicrosecond);
+  for (const std::string name : {"mlp", "conv", "mri64"}) {
+    for (const std::string route : {"torchscript", "native"}) {
+      const auto prefix = name + "/" + route + "/";
+      const auto add = [&](const std::string& label, auto&&... arguments) {
+        benchmark::RegisterBenchmark((prefix + label).c_str(), arguments...)->Unit(benchmark::kMicrosecond);
+      };
+      for (const std::size_t batch : {1, 16, 64}) {
+        add("decode/batch:" + std::to_string(batch), bench_decode, name, route, batch);
+      }
+      add("jvp", bench_jvp, name, route);
+      add("vjp", bench_vjp, name, route);
+      for (const std::size_t batch : {1, 16}) {
+        add("decode_and_vjp/batch:" + std::to_string(batch), bench_decode_and_vjp, name, route, batch);
+      }
+      add("jacobian", bench_jacobian, name, route);
     }
-    benchmark::RegisterBenchmark((prefix + "jvp").c_str(), bench_jvp, architecture)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark((prefix + "vjp").c_str(), bench_vjp, architecture)->Unit(benchmark::kMicrosecond);
-    const std::pair<const char*, JacobianMethod> methods[] = {{"forward_batched", JacobianMethod::forward_batched},
-                                                              {"forward_columns", JacobianMethod::forward_columns},
-                                                              {"reverse_rows", JacobianMethod::reverse_rows}};
-    for (const auto& [name, method] : methods) {
-      benchmark::RegisterBenchmark((prefix + "jacobian/" + name).c_str(), bench_jacobian, architecture, method)
-          ->Unit(benchmark::kMicrosecond);
-    }
+    if (name == "mri64") continue;  // n = 4096 reverse passes would take seconds each
+    benchmark::RegisterBenchmark((name + "/torchscript/jacobian/forward_columns").c_str(), bench_torch_jacobian, name,
+                                 JacobianMethod::forward_columns)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((name + "/torchscript/jacobian/reverse_rows").c_str(), bench_torch_jacobian, name,
+                                 JacobianMethod::reverse_rows)
+        ->Unit(benchmark::kMicrosecond);
   }
   return true;
 }();

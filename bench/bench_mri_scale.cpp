@@ -27,9 +27,10 @@
 // builds it, with these options: white (τ² from the training set), empirical (rank 64,
 // δ = 0.01; a full-rank covariance is refused above 4096 pixels), laplace (z0 =
 // latent_map), latent_map and latent_laplace (starts z = 0, encoder, 2 prior draws),
-// latent_mcmc (4 chains × 4 temperatures, burn_in 200, samples 400: a fifth of the study
-// default of 1000 + 2000, to keep the 256² case near half a minute; ms_per_step gives the
-// default's cost as 3000 × ms_per_step). Likelihood "seeds". white and empirical build
+// latent_mcmc with sampler = "pcn" as measured in docs/performance.md (4 chains × 4
+// temperatures, burn_in 200, samples 400: a fifth of pCN's default of 1000 + 2000, to keep
+// the 256² case near half a minute; ms_per_step gives that default's cost as 3000 ×
+// ms_per_step). Likelihood "seeds". white and empirical build
 // their prior from 256 training phantoms on their first run (untimed warm-up,
 // first_run_s), as a study does once.
 //
@@ -255,9 +256,10 @@ MethodResources resources(PetscInt side) {
 MethodOptions method_options(const std::string& name) {
   MethodOptions options = default_method_options(name, "bench_mri_scale");
   if (auto* empirical = std::get_if<EmpiricalOptions>(&options)) empirical->prior.rank = 64;
-  if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {
-    mcmc->burn_in = kMcmcBurnIn;
-    mcmc->samples = kMcmcSamples;
+  if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {  // pCN, as measured in docs/performance.md
+    mcmc->sampler = LatentSampler::pcn;
+    mcmc->pcn.burn_in = kMcmcBurnIn;
+    mcmc->pcn.samples = kMcmcSamples;
   }
   return options;
 }

@@ -49,6 +49,7 @@ name = "latent_map"
 name = "latent_laplace"
 [[method]]
 name = "latent_mcmc"
+sampler = "pcn"
 burn_in = 300
 samples = 600
 )";

@@ -23,6 +23,9 @@ pkg_check_modules(FFTW IMPORTED_TARGET fftw3)
 priorbench_require(FFTW_FOUND "FFTW 3" "libfftw3-dev")
 pkg_check_modules(OPENBLAS IMPORTED_TARGET openblas)
 priorbench_require(OPENBLAS_FOUND "OpenBLAS (so PETSc does not fall back to the reference BLAS)" "libopenblas-dev")
+# SLEEF: the vectorized exp and log1p of the native decoder's activations (Torch links it too).
+pkg_check_modules(SLEEF IMPORTED_TARGET sleef)
+priorbench_require(SLEEF_FOUND "SLEEF (vectorized elementary functions)" "libsleef-dev")
 
 set(HDF5_PREFER_PARALLEL TRUE)
 find_package(HDF5 COMPONENTS C)
@@ -63,5 +66,5 @@ target_include_directories(priorbench_deps SYSTEM INTERFACE ${RANDOM123_INCLUDE_
                                                            ${NIFTI_INCLUDE_DIR})
 target_compile_definitions(priorbench_deps INTERFACE ${HDF5_C_DEFINITIONS})
 target_link_libraries(priorbench_deps INTERFACE
-  PkgConfig::SLEPC PkgConfig::PETSC MPI::MPI_CXX MPI::MPI_C PkgConfig::FFTW PkgConfig::OPENBLAS
+  PkgConfig::SLEPC PkgConfig::PETSC MPI::MPI_CXX MPI::MPI_C PkgConfig::FFTW PkgConfig::OPENBLAS PkgConfig::SLEEF
   ${HDF5_C_LIBRARIES} ${NIFTI2_LIBRARY} ${ZNZ_LIBRARY} ZLIB::ZLIB tomlplusplus::tomlplusplus)

@@ -8,7 +8,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   petsc-dev slepc-dev
   libhdf5-openmpi-dev hdf5-tools
-  libopenblas-dev libopenblas0-pthread
+  libopenblas-dev libopenblas0-pthread libsleef-dev
   libfftw3-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev librandom123-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -16,7 +16,8 @@ packages=(
   dataset-fashion-mnist
   libnifti2-dev mricron-data
   slurmctld slurmd slurm-client munge
-  python3-h5py python3-numpy python3-matplotlib
+  python3-h5py python3-numpy python3-matplotlib python3-scipy
+  clang libclang-rt-14-dev llvm-14   # the fuzzers (libFuzzer, sanitizer runtimes, symbolizer)
 )
 
 missing=()

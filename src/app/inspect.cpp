@@ -18,7 +18,7 @@
 #include "diagnostics/range_distance.hpp"
 #include "diagnostics/sensitivity.hpp"
 #include "generative/posterior_collapse.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
 #include "methods/observation.hpp"
@@ -120,7 +120,7 @@ CommandRunner register_inspect(CLI::App& app) {
     check_replaceable(png, o.force, [&](const std::filesystem::path&) { return directions_png_owner(o.output, png); });
     check_output_directory(o.output);
 
-    const auto generator = std::make_shared<const TorchGenerator>(o.model);
+    const std::shared_ptr<const Generator> generator = load_generator(o.model);
     const auto image = data::load_image(o.image);
     PB_REQUIRE(generator->image_shape() == image.shape, "--model ", o.model, " makes ", generator->image_shape().height,
                "x", generator->image_shape().width, " images but --image ", o.image, " is ", image.shape.height, "x",
@@ -153,6 +153,7 @@ CommandRunner register_inspect(CLI::App& app) {
       h5::write_attribute(file, "format", kInspectFormat);
       h5::write_attribute(file, "directions_png", png);
       h5::write_attribute(file, "model", o.model);
+      h5::write_attribute(file, "generator_route", generator->route());
       h5::write_attribute(file, "image_source", image.source);
       h5::write_attribute(file, "operator", forward->name());
       h5::write_attribute(file, "sigma", o.sigma);

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -15,10 +17,11 @@
 #include "core/progress.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "methods/method_resources.hpp"
 #include "study/provenance.hpp"
 #include "study/results_file.hpp"
+#include "study/run_log.hpp"
 #include "study/study_runner.hpp"
 
 namespace priorbench::app {
@@ -55,10 +58,29 @@ void check_same_shard(const std::string& output, const std::string& shard) {
              ", not ", shard.empty() ? "an unsharded run" : "shard " + shard, "; use another output file");
 }
 
-void print_summary(const RunSummary& summary, const std::string& output) {
+std::string number_text(const char* format, double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+// One line per sampler method: how many runs met the convergence contract, the worst R̂ and
+// the smallest ESS.
+void print_mixing(const SamplerMixing& mixing) {
+  std::cout << "priorbench run: " << mixing.label << " mixing: " << mixing.converged << " of " << mixing.runs
+            << " runs converged; worst R-hat "
+            << (std::isfinite(mixing.max_rhat) ? number_text("%.4f", mixing.max_rhat) : "not finite")
+            << ", smallest bulk ESS " << number_text("%.0f", mixing.min_ess_bulk);
+  if (!std::isnan(mixing.min_ess_tail)) std::cout << ", smallest tail ESS " << number_text("%.0f", mixing.min_ess_tail);
+  std::cout << std::endl;
+}
+
+void print_summary(const RunSummary& summary, const std::string& output, const std::string& log) {
+  for (const SamplerMixing& mixing : summary.mixing) print_mixing(mixing);
   std::cout << "priorbench run: " << summary.run_now << " tasks run now, " << summary.already_done << " found done, "
-            << summary.tasks << " in the study; " << summary.not_converged << " method runs did not converge; "
-            << Progress::format_duration(summary.seconds) << "; results in " << output << std::endl;
+            << summary.tasks << " in the study; " << summary.not_converged << " method runs did not converge";
+  if (summary.logged > 0) std::cout << " (" << summary.logged << " warnings in " << log << ")";
+  std::cout << "; " << Progress::format_duration(summary.seconds) << "; results in " << output << std::endl;
 }
 
 }  // namespace
@@ -81,6 +103,7 @@ CommandRunner register_run(CLI::App& app) {
     RunOptions run;
     run.output = options->output;
     run.max_tasks = options->max_tasks;
+    run.log = log_path_for(options->output);
     if (!options->shard.empty()) std::tie(run.shard_index, run.shard_count) = parse_shard(options->shard);
     run.provenance = {{"priorbench_version", kVersion},
                       {"git_version", kGitVersion},
@@ -92,12 +115,15 @@ CommandRunner register_run(CLI::App& app) {
         options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
     if (!shard.empty()) run.provenance["shard"] = shard;
     check_same_shard(options->output, shard);
-    LazyMethodResources resources(study_resource_files(study),
-                                  [](const std::string& path) -> std::shared_ptr<const Generator> {
-                                    return std::make_shared<TorchGenerator>(path);
-                                  });
+    LazyMethodResources resources(
+        study_resource_files(study),
+        [route = study.model_route](const std::string& path) -> std::shared_ptr<const Generator> {
+          return load_generator(path, route);
+        });
+    // The model is loaded (and checked) before the results file exists; its route is recorded.
+    if (!study.model_file.empty()) run.provenance["generator_route"] = resources.view().generator()->route();
     const RunSummary summary = run_study(study, run, resources.view(), session.comm());
-    if (session.rank() == 0) print_summary(summary, options->output);
+    if (session.rank() == 0) print_summary(summary, options->output, run.log);
   };
 }
 

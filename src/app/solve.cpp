@@ -25,7 +25,7 @@
 #include "core/versions.hpp"
 #include "data/image_source.hpp"
 #include "diagnostics/metrics.hpp"
-#include "generative/torch/torch_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "methods/method_factory.hpp"
 #include "methods/method_resources.hpp"
 #include "methods/observation.hpp"
@@ -53,6 +53,7 @@ struct SolveOptions {
   std::string training = "fashion-mnist";
   std::size_t training_limit = 0;
   std::string model;
+  GeneratorRoute generator_route = GeneratorRoute::automatic;
   // The typed options of each method, filled by the flags below; the flags every
   // Gaussian-posterior method shares (--std, --std-samples, --rtol) and every generator
   // method shares (--likelihood) are kept once and copied in (method_options).
@@ -61,6 +62,7 @@ struct SolveOptions {
   FilePriorOptions file;
   LaplaceOptions laplace;
   LatentMcmcOptions latent_mcmc;
+  std::size_t mcmc_samples = 0;  // --mcmc-samples for the sampler chosen; 0: its default
   GaussianStdOptions std;
   LatentOptions latent;
   std::string output;
@@ -99,6 +101,50 @@ std::string flag_of(const std::string& method, const std::string& key) {
   std::string flag = prefix + key;
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
+}
+
+// The flags of latent_mcmc; those of one sampler only are listed in sampler_flags().
+void add_mcmc_options(CLI::App& command, SolveOptions& o) {
+  LatentMcmcOptions& mcmc = o.latent_mcmc;
+  command.add_option("--mcmc-sampler", mcmc.sampler, "latent_mcmc: nuts (the default) or pcn")
+      ->transform(CLI::CheckedTransformer(choices<LatentSampler>(latent_sampler_names())));
+  command.add_option("--mcmc-chains", mcmc.chains, "latent_mcmc: independent chains")->capture_default_str();
+  command.add_flag("--mcmc-predictive", mcmc.predictive,
+                   "latent_mcmc: pixel std of x = mu(z) + Gamma^(1/2) eps instead of mu(z)");
+  command.add_option("--mcmc-samples", o.mcmc_samples,
+                     "latent_mcmc: kept iterations per chain (default: nuts " + std::to_string(mcmc.nuts.samples) +
+                         ", pcn " + std::to_string(mcmc.pcn.samples) + ")");
+  command.add_option("--mcmc-warmup", mcmc.nuts.warmup, "latent_mcmc nuts: warm-up iterations")->capture_default_str();
+  command.add_option("--mcmc-max-tree-depth", mcmc.nuts.max_tree_depth, "latent_mcmc nuts: most tree doublings")
+      ->capture_default_str();
+  command
+      .add_option("--mcmc-target-acceptance", mcmc.nuts.target_acceptance,
+                  "latent_mcmc nuts: acceptance statistic the step size adapts to")
+      ->capture_default_str();
+  command.add_option("--mcmc-metric", mcmc.nuts.metric, "latent_mcmc nuts: dense (the default) or diagonal")
+      ->transform(CLI::CheckedTransformer(choices<MetricKind>(metric_kind_names())));
+  command.add_option("--mcmc-temperatures", mcmc.pcn.temperatures, "latent_mcmc pcn: parallel-tempering levels")
+      ->capture_default_str();
+  command.add_option("--mcmc-burn-in", mcmc.pcn.burn_in, "latent_mcmc pcn: burn-in steps")->capture_default_str();
+}
+
+// Flags that belong to one sampler: given with the other one, they are refused.
+const std::map<std::string, LatentSampler>& sampler_flags() {
+  static const std::map<std::string, LatentSampler> flags = {{"--mcmc-warmup", LatentSampler::nuts},
+                                                             {"--mcmc-max-tree-depth", LatentSampler::nuts},
+                                                             {"--mcmc-target-acceptance", LatentSampler::nuts},
+                                                             {"--mcmc-metric", LatentSampler::nuts},
+                                                             {"--mcmc-temperatures", LatentSampler::pcn},
+                                                             {"--mcmc-burn-in", LatentSampler::pcn}};
+  return flags;
+}
+
+void check_sampler_flags(const CLI::App& command, const SolveOptions& o) {
+  for (const auto& [flag, sampler] : sampler_flags()) {
+    PB_REQUIRE(command.count(flag) == 0 || sampler == o.latent_mcmc.sampler, flag, " is an option of --mcmc-sampler ",
+               latent_sampler_names().at(static_cast<std::size_t>(sampler)), ", not of ",
+               latent_sampler_names().at(static_cast<std::size_t>(o.latent_mcmc.sampler)));
+  }
 }
 
 void add_options(CLI::App& command, SolveOptions& o) {
@@ -144,6 +190,10 @@ void add_options(CLI::App& command, SolveOptions& o) {
   command.add_option("--prior-file", o.file.file, "file: HDF5 prior with datasets mean, diagonal, factor");
   command.add_option("--model", o.model, "Generator model file (TorchScript, docs/model-format.md)");
   command
+      .add_option("--generator-route", o.generator_route,
+                  "How the model is evaluated: automatic (the default: native where recognized), native, torchscript")
+      ->transform(CLI::CheckedTransformer(choices<GeneratorRoute>(generator_route_names())));
+  command
       .add_option("--likelihood", o.latent.likelihood,
                   "Latent methods: seeds (sigma^2 I, the default) or marginal (+ A Gamma A^T)")
       ->transform(CLI::CheckedTransformer(choices<LatentLikelihood>(likelihood_names())));
@@ -153,12 +203,7 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->transform(CLI::CheckedTransformer(choices<LinearizationPoint>(linearization_point_names())));
   command.add_option("--laplace-nugget", o.laplace.nugget, "laplace: nugget eta^2 added to Gamma(z0)")
       ->capture_default_str();
-  command.add_option("--mcmc-chains", o.latent_mcmc.chains, "latent_mcmc: independent chains")->capture_default_str();
-  command.add_option("--mcmc-temperatures", o.latent_mcmc.temperatures, "latent_mcmc: parallel-tempering levels")
-      ->capture_default_str();
-  command.add_option("--mcmc-burn-in", o.latent_mcmc.burn_in, "latent_mcmc: burn-in steps")->capture_default_str();
-  command.add_option("--mcmc-samples", o.latent_mcmc.samples, "latent_mcmc: steps after burn-in")
-      ->capture_default_str();
+  add_mcmc_options(command, o);
   command.add_option("--std", o.std.route, "Pixel std route: auto (the default), woodbury, dense, samples, none")
       ->transform(CLI::CheckedTransformer(choices<VarianceRoute>(variance_route_names())));
   command.add_option("--std-samples", o.std.samples, "Posterior samples for the sampled std")->capture_default_str();
@@ -177,7 +222,11 @@ MethodOptions method_options(const std::string& method, const SolveOptions& o) {
         if constexpr (std::is_same_v<Options, EmpiricalOptions>) typed = o.empirical;
         if constexpr (std::is_same_v<Options, FilePriorOptions>) typed = o.file;
         if constexpr (std::is_same_v<Options, LaplaceOptions>) typed = o.laplace;
-        if constexpr (std::is_same_v<Options, LatentMcmcOptions>) typed = o.latent_mcmc;
+        if constexpr (std::is_same_v<Options, LatentMcmcOptions>) {
+          typed = o.latent_mcmc;
+          auto& samples = typed.sampler == LatentSampler::nuts ? typed.nuts.samples : typed.pcn.samples;
+          if (o.mcmc_samples > 0) samples = o.mcmc_samples;
+        }
         if constexpr (requires { typed.std; }) typed.std = o.std;
         if constexpr (requires { typed.latent; }) typed.latent = o.latent;
       },
@@ -272,9 +321,10 @@ std::string text_of(double value) {
 std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem) {
   const Observation& observation = problem.observation;
   ResourceFiles files{o.training, o.training_limit, o.model, observation.shape, "--training", "--model"};
-  LazyMethodResources resources(std::move(files), [](const std::string& path) -> std::shared_ptr<const Generator> {
-    return std::make_shared<TorchGenerator>(path);
-  });
+  LazyMethodResources resources(
+      std::move(files), [route = o.generator_route](const std::string& path) -> std::shared_ptr<const Generator> {
+        return load_generator(path, route);
+      });
   std::optional<petsc::Vector> truth;
   if (problem.truth) {
     truth = observation.forward->make_domain_vector();
@@ -301,6 +351,7 @@ void write_metrics(hid_t group, const ReconstructionMetrics& metrics) {
 void write_method_record(hid_t group, const SolvedMethod& solved) {
   const MethodOutcome& o = solved.outcome;
   h5::write_attribute(group, "std_method", o.std ? o.std_method : std::string("none"));
+  if (!o.generator_route.empty()) h5::write_attribute(group, "generator_route", o.generator_route);
   h5::write_attribute(group, "std_exact", static_cast<std::int64_t>(o.std_exact));
   h5::write_attribute(group, "converged", static_cast<std::int64_t>(o.converged));
   h5::write_attribute(group, "solver_reason", o.solver_reason);
@@ -406,8 +457,9 @@ CommandRunner register_solve(CLI::App& app) {
   auto* command = app.add_subcommand("solve", "Reconstruct one image with every method of DESIGN §2");
   auto options = std::make_shared<SolveOptions>();
   add_options(*command, *options);
-  return [options](const Session& session) {
+  return [options, command](const Session& session) {
     options->command_line = command_line_text();
+    check_sampler_flags(*command, *options);
     validate(*options);
     const Problem problem = options->data_file.empty() ? simulate_problem(*options, session.comm())
                                                        : observed_problem(*options, session.comm());

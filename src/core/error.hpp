@@ -1,6 +1,10 @@
 #pragma once
 // One error type for the whole code base. It carries the source location where it was
 // raised and a message written for the user: name the file, field and value at fault.
+// A message is one line: control characters in the values it quotes from files and
+// arguments (a line break in a model attribute, an escape sequence in a study name) are
+// shown escaped, as \n or \x1b, so a hostile file can neither split the message nor
+// drive the terminal it is printed on.
 
 #include <petscsys.h>
 
@@ -10,10 +14,13 @@
 
 namespace priorbench {
 
+// `message` with every control character escaped (\n, \t, \r, else \xNN).
+std::string one_line(const std::string& message);
+
 class Error : public std::runtime_error {
  public:
-  Error(std::string message, const char* file, int line)
-      : std::runtime_error(std::move(message)), file_(file), line_(line) {}
+  Error(const std::string& message, const char* file, int line)
+      : std::runtime_error(one_line(message)), file_(file), line_(line) {}
 
   const char* file() const noexcept { return file_; }
   int line() const noexcept { return line_; }

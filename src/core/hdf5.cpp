@@ -1,9 +1,11 @@
 #include "core/hdf5.hpp"
 
-#include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
+#include "core/paths.hpp"
 
 namespace priorbench::h5 {
 
@@ -47,15 +49,14 @@ std::string describe(hid_t location, const std::string& name) {
 }
 
 Object create_file(const std::string& path, bool overwrite) {
-  PB_REQUIRE(overwrite || !std::filesystem::exists(path), "output file ", path,
-             " already exists; pass --force to replace it");
+  PB_REQUIRE(overwrite || !path_exists(path), "output file ", path, " already exists; pass --force to replace it");
   const hid_t id = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
   PB_REQUIRE(id >= 0, "cannot create HDF5 file ", path);
   return {id, H5Fclose};
 }
 
 Object open_file(const std::string& path, Mode mode) {
-  PB_REQUIRE(std::filesystem::exists(path), "file ", path, " does not exist");
+  PB_REQUIRE(path_exists(path), "file ", path, " does not exist");
   PB_REQUIRE(H5Fis_hdf5(path.c_str()) > 0, "file ", path, " is not an HDF5 file");
   const hid_t id = H5Fopen(path.c_str(), mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
   PB_REQUIRE(id >= 0, "cannot open HDF5 file ", path);
@@ -102,18 +103,17 @@ bool exists(hid_t location, const std::string& path) {
 
 namespace {
 
-std::size_t element_count(const Shape& shape) {
-  std::size_t count = 1;
-  for (const hsize_t extent : shape) {
-    count *= extent;
-  }
-  return count;
+// The number of values of a dataset of `shape`; nullopt when it overflows 64 bits (a
+// file may declare any extents).
+std::optional<std::uint64_t> element_count(const Shape& shape) {
+  const std::vector<std::uint64_t> extents(shape.begin(), shape.end());
+  return checked_product(extents);
 }
 
 void write_dataset(hid_t location, const std::string& name, hid_t file_type, hid_t memory_type, const void* data,
                    std::size_t size, const Shape& shape) {
-  PB_REQUIRE(element_count(shape) == size, "cannot write ", describe(location, name), ": shape holds ",
-             element_count(shape), " elements but ", size, " were given");
+  PB_REQUIRE(element_count(shape) == size, "cannot write ", describe(location, name), ": shape ", shape_text(shape),
+             " does not hold the ", size, " elements given");
   Object space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
   Object dataset(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
   PB_REQUIRE(dataset.id() >= 0, "cannot create HDF5 dataset ", describe(location, name));
@@ -134,7 +134,11 @@ template <class Value>
 std::vector<Value> read_dataset(hid_t location, const std::string& name, hid_t memory_type, Shape* shape) {
   Object dataset = open_dataset(location, name);
   const Shape extents = shape_of(location, name);
-  std::vector<Value> values(element_count(extents));
+  const auto count = element_count(extents);
+  PB_REQUIRE(count.has_value(), describe(location, name), ": shape ", shape_text(extents),
+             " holds more values than 64 bits count");
+  require_memory(*count, sizeof(Value), describe(location, name));
+  std::vector<Value> values(*count);
   if (!values.empty()) {
     PB_REQUIRE(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
                "cannot read HDF5 dataset ", describe(location, name), " as numbers");
@@ -154,7 +158,10 @@ Object string_type() {
 
 Object open_attribute(hid_t location, const std::string& name) {
   PB_REQUIRE(has_attribute(location, name), "HDF5 attribute ", describe(location, name), " does not exist");
-  return {H5Aopen(location, name.c_str(), H5P_DEFAULT), H5Aclose};
+  Object attribute(H5Aopen(location, name.c_str(), H5P_DEFAULT), H5Aclose);
+  PB_REQUIRE(attribute.id() >= 0, "cannot open HDF5 attribute ", describe(location, name));
+  require_single_value(attribute, "HDF5 attribute " + describe(location, name));
+  return attribute;
 }
 
 void write_attribute_raw(hid_t location, const std::string& name, hid_t type, const void* value) {
@@ -220,6 +227,7 @@ std::vector<std::int64_t> read_integers(hid_t location, const std::string& name,
 
 std::string read_string(hid_t location, const std::string& name) {
   Object dataset = open_dataset(location, name);
+  require_single_value(dataset, "HDF5 dataset " + describe(location, name));
   Object type = string_type();
   char* text = nullptr;
   PB_REQUIRE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0, "cannot read ",
@@ -227,6 +235,19 @@ std::string read_string(hid_t location, const std::string& name) {
   std::string value = text != nullptr ? text : "";
   H5free_memory(text);
   return value;
+}
+
+std::string shape_text(const Shape& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+void require_single_value(hid_t object, const std::string& where) {
+  const bool attribute = H5Iget_type(object) == H5I_ATTR;
+  const Object space(attribute ? H5Aget_space(object) : H5Dget_space(object), H5Sclose);
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  PB_REQUIRE(count == 1, where, " holds ", count, " values; expected a single value");
 }
 
 bool has_attribute(hid_t location, const std::string& name) { return H5Aexists(location, name.c_str()) > 0; }

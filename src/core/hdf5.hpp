@@ -77,6 +77,13 @@ double read_double_attribute(hid_t location, const std::string& name);
 std::int64_t read_integer_attribute(hid_t location, const std::string& name);
 std::string read_string_attribute(hid_t location, const std::string& name);
 
+// Fails unless the attribute or dataset `object` holds exactly one value (a scalar, or
+// one element): what reads a single value reads it into one variable. `where` names it.
+void require_single_value(hid_t object, const std::string& where);
+
+// "[3, 2]", for error messages.
+std::string shape_text(const Shape& shape);
+
 // "file.h5:/group/name", for error messages.
 std::string describe(hid_t location, const std::string& name);
 

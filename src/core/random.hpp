@@ -28,6 +28,7 @@ enum class Purpose : std::uint64_t {
   nuts_momentum = 12,          // NUTS momenta: m normals per iteration and chain
   nuts_trajectory = 13,        // NUTS tree uniforms (directions, multinomial choices): a fixed block per iteration
   nuts_step_size_search = 14,  // momenta of the NUTS step-size search: a block per search and chain
+  latent_nuts_starts = 15,     // perturbations of the latent NUTS chains' starting points, one stream per chain
   latent_prior_samples = 20,   // z ~ N(0, I) drawn to show or check a generator
   study_operator = 30,         // per-task seed of the operator's randomness (masks, matrices)
   study_truth = 31,            // latents of generated truths, keyed by truth, not task

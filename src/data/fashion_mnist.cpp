@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/paths.hpp"
 #include "data/idx.hpp"
 
 namespace priorbench::data {
@@ -12,10 +13,10 @@ namespace {
 
 std::string find_file(const std::filesystem::path& directory, const std::string& name) {
   const std::filesystem::path compressed = directory / (name + ".gz");
-  if (std::filesystem::exists(compressed)) {
+  if (path_exists(compressed.string())) {
     return compressed.string();
   }
-  if (const std::filesystem::path plain = directory / name; std::filesystem::exists(plain)) {
+  if (const std::filesystem::path plain = directory / name; path_exists(plain.string())) {
     return plain.string();
   }
   PB_FAIL(compressed.string(), ": Fashion-MNIST file does not exist; install the Debian package ",

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/memory_budget.hpp"
 #include "data/hdf5_images.hpp"
 #include "data/intensity_scaling.hpp"
 #include "data/source_fields.hpp"
@@ -54,9 +56,11 @@ void read_kspace_info(hid_t file, FastMriInfo& info) {
   info.multicoil = shape.size() == 4;
   info.kspace_slices = shape[0];
   info.coils = info.multicoil ? shape[1] : 1;
-  info.kspace_shape =
-      ImageShape{static_cast<PetscInt>(shape[shape.size() - 2]), static_cast<PetscInt>(shape[shape.size() - 1])};
-  PB_REQUIRE(info.kspace_shape.size() > 0 && info.coils > 0, h5::describe(file, kFastMriKspace), ": is empty");
+  const hsize_t height = shape[shape.size() - 2], width = shape[shape.size() - 1];
+  PB_REQUIRE(height > 0 && width > 0 && info.coils > 0, h5::describe(file, kFastMriKspace), ": is empty");
+  PB_REQUIRE(height <= static_cast<hsize_t>(std::numeric_limits<PetscInt>::max()) / width,
+             h5::describe(file, kFastMriKspace), ": planes of ", height, " x ", width, " are too large for an image");
+  info.kspace_shape = ImageShape{static_cast<PetscInt>(height), static_cast<PetscInt>(width)};
 }
 
 // The centred orthonormal inverse DFT of one H x W k-space plane, in place.
@@ -158,6 +162,13 @@ ImageSet reconstruct_rss(const std::string& path) {
   const FastMriInfo info = read_fastmri_info(path);
   PB_REQUIRE(info.has_kspace, path, ": has no ", kFastMriKspace, " dataset to reconstruct from");
   const h5::Object file = h5::open_file(path);
+  const auto plane_values = static_cast<std::uint64_t>(info.kspace_shape.size());
+  require_memory({plane_values, info.coils}, sizeof(Complex) + sizeof(fftw_complex),
+                 detail::concat(h5::describe(file, kFastMriKspace), ": a slice of ", info.coils, " coils x ",
+                                info.kspace_shape.height, "x", info.kspace_shape.width));
+  require_memory({plane_values, info.kspace_slices}, sizeof(double),
+                 detail::concat(path, ": ", info.kspace_slices, " reconstructed slices of ", info.kspace_shape.height,
+                                "x", info.kspace_shape.width));
   ImageSet set;
   set.shape = info.kspace_shape;
   set.count = info.kspace_slices;
@@ -192,6 +203,8 @@ ImageSet read_fastmri_slices(const std::string& path, PetscInt size) {
              ": no value is positive; there is no intensity to scale by");
   const double scale = positive_percentile(stored.pixels);
   scale_to_unit_interval(stored.pixels, scale);
+  require_memory(static_cast<std::uint64_t>(stored.count) * static_cast<std::uint64_t>(size * size), sizeof(double),
+                 detail::concat(path, ": ", stored.count, " slices resampled to ", size, "x", size));
   ImageSet set;
   set.shape = ImageShape{size, size};
   set.count = stored.count;

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/memory_budget.hpp"
 
 namespace priorbench::data {
 namespace {
@@ -104,6 +105,9 @@ ImageSet read_images(hid_t location, const std::string& name, std::size_t limit,
   ImageSet set;
   set.shape = info.shape;
   set.count = limit == 0 ? info.count - first : std::min(limit, info.count - first);
+  require_memory({set.count, static_cast<std::uint64_t>(info.shape.size())}, sizeof(double),
+                 detail::concat(h5::describe(location, name), ": ", set.count, " images of ", info.shape.height, "x",
+                                info.shape.width));
   set.pixels.resize(set.count * static_cast<std::size_t>(info.shape.size()));
   if (!set.pixels.empty()) {
     const h5::Object dataset = open_numeric_dataset(location, name);

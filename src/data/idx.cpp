@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
+#include "core/paths.hpp"
 
 namespace priorbench::data {
 namespace {
@@ -23,6 +25,11 @@ constexpr std::uint32_t kLabelsMagic = 0x00000801;
 // Decompress in large blocks: with one gzread per 16 MiB the 47 MB of training images
 // come out at zlib's own speed.
 constexpr std::size_t kBlockBytes = std::size_t{1} << 24;
+// The largest expansion of deflate data (the zlib FAQ: 1032:1).
+constexpr std::uintmax_t kMaxGzipExpansion = 1032;
+// zlib's input buffer (gzbuffer): its default 8 KiB up to 1 MiB.
+constexpr std::uintmax_t kMinimumBuffer = 8192;
+constexpr std::uintmax_t kMaximumBuffer = std::uintmax_t{1} << 20;
 // Never reserve more than this many pixels ahead of reading them, so a corrupt header
 // declaring billions of images fails as truncated rather than as an allocation failure.
 constexpr std::size_t kMaxReservedPixels = std::size_t{1} << 27;
@@ -70,18 +77,32 @@ std::string describe_magic(std::uint32_t magic) {
 class GzipInput {
  public:
   explicit GzipInput(std::string path) : path_(std::move(path)) {
-    PB_REQUIRE(std::filesystem::exists(path_), path_, ": file does not exist");
-    PB_REQUIRE(!std::filesystem::is_directory(path_), path_, ": is a directory, not a file");
+    PB_REQUIRE(path_exists(path_), path_, ": file does not exist");
+    PB_REQUIRE(!is_directory_path(path_), path_, ": is a directory, not a file");
     errno = 0;
     file_ = gzopen(path_.c_str(), "rb");
     PB_REQUIRE(file_ != nullptr, path_, ": cannot open: ", errno != 0 ? std::strerror(errno) : "out of memory");
-    gzbuffer(file_, 1U << 20);
+    std::error_code unknown;  // not a regular file (a pipe): no size known
+    file_size_ = std::filesystem::file_size(path_, unknown);
+    if (unknown) file_size_ = std::numeric_limits<std::uintmax_t>::max();
+    // A 1 MiB buffer (zlib adds 2 MiB of output) is for the large files; a small one
+    // needs no more than its size.
+    gzbuffer(file_, static_cast<unsigned>(std::clamp(file_size_, kMinimumBuffer, kMaximumBuffer)));
   }
   ~GzipInput() { gzclose(file_); }
   GzipInput(const GzipInput&) = delete;
   GzipInput& operator=(const GzipInput&) = delete;
 
   const std::string& path() const { return path_; }
+
+  // An upper bound on the bytes the file can deliver: its size, or for gzip data the
+  // largest expansion of deflate (1032:1). Nothing is reserved beyond it, however much
+  // a header declares.
+  std::uintmax_t max_data_bytes() {
+    const std::uintmax_t unlimited = std::numeric_limits<std::uintmax_t>::max();
+    if (gzdirect(file_)) return file_size_;
+    return file_size_ > unlimited / kMaxGzipExpansion ? unlimited : file_size_ * kMaxGzipExpansion;
+  }
 
   // Reads up to `size` bytes and returns how many arrived; fewer means the data ended.
   std::size_t read(unsigned char* data, std::size_t size) {
@@ -130,7 +151,9 @@ class GzipInput {
   // bytes there were (fewer than `size` if the data ended).
   template <class Sink>
   std::size_t stream(std::size_t size, Sink&& sink) {
-    std::vector<unsigned char> block(std::clamp<std::size_t>(size, 1, kBlockBytes));
+    const auto block_size =
+        static_cast<std::size_t>(std::clamp<std::uintmax_t>(std::min(size, max_data_bytes()), 1, kBlockBytes));
+    std::vector<unsigned char> block(block_size);
     std::size_t done = 0;
     while (done < size) {
       const std::size_t wanted = std::min(size - done, block.size());
@@ -147,6 +170,7 @@ class GzipInput {
  private:
   std::string path_;
   gzFile file_ = nullptr;
+  std::uintmax_t file_size_ = 0;
 };
 
 void require_magic(GzipInput& input, std::uint32_t expected) {
@@ -180,7 +204,7 @@ std::vector<double> read_pixels(GzipInput& input, std::size_t skip, std::size_t 
   }();
   const std::size_t skipped = input.stream(skip, [](const unsigned char*, std::size_t) {});
   std::vector<double> pixels;
-  pixels.reserve(std::min(wanted, kMaxReservedPixels));
+  pixels.reserve(std::min<std::uintmax_t>({wanted, kMaxReservedPixels, input.max_data_bytes()}));
   const std::size_t got = skipped < skip ? 0 : input.stream(wanted, [&](const unsigned char* bytes, std::size_t size) {
     const std::size_t offset = pixels.size();
     pixels.resize(offset + size);
@@ -201,7 +225,7 @@ std::vector<std::int64_t> read_labels(const std::string& labels_path, const std:
              image_count, " images");
   const std::size_t skipped = input.stream(first, [](const unsigned char*, std::size_t) {});
   std::vector<std::int64_t> labels;
-  labels.reserve(count);
+  labels.reserve(std::min<std::uintmax_t>(count, input.max_data_bytes()));
   const std::size_t got = skipped < first ? 0 : input.stream(count, [&](const unsigned char* bytes, std::size_t size) {
     labels.insert(labels.end(), bytes, bytes + size);
   });
@@ -229,6 +253,9 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
   set.shape = header.shape;
   set.count = limit == 0 ? available : std::min(limit, available);
   const auto size = static_cast<std::size_t>(header.shape.size());
+  require_memory(static_cast<std::uint64_t>(set.count) * size, sizeof(double),
+                 detail::concat(images_path, ": ", set.count, " images of ", header.shape.height, "x",
+                                header.shape.width, " (the count the IDX header declares)"));
   set.pixels = read_pixels(input, first * size, set.count * size);
   PB_REQUIRE(first + set.count < header.count || input.at_end(), images_path, ": unexpected data after the ",
              header.count, " images of ", header.shape.height, "x", header.shape.width, " the header declares");

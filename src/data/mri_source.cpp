@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
+#include "core/paths.hpp"
 #include "data/augmentation.hpp"
 #include "data/intensity_scaling.hpp"
 #include "data/nifti_volume.hpp"
@@ -29,6 +31,8 @@ constexpr std::array<const char*, 3> kPooledVolumes = {"ch2better", "ch2", "inia
 constexpr const char* kWorldAxes = "xyz";
 // Keeps the period in an int; nothing sensible comes near it.
 constexpr std::size_t kMaximumPeriod = 1000000;
+// Augmented copies of a training set; each is a pass over all its images.
+constexpr std::size_t kMaximumAugment = 10000;
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -92,6 +96,8 @@ void apply_option(MriSpecification& specification, const std::string& field) {
     specification.slicing.min_tissue_fraction = parse_number(value, "fraction");
   } else if (key == "augment") {
     specification.augment = parse_count(value, "augment");
+    PB_REQUIRE(specification.augment <= kMaximumAugment, "augment ", specification.augment, " is above the maximum ",
+               kMaximumAugment);
   } else {
     PB_FAIL("unknown option '", key, "'; valid options are seed, slab, period, guard, threshold, fraction, augment");
   }
@@ -184,6 +190,19 @@ std::string describe_rules(const MriSpecification& specification) {
   return text + "\n";
 }
 
+// The images of `volume` (every slice along the specification's axes) with their
+// augmented copies, on top of the `kept` images so far, must fit in memory before any is
+// made: size is the specification's, up to 16384, whatever the volume holds.
+void require_slice_memory(const Volume& volume, const MriSpecification& specification, std::size_t kept) {
+  std::uint64_t slices = kept;
+  for (const int axis : specification.axes)
+    slices += static_cast<std::uint64_t>(volume.extent[static_cast<std::size_t>(axis)]);
+  const auto side = static_cast<std::uint64_t>(specification.slicing.size);
+  require_memory({slices, side * side, specification.augment + 1}, sizeof(double),
+                 detail::concat(volume.path, ": up to ", slices, " slices of ", side, "x", side, " (x ",
+                                specification.augment + 1, " with augmented copies)"));
+}
+
 void append_augmented_copies(const MriSpecification& specification, ImageSet& set) {
   if (specification.augment == 0) {
     return;
@@ -214,14 +233,14 @@ std::string mri_volume_path(const std::string& volume) {
   for (const NamedVolume& named : kNamedVolumes) {
     if (volume == named.name) {
       const std::string path = (std::filesystem::path(mri_directory()) / named.file).string();
-      PB_REQUIRE(std::filesystem::exists(path), path, ": MRI volume does not exist; install the Debian package ",
+      PB_REQUIRE(path_exists(path), path, ": MRI volume does not exist; install the Debian package ",
                  "mricron-data or set ", kMriDirectoryVariable, " to a directory holding it");
       return path;
     }
   }
   PB_REQUIRE(is_nifti_path(volume), "unknown MRI volume '", volume,
              "'; expected ch2better, ch2, ch2bet, inia19 or a FILE.nii[.gz]");
-  PB_REQUIRE(std::filesystem::exists(volume), volume, ": file does not exist");
+  PB_REQUIRE(path_exists(volume), volume, ": file does not exist");
   return volume;
 }
 
@@ -279,6 +298,7 @@ ImageSet load_mri_images(const MriSpecification& specification) {
   set.description = describe_rules(specification);
   for (const std::string& name : specification.volumes) {
     Volume volume = read_nifti_volume(mri_volume_path(name));
+    require_slice_memory(volume, specification, set.count);
     const double scale = scale_volume(volume);
     for (const int axis : specification.axes) {
       const VolumeSlices slices = slice_volume(volume, axis, specification.slicing);

@@ -11,10 +11,13 @@
 // INDEX   one image of the part (for --image), counted in the order volume, axis, slice
 // KEY     seed, slab (mm), period, guard (mm): the slab split (slab_split.hpp);
 //         threshold, fraction: the empty-slice rule (brain_slices.hpp);
-//         augment=K (part train only): K augmented copies of every slice are appended,
-//         copy e drawn as augment(..., epoch e) with the split's seed (augmentation.hpp)
+//         augment=K (part train only, K <= 10000): K augmented copies of every slice
+//         are appended, copy e drawn as augment(..., epoch e) with the split's seed
+//         (augmentation.hpp)
 // Each volume is read once, its intensities scaled to [0, 1] (intensity_scaling.hpp),
-// then sliced, resampled, dropped when empty and split.
+// then sliced, resampled, dropped when empty and split. Before a volume is sliced, all
+// its slices at SIZE x SIZE (with their augmented copies) must fit in the memory
+// available (core/memory_budget.hpp).
 
 #include <cstddef>
 #include <optional>

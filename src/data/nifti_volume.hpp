@@ -7,9 +7,11 @@
 // and the header's linear scaling is applied: value = scl_slope * stored + scl_inter,
 // unless scl_slope is 0 or not finite (the NIfTI rule for "no scaling"). A 4-D file is
 // accepted only when it holds one volume (nt = nu = ... = 1). Complex and RGB data and
-// voxel sizes that are not positive are refused. nifticlib sets stored NaN and infinite
-// floats to 0 as it reads them; a value that overflows when scaled is refused. Every
-// error names the file.
+// voxel sizes that are not positive are refused. Stored NaN and infinite floats are
+// refused with their count and the first voxel (nifticlib's loader would set them to 0
+// unseen, so the voxels are read here), as is a value that overflows when scaled. The
+// volume must fit in the memory available (core/memory_budget.hpp). Every error names
+// the file.
 
 #include <array>
 #include <cstddef>

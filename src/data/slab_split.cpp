@@ -23,13 +23,23 @@ double distance_to_slab(double position, std::int64_t slab, double width) {
 void validate(const SlabSplitOptions& options) {
   PB_REQUIRE(options.slab_width > 0 && std::isfinite(options.slab_width), "slab width ", options.slab_width,
              " mm is not positive");
+  PB_REQUIRE(options.slab_width >= kMinimumSlabWidth && options.slab_width <= kMaximumSlabWidth, "slab width ",
+             number_text(options.slab_width), " mm is not in [", number_text(kMinimumSlabWidth), ", ",
+             number_text(kMaximumSlabWidth), "] mm");
   PB_REQUIRE(options.period >= 2, "period ", options.period,
              " must be at least 2 (one slab in every period is held out)");
   PB_REQUIRE(options.guard >= 0 && std::isfinite(options.guard), "guard ", options.guard, " mm is negative");
+  PB_REQUIRE(options.guard <= kMaximumGuard, "guard ", number_text(options.guard), " mm is above the maximum ",
+             number_text(kMaximumGuard), " mm");
 }
 
 std::int64_t slab_of(double position, const SlabSplitOptions& options) {
-  return static_cast<std::int64_t>(std::floor(position / options.slab_width));
+  const double slab = std::floor(position / options.slab_width);
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  PB_REQUIRE(std::abs(slab) < kExactIntegers, "slice position ", number_text(position),
+             " mm is too far from 0 for slabs of ", number_text(options.slab_width),
+             " mm (is the volume's transform right?)");
+  return static_cast<std::int64_t>(slab);
 }
 
 bool is_held_out(std::int64_t slab, int world_axis, const SlabSplitOptions& options) {
@@ -45,6 +55,11 @@ SlabRole slab_role(double position, int world_axis, const SlabSplitOptions& opti
   if (is_held_out(slab, world_axis, options)) {
     return SlabRole::test;
   }
+  // The held-out slab of the slice's own block is less than `period` slabs away, so a
+  // guard that wide covers every slice; below it, fewer than `period` slabs are in reach.
+  if (options.guard >= options.period * options.slab_width) {
+    return SlabRole::guard;
+  }
   // Every slab that can come within the guard distance.
   const auto reach = static_cast<std::int64_t>(std::ceil(options.guard / options.slab_width));
   for (std::int64_t other = slab - reach; other <= slab + reach; ++other) {
@@ -57,6 +72,9 @@ SlabRole slab_role(double position, int world_axis, const SlabSplitOptions& opti
 }
 
 std::string held_out_intervals(double low, double high, int world_axis, const SlabSplitOptions& options) {
+  PB_REQUIRE(slab_of(high, options) - slab_of(low, options) <= kMaximumSlabSpan, "slices from ", number_text(low),
+             " to ", number_text(high), " mm span more than ", number_text(kMaximumSlabSpan), " slabs of ",
+             number_text(options.slab_width), " mm");
   std::string text;
   for (std::int64_t slab = slab_of(low, options); slab <= slab_of(high, options); ++slab) {
     if (is_held_out(slab, world_axis, options)) {

@@ -30,14 +30,25 @@ struct SlabSplitOptions {
 
 enum class SlabRole { train, test, guard };
 
-// Throws when an option is out of range (width > 0, period >= 2, guard >= 0).
+// Limits that keep slab numbers exact and every loop over slabs short, whatever a
+// specification or a volume's transform says: widths of 1 um to 1 km, a guard up to 1
+// km, at most a million slabs between the first and the last slice.
+inline constexpr double kMinimumSlabWidth = 1e-3;  // mm
+inline constexpr double kMaximumSlabWidth = 1e6;   // mm
+inline constexpr double kMaximumGuard = 1e6;       // mm
+inline constexpr double kMaximumSlabSpan = 1e6;    // slabs
+
+// Throws when an option is out of range (width in [kMinimumSlabWidth,
+// kMaximumSlabWidth], period >= 2, guard in [0, kMaximumGuard]).
 void validate(const SlabSplitOptions& options);
 
+// Throws when `position` is not finite or so far from 0 that its slab number is not exact.
 std::int64_t slab_of(double position, const SlabSplitOptions& options);
 bool is_held_out(std::int64_t slab, int world_axis, const SlabSplitOptions& options);
 SlabRole slab_role(double position, int world_axis, const SlabSplitOptions& options);
 
-// The held-out slabs meeting [low, high], as "[-40, -30) [10, 20) mm".
+// The held-out slabs meeting [low, high], as "[-40, -30) [10, 20) mm"; throws when
+// [low, high] spans more than kMaximumSlabSpan slabs.
 std::string held_out_intervals(double low, double high, int world_axis, const SlabSplitOptions& options);
 
 // "slabs of 10 mm along the world axis, 1 in 5 held out (seed 0), guard 2 mm".

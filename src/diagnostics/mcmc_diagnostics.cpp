@@ -266,6 +266,14 @@ std::string rounded(double value, int digits) {
   return out.str();
 }
 
+// `value` > `threshold` to 3 significant digits, or as many more (up to 8) as it takes for the
+// printed value to exceed the threshold: "1.0102", not "1.01", above 1.01.
+std::string above(double value, double threshold) {
+  int digits = 3;
+  while (digits < 8 && std::stod(rounded(value, digits)) <= threshold) ++digits;
+  return rounded(value, digits);
+}
+
 // The worst value of one diagnostic over the quantities and the quantity it belongs to;
 // a non-finite value is worse than any finite one.
 struct Worst {
@@ -304,7 +312,8 @@ ConvergenceVerdict convergence_verdict(const std::vector<ChainDiagnostics>& quan
   if (!std::isfinite(rhat.value)) {
     failures.push_back("R̂ not finite (" + rhat.where + ")");
   } else if (rhat.value > criteria.max_rhat) {
-    failures.push_back("R̂ " + rounded(rhat.value, 3) + " > " + rounded(criteria.max_rhat, 3) + " (" + rhat.where + ")");
+    failures.push_back("R̂ " + above(rhat.value, criteria.max_rhat) + " > " + rounded(criteria.max_rhat, 3) + " (" +
+                       rhat.where + ")");
   }
   auto check_ess = [&](const Worst& worst, const std::string& label, double minimum) {
     if (!std::isfinite(worst.value)) {

@@ -9,9 +9,13 @@ namespace priorbench {
 
 LinearGenerator::LinearGenerator(ImageShape shape, DenseMatrix weights, std::vector<double> offset, double gamma2,
                                  bool encoder)
-    : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)), gamma2_(gamma2), encoder_(encoder) {
-  PB_REQUIRE(weights_.rows() == static_cast<std::size_t>(shape_.size()) && offset_.size() == weights_.rows(),
-             "linear generator: W must be n x m and b of length n for n = ", shape_.size());
+    : Generator(weights.cols(), shape, gamma2 > 0 ? DecoderVariance::scalar : DecoderVariance::none),
+      weights_(std::move(weights)),
+      offset_(std::move(offset)),
+      gamma2_(gamma2),
+      encoder_(encoder) {
+  PB_REQUIRE(weights_.rows() == image_size() && offset_.size() == weights_.rows(),
+             "linear generator: W must be n x m and b of length n for n = ", image_size());
   PB_REQUIRE(gamma2_ >= 0, "linear generator: gamma^2 must be non-negative, got ", gamma2_);
   PB_REQUIRE(!encoder_ || gamma2_ > 0, "linear generator: an exact encoder needs gamma^2 > 0");
   if (encoder_) {
@@ -30,42 +34,35 @@ std::string LinearGenerator::description() const {
   return out.str();
 }
 
-void LinearGenerator::decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const {
+void LinearGenerator::decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const {
   const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latents.size() == batch * m && means.size() == batch * n, "linear generator: decode shape mismatch");
   for (std::size_t item = 0; item < batch; ++item) {
     auto mean = means.subspan(item * n, n);
     std::copy(offset_.begin(), offset_.end(), mean.begin());
     gemv(false, 1.0, weights_, latents.subspan(item * m, m), 1.0, mean);
   }
-  counts_.decoder_passes += static_cast<std::int64_t>(batch);
 }
 
-void LinearGenerator::decoder_variance(std::span<const double>, std::span<double> variance) const {
-  PB_REQUIRE(variance.size() == image_size(), "linear generator: variance has the wrong length");
+void LinearGenerator::decoder_variance_impl(std::span<const double>, std::span<double> variance) const {
   std::fill(variance.begin(), variance.end(), gamma2_);
 }
 
-void LinearGenerator::jvp(std::span<const double>, std::span<const double> direction, std::span<double> out) const {
+void LinearGenerator::jvp_impl(std::span<const double>, std::span<const double> direction,
+                               std::span<double> out) const {
   gemv(false, 1.0, weights_, direction, 0.0, out);
-  ++counts_.jvp;
 }
 
-void LinearGenerator::vjp(std::span<const double>, std::span<const double> cotangent, std::span<double> out) const {
+void LinearGenerator::vjp_impl(std::span<const double>, std::span<const double> cotangent,
+                               std::span<double> out) const {
   gemv(true, 1.0, weights_, cotangent, 0.0, out);
-  ++counts_.vjp;
 }
 
-void LinearGenerator::jacobian(std::span<const double>, DenseMatrix& jacobian) const {
-  jacobian = weights_;
-  ++counts_.jacobians;
-}
+void LinearGenerator::jacobian_impl(std::span<const double>, DenseMatrix& jacobian) const { jacobian = weights_; }
 
 // p(z | x) ∝ N(x; Wz + b, γ² I) N(z; 0, I): precision P = I + WᵀW/γ², mean P⁻¹ Wᵀ(x − b)/γ².
-void LinearGenerator::encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const {
-  PB_REQUIRE(encoder_, "this linear generator has no encoder");
+void LinearGenerator::encode_impl(std::span<const double> image, std::span<double> mean,
+                                  std::span<double> variance) const {
   const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(image.size() == n && mean.size() == m && variance.size() == m, "linear generator: encode shape mismatch");
   std::vector<double> residual(image.begin(), image.end());
   for (std::size_t i = 0; i < n; ++i) residual[i] -= offset_[i];
   gemv(true, 1.0 / gamma2_, weights_, residual, 0.0, mean);

@@ -17,27 +17,25 @@ class LinearGenerator final : public Generator {
   LinearGenerator(ImageShape shape, DenseMatrix weights, std::vector<double> offset, double gamma2,
                   bool encoder = true);
 
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  ImageShape image_shape() const override { return shape_; }
-  DecoderVariance decoder_variance_kind() const override {
-    return gamma2_ > 0 ? DecoderVariance::scalar : DecoderVariance::none;
-  }
   std::string description() const override;
-
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
-  void decoder_variance(std::span<const double> latent, std::span<double> variance) const override;
-  void jvp(std::span<const double> latent, std::span<const double> direction, std::span<double> out) const override;
-  void vjp(std::span<const double> latent, std::span<const double> cotangent, std::span<double> out) const override;
-  void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  std::string route() const override { return "linear"; }
   bool has_encoder() const override { return encoder_; }
-  void encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
 
   const DenseMatrix& weights() const { return weights_; }
   const std::vector<double>& offset() const { return offset_; }
   double gamma2() const { return gamma2_; }
 
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
+  void decoder_variance_impl(std::span<const double> latent, std::span<double> variance) const override;
+  void jvp_impl(std::span<const double> latent, std::span<const double> direction,
+                std::span<double> out) const override;
+  void vjp_impl(std::span<const double> latent, std::span<const double> cotangent,
+                std::span<double> out) const override;
+  void jacobian_impl(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  void encode_impl(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
+
  private:
-  ImageShape shape_;
   DenseMatrix weights_;
   std::vector<double> offset_;
   double gamma2_;

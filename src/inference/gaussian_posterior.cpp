@@ -22,6 +22,11 @@ const std::string& variance_route_name(VarianceRoute route) {
   return variance_route_names().at(static_cast<std::size_t>(route));
 }
 
+const std::vector<std::string>& data_solver_names() {
+  static const std::vector<std::string> names = {"auto", "krylov", "dense"};
+  return names;
+}
+
 namespace {
 
 // K = A C0 Aᵀ + σ² I, applied matrix-free.
@@ -90,6 +95,48 @@ struct GaussianPosterior::Solver {
   }
 };
 
+// K = A C0 Aᵀ + σ² I formed from the prior's dense C0 and factored, K = L Lᵀ; `gain` = A C0.
+struct GaussianPosterior::DenseSystem {
+  DenseMatrix gain;    // A C0 (d×n)
+  DenseMatrix factor;  // L (d×d)
+
+  static DenseSystem form(const ForwardOperator& forward, const DiagonalPlusLowRankPrior& prior, double sigma) {
+    DenseSystem system;
+    forward.apply_to_columns(prior.dense_covariance(), system.gain);   // A C0 (C0 is symmetric)
+    forward.apply_to_columns(transposed(system.gain), system.factor);  // A C0 Aᵀ
+    const std::size_t d = system.factor.rows();
+    for (std::size_t j = 0; j < d; ++j) {
+      system.factor(j, j) += sigma * sigma;
+      for (std::size_t i = j + 1; i < d; ++i) {  // symmetric up to rounding: make it exactly so
+        system.factor(i, j) = system.factor(j, i) = 0.5 * (system.factor(i, j) + system.factor(j, i));
+      }
+    }
+    cholesky_in_place(system.factor, "the data-space matrix K = A C0 A^T + sigma^2 I");
+    return system;
+  }
+
+  static DenseMatrix transposed(const DenseMatrix& a) {
+    DenseMatrix t(a.cols(), a.rows());
+    for (std::size_t j = 0; j < a.cols(); ++j)
+      for (std::size_t i = 0; i < a.rows(); ++i) t(j, i) = a(i, j);
+    return t;
+  }
+
+  // u = K⁻¹ r by two triangular solves; the record carries the residual ‖K u − r‖.
+  SolveRecord solve(Vec rhs, Vec solution) const {
+    const std::vector<double> r = petsc::gather_all(rhs);
+    std::vector<double> u = r;
+    cholesky_solve(factor, u);
+    petsc::set_from_global(solution, u);
+    std::vector<double> lower_u(u.size(), 0.0), k_u(u.size(), 0.0);  // K u = L (Lᵀ u)
+    gemv(true, 1.0, factor, u, 0.0, lower_u);
+    gemv(false, 1.0, factor, lower_u, 0.0, k_u);
+    double residual = 0;
+    for (std::size_t i = 0; i < r.size(); ++i) residual += (k_u[i] - r[i]) * (k_u[i] - r[i]);
+    return {0, 1, "DENSE_CHOLESKY", std::sqrt(residual)};
+  }
+};
+
 GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forward,
                                      std::shared_ptr<const DiagonalPlusLowRankPrior> prior, double sigma,
                                      PosteriorOptions options)
@@ -101,8 +148,13 @@ GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forw
   PB_REQUIRE(options_.variance != VarianceRoute::samples || options_.std_samples >= 2,
              "the samples std method needs at least 2 samples, got ", options_.std_samples);
 
-  solver_ = std::make_unique<Solver>();
   const OperatorCounts before = forward_->counts();
+  if (use_dense_system()) {
+    dense_ = std::make_unique<DenseSystem>(DenseSystem::form(*forward_, *prior_, sigma_));
+    setup_counts_ = counts_since(*forward_, before);
+    return;
+  }
+  solver_ = std::make_unique<Solver>();
   solver_->woodbury = std::make_shared<WoodburyInverse>(*forward_, *prior_, sigma_);
   setup_counts_ = counts_since(*forward_, before);
   solver_->data_space_matrix = make_shell_matrix(std::make_shared<DataSpaceOperator>(forward_, prior_, sigma_));
@@ -118,8 +170,27 @@ GaussianPosterior::GaussianPosterior(std::shared_ptr<const ForwardOperator> forw
 
 GaussianPosterior::~GaussianPosterior() = default;
 
+bool GaussianPosterior::use_dense_system() const {
+  int ranks = 1;
+  MPI_Comm_size(forward_->comm(), &ranks);
+  const auto d = static_cast<std::size_t>(forward_->rows()), n = static_cast<std::size_t>(forward_->cols());
+  const bool possible = ranks == 1 && d <= options_.dense_data_limit && n <= options_.dense_data_limit;
+  if (options_.data_solver == DataSolver::dense) {
+    PB_REQUIRE(possible, "the dense data-space solver needs one rank and d, n <= ", options_.dense_data_limit,
+               "; here ", ranks, " ranks, d = ", d, ", n = ", n);
+    return true;
+  }
+  return options_.data_solver == DataSolver::automatic && possible && prior_->rank() >= d &&
+         options_.variance != VarianceRoute::woodbury;
+}
+
+SolveRecord GaussianPosterior::solve_data_system(Vec rhs, Vec solution) const {
+  return dense_ ? dense_->solve(rhs, solution) : solver_->solve(rhs, solution);
+}
+
 VarianceRoute GaussianPosterior::resolved_route(VarianceRoute route) const {
   if (route != VarianceRoute::automatic) return route;
+  if (dense_) return VarianceRoute::dense;  // exact, from the factor already formed
   if (forward_->gram_is_diagonal(prior_->diagonal_is_scalar())) return VarianceRoute::woodbury;
   const double nd = static_cast<double>(forward_->cols()) * static_cast<double>(forward_->rows());
   return nd <= options_.dense_limit ? VarianceRoute::dense : VarianceRoute::samples;
@@ -231,7 +302,7 @@ petsc::Vector GaussianPosterior::mean(Vec data, SolveRecord& record) const {
   forward_->apply(prior_->mean(), residual);
   PB_PETSC(VecAYPX(residual, -1.0, data));
   auto u = forward_->make_range_vector();
-  record = solver_->solve(residual, u);
+  record = solve_data_system(residual, u);
   auto work = forward_->make_domain_vector();
   auto mean = petsc::copy_of(prior_->mean());
   apply_gain(*forward_, *prior_, u, work, mean, true);
@@ -244,7 +315,7 @@ SolveRecord GaussianPosterior::apply_covariance(Vec v, Vec out) const {
   auto data = forward_->make_range_vector();
   forward_->apply(prior_applied, data);
   auto u = forward_->make_range_vector();
-  const SolveRecord record = solver_->solve(data, u);
+  const SolveRecord record = solve_data_system(data, u);
   auto work = forward_->make_domain_vector();
   apply_gain(*forward_, *prior_, u, work, out, false);
   PB_PETSC(VecAYPX(out, -1.0, prior_applied));
@@ -261,7 +332,7 @@ SolveRecord GaussianPosterior::sample(Vec data, const CounterRandom& random, Vec
   PB_PETSC(VecAXPY(simulated, sigma_, noise));
   PB_PETSC(VecAYPX(simulated, -1.0, data));  // y − y0
   auto u = forward_->make_range_vector();
-  const SolveRecord record = solver_->solve(simulated, u);
+  const SolveRecord record = solve_data_system(simulated, u);
   auto work = forward_->make_domain_vector();
   apply_gain(*forward_, *prior_, u, work, out, true);
   return record;
@@ -271,12 +342,13 @@ petsc::Vector GaussianPosterior::pointwise_variance(VarianceRoute route, Vec dat
                                                     PosteriorResult& cost) const {
   switch (route) {
     case VarianceRoute::woodbury:
+      PB_REQUIRE(solver_, "the woodbury std method needs the krylov data-space solver, not the dense one");
       PB_REQUIRE(forward_->gram_is_diagonal(prior_->diagonal_is_scalar()),
                  "the woodbury std method is exact only when A D A^T is diagonal, which does not hold for operator '",
                  forward_->name(), "' with prior '", prior_->name(), "'; use dense, samples or auto");
       return woodbury_variance(*forward_, *prior_, *solver_->woodbury);
     case VarianceRoute::dense:
-      return dense_variance(*forward_, *prior_, sigma_);
+      return dense_ ? dense_system_variance() : dense_variance(*forward_, *prior_, sigma_);
     case VarianceRoute::samples:
       return sample_variance(data, mean, cost);
     case VarianceRoute::none:
@@ -294,6 +366,7 @@ PosteriorResult GaussianPosterior::solve(Vec data) const {
   result.mean = mean(data, result.mean_solve);
   const VarianceRoute route = resolved_route(options_.variance);
   result.std_method = variance_route_name(route);
+  result.data_solver = data_solver_names().at(static_cast<std::size_t>(data_solver()));
   result.std_exact = route == VarianceRoute::woodbury || route == VarianceRoute::dense;
   petsc::Vector variance = pointwise_variance(route, data, result.mean, result);
   if (variance) {
@@ -307,6 +380,20 @@ PosteriorResult GaussianPosterior::solve(Vec data) const {
   result.adjoint_applications = setup_counts_.adjoint + spent.adjoint;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+// diag(C0) − ‖L⁻¹ A C0 e_j‖², from the dense system's factor.
+petsc::Vector GaussianPosterior::dense_system_variance() const {
+  DenseMatrix scaled = DenseSystem::transposed(dense_->gain);  // rows (A C0 e_j)ᵀ
+  right_solve_lower_transpose(dense_->factor, scaled);         // rows (L⁻¹ A C0 e_j)ᵀ
+  auto variance = prior_->covariance_diagonal();
+  petsc::WriteView out(variance);
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    double explained = 0;
+    for (std::size_t i = 0; i < scaled.cols(); ++i) explained += scaled(j, i) * scaled(j, i);
+    out[j] -= explained;
+  }
+  return variance;
 }
 
 // The mean squared deviation of posterior draws (sample) from the exact mean.

@@ -2,8 +2,15 @@
 // The Gaussian posterior of a linear inverse problem y = A x + σ ε under a prior
 // N(m0, C0), C0 = D + W Wᵀ, in the data-space form of DESIGN §2:
 //   K = A C0 Aᵀ + σ² I,   x̂ = m0 + C0 Aᵀ K⁻¹ (y − A m0),   Cov = C0 − C0 Aᵀ K⁻¹ A C0.
-// K is a MatShell solved by KSP CG with the Woodbury preconditioner; C0 is never
-// inverted and no n×n matrix is formed.
+// K u = r is solved by the cheaper of two exact routes (PosteriorOptions::data_solver):
+//   krylov  K is a MatShell solved by KSP CG with the Woodbury preconditioner (exact where
+//           A D Aᵀ is diagonal: one or two iterations); C0 is never inverted and no n×n
+//           matrix is formed. Its set-up is k×k algebra on U = A W (d k² + k³/3).
+//   dense   K (d×d) is formed from the prior's dense C0 (kept by the prior: once per study)
+//           and Cholesky-factored (d³/3); the mean and the exact pixel variance
+//           diag(C0) − ‖L⁻¹ A C0 e_j‖² follow from the factor (d² n). Chosen automatically on
+//           one rank when the prior's rank k ≥ d (where the Woodbury algebra costs more than
+//           K itself: full-rank empirical) and d, n ≤ dense_data_limit.
 //
 // Like hIPPYlib's posterior it offers the mean, the action of the covariance, exact draws
 // and the pointwise variance; `solve` gives the mean and pixel std in one call with their
@@ -39,8 +46,14 @@ enum class VarianceRoute { automatic, woodbury, dense, samples, none };
 const std::vector<std::string>& variance_route_names();
 const std::string& variance_route_name(VarianceRoute route);
 
+enum class DataSolver { automatic, krylov, dense };
+// "auto", "krylov", "dense" (in enum order).
+const std::vector<std::string>& data_solver_names();
+
 struct PosteriorOptions {
   VarianceRoute variance = VarianceRoute::automatic;
+  DataSolver data_solver = DataSolver::automatic;
+  std::size_t dense_data_limit = 4096;  // largest d and n of the dense route
   int std_samples = 64;
   double dense_limit = 16.0 * 1024 * 1024;  // largest n·d for the dense exact route
   double relative_tolerance = 1e-10;        // KSP rtol on the preconditioned residual
@@ -60,8 +73,9 @@ struct SolveRecord {
 
 struct PosteriorResult {
   petsc::Vector mean;
-  petsc::Vector std;       // empty for the route none
-  std::string std_method;  // the route taken, by name (never "auto")
+  petsc::Vector std;        // empty for the route none
+  std::string std_method;   // the route taken, by name (never "auto")
+  std::string data_solver;  // krylov | dense
   bool std_exact = false;
   int std_samples = 0;  // for "samples"
   SolveRecord mean_solve;
@@ -84,6 +98,8 @@ class GaussianPosterior {
 
   // The route `automatic` resolves to for this problem (other routes are returned as given).
   VarianceRoute resolved_route(VarianceRoute route) const;
+  // The data-space solver in use (never automatic).
+  DataSolver data_solver() const { return dense_ ? DataSolver::dense : DataSolver::krylov; }
 
   // x̂ = m0 + C0 Aᵀ K⁻¹ (y − A m0), one Krylov solve (recorded in `record`).
   petsc::Vector mean(Vec data, SolveRecord& record) const;
@@ -101,13 +117,19 @@ class GaussianPosterior {
 
  private:
   struct Solver;
+  struct DenseSystem;
+  bool use_dense_system() const;
+  // u = K⁻¹ r by the route in use.
+  SolveRecord solve_data_system(Vec rhs, Vec solution) const;
   petsc::Vector sample_variance(Vec data, Vec mean, PosteriorResult& result) const;
+  petsc::Vector dense_system_variance() const;
 
   std::shared_ptr<const ForwardOperator> forward_;
   std::shared_ptr<const DiagonalPlusLowRankPrior> prior_;
   double sigma_;
   PosteriorOptions options_;
-  std::unique_ptr<Solver> solver_;
+  std::unique_ptr<Solver> solver_;      // krylov
+  std::unique_ptr<DenseSystem> dense_;  // dense
   OperatorCounts setup_counts_;
 };
 

@@ -27,6 +27,11 @@ void check_inverse_metric(MetricKind kind, const DenseMatrix& inverse) {
 
 std::string metric_kind_name(MetricKind kind) { return kind == MetricKind::dense ? "dense" : "diagonal"; }
 
+const std::vector<std::string>& metric_kind_names() {
+  static const std::vector<std::string> names = {"dense", "diagonal"};
+  return names;
+}
+
 MetricKind parse_metric_kind(const std::string& name) {
   if (name == "dense") return MetricKind::dense;
   if (name == "diagonal") return MetricKind::diagonal;

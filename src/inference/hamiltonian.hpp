@@ -36,8 +36,9 @@ using BatchedPotential = std::function<void(std::span<const double> points, std:
 
 enum class MetricKind { dense, diagonal };
 
-// "dense" or "diagonal".
+// "dense" or "diagonal"; metric_kind_names() lists both in enum order.
 std::string metric_kind_name(MetricKind kind);
+const std::vector<std::string>& metric_kind_names();
 MetricKind parse_metric_kind(const std::string& name);
 
 // M⁻¹ (the covariance scale of the target) and what the dynamics need of it.

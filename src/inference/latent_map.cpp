@@ -76,6 +76,7 @@ LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& o
   PB_REQUIRE(initial.size() == m, "latent MAP start '", kind, "' has length ", initial.size(), ", expected ", m);
   LatentMapStart start;
   start.kind = std::move(kind);
+  start.solver = "lbfgs";
   start.initial = std::move(initial);
   std::vector<double> gradient(m);
   start.initial_objective = evaluate_everywhere(problem, start.initial, gradient);
@@ -157,12 +158,12 @@ std::vector<std::pair<std::string, std::vector<double>>> starting_points(const L
 
 }  // namespace
 
-std::string judge_tao_run(int reason, const std::vector<double>& objectives, double initial_gradient_norm,
-                          double final_gradient_norm, const LatentMapOptions& options) {
-  if (reason > 0) return "converged";
-  const bool stopped = reason == TAO_DIVERGED_LS_FAILURE || reason == TAO_DIVERGED_MAXITS ||
-                       reason == TAO_DIVERGED_MAXFCN || reason == TAO_DIVERGED_TR_REDUCTION;
-  if (!stopped || !std::isfinite(final_gradient_norm)) return "failed";
+namespace {
+
+// A run stopped without its own convergence: small_gradient, stalled_objective or failed.
+std::string judge_stopped_run(const std::vector<double>& objectives, double initial_gradient_norm,
+                              double final_gradient_norm, const LatentMapOptions& options) {
+  if (!std::isfinite(final_gradient_norm)) return "failed";
   if (final_gradient_norm <= options.accept_gradient_rtol * initial_gradient_norm) return "small_gradient";
   const auto window = static_cast<std::size_t>(std::max(options.stall_window, 1));
   if (objectives.size() > window) {
@@ -175,16 +176,101 @@ std::string judge_tao_run(int reason, const std::vector<double>& objectives, dou
   return "failed";
 }
 
+// Every rank takes rank 0's numbers, so that decisions cannot diverge by rounding.
+void broadcast_from_root(std::span<double> values, MPI_Comm comm) {
+  MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, 0, comm);
+}
+
+GaussNewtonModel broadcast_model(GaussNewtonModel model, MPI_Comm comm) {
+  broadcast_from_root(std::span<double>(&model.objective, 1), comm);
+  broadcast_from_root(model.gradient, comm);
+  broadcast_from_root(model.normal.values(), comm);
+  return model;
+}
+
+LatentMapStart start_of(const LevenbergMarquardtRun& run, std::string kind, std::vector<double> initial,
+                        const LatentMapOptions& options) {
+  LatentMapStart start;
+  start.kind = std::move(kind);
+  start.solver = "lm";
+  start.initial = std::move(initial);
+  start.initial_objective = run.initial_objective;
+  start.initial_gradient_norm = run.initial_gradient_norm;
+  start.latent = run.point;
+  start.objective = run.objective;
+  start.gradient_norm = run.gradient_norm;
+  start.iterations = run.iterations;
+  start.evaluations = run.iterations + run.accepted_steps + 1;  // trial objectives + models
+  start.reason = run.converged ? 1 : -1;
+  start.reason_name = run.reason;
+  start.reason_history = {run.reason};
+  start.objective_history = run.objective_history;
+  start.status = run.converged ? "converged"
+                 : run.reason == "LM_DIVERGED_NAN"
+                     ? "failed"
+                     : judge_stopped_run(run.objective_history, run.initial_gradient_norm, run.gradient_norm, options);
+  start.accepted = start.status != "failed";
+  return start;
+}
+
+// All starts advanced together by Levenberg–Marquardt: the trial points of each iteration
+// in one batched decode, the Gauss–Newton models at the accepted ones.
+std::vector<LatentMapStart> run_levenberg_marquardt(const LatentProblem& problem, const LatentMapOptions& options,
+                                                    std::vector<std::pair<std::string, std::vector<double>>> starts) {
+  const std::size_t m = problem.latent_dimension();
+  std::vector<double> points;
+  for (const auto& [kind, initial] : starts) {
+    PB_REQUIRE(initial.size() == m, "latent MAP start '", kind, "' has length ", initial.size(), ", expected ", m);
+    points.insert(points.end(), initial.begin(), initial.end());
+  }
+  const GaussNewtonModels models = [&](std::span<const double> at, std::size_t count) {
+    std::vector<GaussNewtonModel> out;
+    for (std::size_t k = 0; k < count; ++k) {
+      out.push_back(broadcast_model(problem.gauss_newton_model(at.subspan(k * m, m)), problem.comm()));
+    }
+    return out;
+  };
+  const BatchedObjectives objectives = [&](std::span<const double> at, std::size_t count, std::span<double> out) {
+    problem.objectives(at, count, out);
+    broadcast_from_root(out, problem.comm());
+  };
+  const auto runs = levenberg_marquardt(points, m, models, objectives, options.levenberg_marquardt);
+  std::vector<LatentMapStart> result;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    result.push_back(start_of(runs[k], std::move(starts[k].first), std::move(starts[k].second), options));
+  }
+  return result;
+}
+
+}  // namespace
+
+const std::vector<std::string>& latent_map_solver_names() {
+  static const std::vector<std::string> names = {"lm", "lbfgs"};
+  return names;
+}
+
+std::string judge_tao_run(int reason, const std::vector<double>& objectives, double initial_gradient_norm,
+                          double final_gradient_norm, const LatentMapOptions& options) {
+  if (reason > 0) return "converged";
+  const bool stopped = reason == TAO_DIVERGED_LS_FAILURE || reason == TAO_DIVERGED_MAXITS ||
+                       reason == TAO_DIVERGED_MAXFCN || reason == TAO_DIVERGED_TR_REDUCTION;
+  if (!stopped) return "failed";
+  return judge_stopped_run(objectives, initial_gradient_norm, final_gradient_norm, options);
+}
+
 LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions& options) {
   const CostMeter meter(problem);
 
   LatentMapResult result;
   result.likelihood = likelihood_name(problem.likelihood());
   result.noise_route = problem.noise_route();
-  for (auto& [kind, initial] : starting_points(problem, options)) {
-    result.starts.push_back(run_start(problem, options, kind, std::move(initial)));
-    result.iterations += result.starts.back().iterations;
+  auto starts = starting_points(problem, options);
+  if (options.solver == LatentMapSolver::levenberg_marquardt) {
+    result.starts = run_levenberg_marquardt(problem, options, std::move(starts));
+  } else {
+    for (auto& [kind, initial] : starts) result.starts.push_back(run_start(problem, options, kind, std::move(initial)));
   }
+  for (const auto& start : result.starts) result.iterations += start.iterations;
 
   // Best objective among accepted starts; if none was accepted, best overall, flagged.
   auto best_of = [&](bool accepted_only) {

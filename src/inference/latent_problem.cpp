@@ -157,9 +157,61 @@ double LatentProblem::objective_and_gradient(std::span<const double> latent, std
   return misfit + prior;
 }
 
+void LatentProblem::objectives_and_gradients(std::span<const double> latents, std::size_t batch,
+                                             std::span<double> values, std::span<double> gradients) const {
+  const std::size_t m = latent_dimension(), n = image_size();
+  PB_REQUIRE(latents.size() == batch * m && values.size() == batch && gradients.size() == batch * m,
+             "objectives_and_gradients: expected ", batch, " latents and gradients of length ", m, " and ", batch,
+             " values");
+  std::vector<double> means(batch * n);
+  const auto misfit_cotangents = [&](std::span<const double> decoded, std::span<double> cotangents) {
+    for (std::size_t item = 0; item < batch; ++item) {
+      const std::vector<double> residual = residual_of(decoded.subspan(item * n, n));
+      std::vector<double> weighted = residual;  // Σ⁻¹ (y − A μ)
+      apply_noise_inverse(weighted);
+      values[item] = 0.5 * std::inner_product(residual.begin(), residual.end(), weighted.begin(), 0.0);
+      for (double& value : weighted) value = -value;
+      forward_.apply_transpose(weighted, cotangents.subspan(item * n, n));
+    }
+  };
+  generator_->decode_and_vjp(latents, batch, means, misfit_cotangents, gradients);
+  for (std::size_t item = 0; item < batch; ++item) {
+    const auto z = latents.subspan(item * m, m);
+    values[item] += 0.5 * std::inner_product(z.begin(), z.end(), z.begin(), 0.0);
+    for (std::size_t j = 0; j < m; ++j) gradients[item * m + j] += z[j];
+  }
+}
+
+
 double LatentProblem::objective(std::span<const double> latent) const {
   const double prior = 0.5 * std::inner_product(latent.begin(), latent.end(), latent.begin(), 0.0);
   return misfit(latent) + prior;
+}
+
+void LatentProblem::objectives(std::span<const double> latents, std::size_t batch, std::span<double> out) const {
+  const std::size_t m = latent_dimension();
+  misfits(latents, batch, out);
+  for (std::size_t item = 0; item < batch; ++item) {
+    const auto z = latents.subspan(item * m, m);
+    out[item] += 0.5 * std::inner_product(z.begin(), z.end(), z.begin(), 0.0);
+  }
+}
+
+GaussNewtonModel LatentProblem::gauss_newton_model(std::span<const double> latent) const {
+  const std::size_t m = latent_dimension();
+  const Linearization linearization = linearize(latent);
+  std::vector<double> residual = residual_of(linearization.image);
+  whiten(residual);
+  const DenseMatrix& sensitivity = linearization.whitened_sensitivity;
+  GaussNewtonModel model;
+  model.objective = 0.5 * std::inner_product(residual.begin(), residual.end(), residual.begin(), 0.0) +
+                    0.5 * std::inner_product(latent.begin(), latent.end(), latent.begin(), 0.0);
+  model.gradient.assign(latent.begin(), latent.end());
+  gemv(true, -1.0, sensitivity, residual, 1.0, model.gradient);
+  model.normal = DenseMatrix(m, m);
+  gemm(true, false, 1.0, sensitivity, sensitivity, 0.0, model.normal);
+  for (std::size_t j = 0; j < m; ++j) model.normal(j, j) += 1.0;
+  return model;
 }
 
 Linearization LatentProblem::linearize(std::span<const double> latent) const {

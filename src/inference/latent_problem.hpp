@@ -22,6 +22,7 @@
 // every rank.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,6 +30,7 @@
 
 #include "core/dense.hpp"
 #include "generative/generator.hpp"
+#include "inference/levenberg_marquardt.hpp"
 #include "inference/replicated_operator.hpp"
 
 namespace priorbench {
@@ -81,8 +83,22 @@ class LatentProblem {
   // application of Aᵀ, one vector–Jacobian product).
   double objective_and_gradient(std::span<const double> latent, std::span<double> gradient) const;
   double objective(std::span<const double> latent) const;
+  // f = Φ + ½‖z‖² for `batch` latents (batch × m), with one batched decode.
+  void objectives(std::span<const double> latents, std::size_t batch, std::span<double> out) const;
+  // Φ(z_b) + ½‖z_b‖² and its gradient for `batch` latents (batch × m) at once: ONE batched
+  // decode, then per item one application of A and of Aᵀ and one vector–Jacobian product
+  // (values: batch; gradients: batch × m). Each item is computed independently of the others,
+  // so the numbers do not depend on how latents are batched.
+  void objectives_and_gradients(std::span<const double> latents, std::size_t batch, std::span<double> values,
+                                std::span<double> gradients) const;
 
   Linearization linearize(std::span<const double> latent) const;
+
+  // The Gauss–Newton model of f(z) = ½‖r(z)‖² + ½‖z‖², r = L⁻¹ (y − A μ(z)), at z:
+  //   f,   ∇f = z − M̃ᵀ r,   H = M̃ᵀ M̃ + I,   M̃ = L⁻¹ A J(z) (d×m).
+  // H ⪰ I: the prior keeps every Gauss–Newton step well posed. One decode, one Jacobian,
+  // m + 1 applications of A.
+  GaussNewtonModel gauss_newton_model(std::span<const double> latent) const;
 
   // In place: r ← L⁻¹ r (whitening) and r ← Σ⁻¹ r.
   void whiten(std::span<double> residual) const;

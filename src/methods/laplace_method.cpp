@@ -36,6 +36,7 @@ class LaplaceMethod final : public ReconstructionMethod {
     const GaussianPosterior posterior(observation.forward, prior, observation.sigma,
                                       options_.std.posterior(observation.random.seed, observation.random.task));
     MethodOutcome outcome = gaussian_outcome(posterior.solve(observation.data));
+    outcome.generator_route = problem.generator().route();
     if (z0.latent_map) {
       const std::string posterior_reason = outcome.solver_reason;  // the main solve's, not the MAP's
       record_latent_map(outcome, *z0.latent_map, false);

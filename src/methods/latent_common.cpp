@@ -11,6 +11,7 @@ LatentProblem make_latent_problem(const Observation& observation, std::shared_pt
 
 LatentMapOptions latent_map_options(const LatentOptions& options, const RandomKey& random) {
   LatentMapOptions map;
+  map.solver = options.map_solver;
   map.prior_draw_starts = options.map_prior_starts;
   map.seed = random.seed;
   map.task = random.task;

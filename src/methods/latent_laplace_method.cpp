@@ -17,6 +17,7 @@ class LatentLaplaceMethod final : public ReconstructionMethod {
     LatentLaplaceResult laplace = latent_laplace(problem, map.latent);
     MethodOutcome outcome;
     record_latent_map(outcome, map);
+    outcome.generator_route = problem.generator().route();
     outcome.mean = std::move(laplace.mean);
     outcome.std = std::move(laplace.std);
     outcome.std_exact = true;  // exact for the Gauss–Newton covariance it reports

@@ -14,6 +14,7 @@ class LatentMapMethod final : public ReconstructionMethod {
     LatentMapResult map = latent_map(problem, latent_map_options(options_.latent, observation.random));
     MethodOutcome outcome;
     outcome.mean = std::move(map.estimate);
+    outcome.generator_route = problem.generator().route();
     record_latent_map(outcome, map);
     return outcome;
   }

@@ -24,10 +24,11 @@
 namespace priorbench {
 
 struct MethodOutcome {
-  petsc::Vector mean;      // x̂, in the operator's domain layout
-  petsc::Vector std;       // pixel standard deviations; empty when the method gives none
-  bool std_exact = false;  // exact for the posterior the method defines (not estimated)
-  std::string std_method;  // the route: woodbury, dense, samples, gauss-newton, mcmc
+  petsc::Vector mean;           // x̂, in the operator's domain layout
+  petsc::Vector std;            // pixel standard deviations; empty when the method gives none
+  bool std_exact = false;       // exact for the posterior the method defines (not estimated)
+  std::string std_method;       // the route: woodbury, dense, samples, gauss-newton, mcmc
+  std::string generator_route;  // how the generator was evaluated (native, torchscript, ...); empty without one
   // False when the method returned an estimate but a solver or sampler did not converge
   // (no latent MAP start accepted, chains not mixed): the estimate is recorded and flagged.
   bool converged = true;

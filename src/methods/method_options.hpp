@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "inference/gaussian_posterior.hpp"
+#include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
 
 namespace priorbench {
@@ -32,10 +33,11 @@ struct GaussianStdOptions {
   PosteriorOptions posterior(std::uint64_t seed, std::uint64_t task) const;
 };
 
-// Options of every generator-based method (keys likelihood, map_prior_starts).
+// Options of every generator-based method (keys likelihood, map_solver, map_prior_starts).
 struct LatentOptions {
   LatentLikelihood likelihood = LatentLikelihood::seeds;
-  int map_prior_starts = 2;  // prior draws among the latent MAP's starts
+  LatentMapSolver map_solver = LatentMapSolver::levenberg_marquardt;  // lm | lbfgs
+  int map_prior_starts = 2;                                           // prior draws among the latent MAP's starts
   void validate(const FieldNamer& field) const;
 };
 

@@ -1,5 +1,7 @@
 #include "operators/forward_operator.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/petsc.hpp"
 
@@ -13,6 +15,29 @@ void ForwardOperator::apply_squared(Vec x, Vec y) const {
 void ForwardOperator::apply_squared_transpose(Vec y, Vec x) const {
   check_sizes(y, rows(), x, cols(), "apply_squared_transpose");
   apply_squared_transpose_impl(y, x);
+}
+
+void ForwardOperator::apply_to_columns(const DenseMatrix& x, DenseMatrix& y) const {
+  int size = 1;
+  MPI_Comm_size(comm(), &size);
+  PB_REQUIRE(size == 1, "apply_to_columns: operator '", name(), "' lives on ", size,
+             " ranks; the dense route needs one");
+  PB_REQUIRE(x.rows() == static_cast<std::size_t>(cols()), "apply_to_columns: operator '", name(), "' acts on ", cols(),
+             " pixels, the matrix has ", x.rows(), " rows");
+  y = DenseMatrix(static_cast<std::size_t>(rows()), x.cols());
+  apply_to_columns_impl(x, y);
+  count_applications(static_cast<std::int64_t>(x.cols()), 0);
+}
+
+void ForwardOperator::apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const {
+  auto in = make_domain_vector();
+  auto out = make_range_vector();
+  for (std::size_t j = 0; j < x.cols(); ++j) {
+    petsc::set_from_global(in, x.column(j));
+    apply_impl(in, out);
+    const petsc::ReadView values(out);
+    std::copy(values.span().begin(), values.span().end(), y.column(j).begin());
+  }
 }
 
 bool ForwardOperator::apply_pseudo_inverse(Vec y, Vec x) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dense.hpp"
 #include "operators/linear_operator.hpp"
 
 namespace priorbench {
@@ -39,6 +40,12 @@ class ForwardOperator : public LinearOperator {
   // is (A∘A) 1. Returns false, leaving x alone, for operators where A Aᵀ is not diagonal.
   bool apply_pseudo_inverse(Vec y, Vec x) const;
 
+  // Y = A X for the c columns of X (n×c) into Y (d×c, resized), whole matrices, for the
+  // dense routes of small problems on a one-rank communicator. Counts c applications. By
+  // default A is applied column by column; operators that only select entries (identity,
+  // inpaint) gather rows instead.
+  void apply_to_columns(const DenseMatrix& x, DenseMatrix& y) const;
+
   // A picture of what is observed, row-major on the image's H×W grid, for reports: 1 where
   // observed, 0 elsewhere. Empty for operators without one (the default). What the grid
   // means is the operator's: pixels for inpaint, k-space for fourier.
@@ -46,6 +53,7 @@ class ForwardOperator : public LinearOperator {
 
  protected:
   virtual void apply_squared_impl(Vec x, Vec y) const = 0;
+  virtual void apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const;
   virtual void apply_squared_transpose_impl(Vec y, Vec x) const = 0;
 };
 

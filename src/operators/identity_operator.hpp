@@ -23,6 +23,7 @@ class IdentityOperator final : public ForwardOperator {
   void apply_transpose_impl(Vec y, Vec x) const override;
   void apply_squared_impl(Vec x, Vec y) const override;
   void apply_squared_transpose_impl(Vec y, Vec x) const override;
+  void apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const override { y = x; }
 };
 
 }  // namespace priorbench

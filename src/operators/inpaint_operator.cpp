@@ -79,4 +79,12 @@ std::vector<double> InpaintOperator::sampling_pattern() const {
   return pattern;
 }
 
+void InpaintOperator::apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const {
+  for (std::size_t j = 0; j < x.cols(); ++j) {
+    const auto in = x.column(j);
+    auto out = y.column(j);
+    for (std::size_t i = 0; i < observed_.size(); ++i) out[i] = in[static_cast<std::size_t>(observed_[i])];
+  }
+}
+
 }  // namespace priorbench

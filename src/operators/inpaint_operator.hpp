@@ -37,6 +37,7 @@ class InpaintOperator final : public ForwardOperator {
   void apply_transpose_impl(Vec y, Vec x) const override;
   void apply_squared_impl(Vec x, Vec y) const override { apply_impl(x, y); }
   void apply_squared_transpose_impl(Vec y, Vec x) const override { apply_transpose_impl(y, x); }
+  void apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const override;
 
  private:
   std::vector<std::int64_t> observed_;

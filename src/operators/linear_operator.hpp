@@ -42,6 +42,11 @@ class LinearOperator {
   virtual void apply_impl(Vec x, Vec y) const = 0;
   virtual void apply_transpose_impl(Vec y, Vec x) const = 0;
   void check_sizes(Vec in, PetscInt in_size, Vec out, PetscInt out_size, const char* what) const;
+  // For operations that apply A (or Aᵀ) to several vectors at once without `apply`.
+  void count_applications(std::int64_t forward, std::int64_t adjoint) const {
+    counts_.forward += forward;
+    counts_.adjoint += adjoint;
+  }
 
  private:
   MPI_Comm comm_;

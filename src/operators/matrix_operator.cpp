@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/hdf5.hpp"
+#include "core/memory_budget.hpp"
 #include "operators/operator_io.hpp"
 
 namespace priorbench {
@@ -96,6 +97,9 @@ petsc::Matrix aij_matrix(MPI_Comm comm, const CsrMatrix& csr, Vec row_layout, Tr
 void validate_csr(const CsrMatrix& csr, const std::string& origin) {
   PB_REQUIRE(csr.rows >= 1 && csr.cols >= 1 && csr.rows <= petsc_int_max && csr.cols <= petsc_int_max, origin,
              "shape: [", csr.rows, ", ", csr.cols, "] must be positive and at most ", petsc_int_max);
+  // The operator's vectors have rows and cols entries, whatever few values the file stores.
+  require_memory(static_cast<std::uint64_t>(csr.rows + csr.cols), sizeof(double),
+                 detail::concat(origin, "shape: [", csr.rows, ", ", csr.cols, "] (vectors of rows + cols values)"));
   PB_REQUIRE(static_cast<std::int64_t>(csr.indptr.size()) == csr.rows + 1, origin, "indptr: has ", csr.indptr.size(),
              " entries, but a matrix of ", csr.rows, " rows needs ", csr.rows + 1);
   PB_REQUIRE(csr.indptr.front() == 0, origin, "indptr: must start at 0, starts at ", csr.indptr.front());

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <sstream>
 
 #include "core/hdf5.hpp"
+#include "core/paths.hpp"
 #include "operators/blur_operator.hpp"
 #include "operators/fourier_mask.hpp"
 #include "operators/fourier_operator.hpp"
@@ -123,7 +123,7 @@ std::shared_ptr<ForwardOperator> make_fourier(MPI_Comm comm, const ImageShape& s
 
 std::shared_ptr<ForwardOperator> make_matrix(MPI_Comm comm, const ImageShape& shape, const OperatorSpec& spec) {
   PB_REQUIRE(!spec.matrix_file.empty(), "operator matrix needs --matrix-file (an HDF5 CSR file)");
-  PB_REQUIRE(std::filesystem::exists(spec.matrix_file), "--matrix-file ", spec.matrix_file, " does not exist");
+  PB_REQUIRE(path_exists(spec.matrix_file), "--matrix-file ", spec.matrix_file, " does not exist");
   CsrMatrix csr = read_csr_file(spec.matrix_file);
   PB_REQUIRE(csr.cols == shape.size(), spec.matrix_file, ":/shape: the matrix has ", csr.cols,
              " columns but the image has ", shape.size(), " pixels (", shape_text(shape), ")");

@@ -76,6 +76,20 @@ petsc::Vector DiagonalPlusLowRankPrior::factor_column(std::size_t j) const {
   return column;
 }
 
+const DenseMatrix& DiagonalPlusLowRankPrior::dense_covariance() const {
+  if (dense_covariance_) return *dense_covariance_;
+  int ranks = 1;
+  MPI_Comm_size(comm(), &ranks);
+  PB_REQUIRE(ranks == 1, "the dense covariance of prior '", name_, "' is formed on one rank only, not ", ranks);
+  const auto n = static_cast<std::size_t>(size());
+  auto covariance = std::make_shared<DenseMatrix>(n, n);
+  if (rank() > 0) gemm(false, true, 1.0, factor_, factor_, 0.0, *covariance);
+  const petsc::ReadView diagonal(diagonal_);
+  for (std::size_t j = 0; j < n; ++j) (*covariance)(j, j) += diagonal[j];
+  dense_covariance_ = std::move(covariance);
+  return *dense_covariance_;
+}
+
 petsc::Vector DiagonalPlusLowRankPrior::covariance_diagonal() const {
   auto result = petsc::copy_of(diagonal_);
   petsc::WriteView view(result);

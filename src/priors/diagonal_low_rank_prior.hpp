@@ -42,6 +42,11 @@ class DiagonalPlusLowRankPrior {
   petsc::Vector factor_column(std::size_t j) const;
   // diag(C0) = D + rowwise ‖W‖².
   petsc::Vector covariance_diagonal() const;
+  // C0 = D + W Wᵀ as a dense n×n matrix, for the dense data-space route of small problems
+  // on one rank: formed (n²k multiply-adds) on the first call and kept, so a prior shared by
+  // every replicate of a study forms it once.
+  const DenseMatrix& dense_covariance() const;
+
   // A draw m0 + D^{1/2} ξ + W η with ξ from counter positions [0, n), η from [n, n + k).
   void sample(const CounterRandom& random, Vec out) const;
 
@@ -60,6 +65,7 @@ class DiagonalPlusLowRankPrior {
   DenseMatrix factor_;
   bool diagonal_is_scalar_ = false;
   std::map<std::string, double> parameters_;
+  mutable std::shared_ptr<const DenseMatrix> dense_covariance_;
 };
 
 // Reads a prior written by save() (or by a user in the same layout) from `group`;

@@ -15,6 +15,7 @@ namespace {
 // Text stored either as a variable-length string (h5py's default, our serial writers) or
 // as a fixed-length one (the parallel results writer).
 std::string read_text(hid_t object, hid_t stored_type, bool attribute, const std::string& where) {
+  h5::require_single_value(object, where);
   h5::Object type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_cset(type, H5Tget_cset(stored_type));  // HDF5 converts no string between ASCII and UTF-8
   if (H5Tis_variable_str(stored_type) > 0) {
@@ -100,20 +101,18 @@ void require_shape(hid_t location, const std::string& name, const h5::Shape& sha
              shape_text(expected), " (", meaning, ")");
 }
 
+// The shape is checked before the values are read: a dataset claiming 10^11 rows is
+// refused, not allocated.
 std::vector<double> doubles(hid_t location, const std::string& name, const h5::Shape& expected,
                             const std::string& meaning) {
-  h5::Shape shape;
-  auto values = h5::read_doubles(location, name, &shape);
-  require_shape(location, name, shape, expected, meaning);
-  return values;
+  require_shape(location, name, h5::shape_of(location, name), expected, meaning);
+  return h5::read_doubles(location, name);
 }
 
 std::vector<std::int64_t> integers(hid_t location, const std::string& name, const h5::Shape& expected,
                                    const std::string& meaning) {
-  h5::Shape shape;
-  auto values = h5::read_integers(location, name, &shape);
-  require_shape(location, name, shape, expected, meaning);
-  return values;
+  require_shape(location, name, h5::shape_of(location, name), expected, meaning);
+  return h5::read_integers(location, name);
 }
 
 void read_header(hid_t file, Results& results) {

@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/output_files.hpp"
+#include "core/paths.hpp"
 #include "study/provenance.hpp"
 #include "study/results_file.hpp"
 #include "study/tasks.hpp"
@@ -17,11 +19,16 @@ namespace priorbench {
 namespace {
 
 std::string read_text_dataset(hid_t file, const std::string& name, const std::string& path) {
+  const std::string where = path + ":/" + name;
+  PB_REQUIRE(h5::exists(file, name), where, " is missing");
   h5::Object dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
-  PB_REQUIRE(dataset.id() >= 0, path, ":/", name, " is missing");
+  PB_REQUIRE(dataset.id() >= 0, where, " is missing");
+  h5::require_single_value(dataset, where);
   h5::Object type(H5Dget_type(dataset), H5Tclose);
+  PB_REQUIRE(H5Tget_class(type) == H5T_STRING, where, " is not text");
+  if (H5Tis_variable_str(type) > 0) return h5::read_string(file, name);
   std::string text(H5Tget_size(type), '\0');
-  PB_REQUIRE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()) >= 0, "cannot read ", path, ":/", name);
+  PB_REQUIRE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()) >= 0, "cannot read ", where);
   text.resize(std::strlen(text.c_str()));
   return text;
 }
@@ -33,17 +40,23 @@ struct Shard {
   std::string git_dirty;  // "true", "false", or "unknown" (files from before it was recorded)
   std::string shard;      // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
   ImageShape shape;
-  std::vector<std::int64_t> done;
+  std::vector<std::int64_t> done, data_size;
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
   std::map<std::string, std::vector<double>> task_values;
   std::vector<double> truth, backprojection, zero_filled, sampling, mean, std;
   std::vector<std::int64_t> saved;  // /reconstructions/task: the task of each saved row
 };
 
-Shard read_shard(const std::string& path) {
+// The extents every dataset of a shard has: the layout ResultsFile writes for the study.
+struct ShardExtents {
+  hsize_t tasks = 0, methods = 0, saved = 0, height = 0, width = 0;
+};
+
+// What identifies a shard and its study, read before any of its datasets.
+Shard read_shard_header(const std::string& path) {
   Shard shard;
   shard.path = path;
-  PB_REQUIRE(std::filesystem::exists(path), "merge: shard file ", path,
+  PB_REQUIRE(path_exists(path), "merge: shard file ", path,
              " does not exist (did its job fail before it started?); rerun that shard, then merge again");
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
@@ -53,33 +66,57 @@ Shard read_shard(const std::string& path) {
   shard.git_dirty = h5::has_attribute(file, "git_dirty") ? read_text_attribute(file, "git_dirty") : "unknown";
   shard.study_text = read_text_dataset(file, "study_text", path);
   if (h5::has_attribute(file, "shard")) shard.shard = read_text_attribute(file, "shard");
-  shard.shape = {static_cast<PetscInt>(h5::read_integer_attribute(file, "height")),
-                 static_cast<PetscInt>(h5::read_integer_attribute(file, "width"))};
-  for (const auto value : h5::read_integers(file, "tasks/done")) shard.done.push_back(value);
+  const std::int64_t height = h5::read_integer_attribute(file, "height");
+  const std::int64_t width = h5::read_integer_attribute(file, "width");
+  const std::int64_t largest = std::numeric_limits<PetscInt>::max();
+  PB_REQUIRE(height > 0 && width > 0 && height <= largest / width, path, ": image shape ", height, "x", width,
+             " in the attributes height and width is not a usable image size");
+  shard.shape = {static_cast<PetscInt>(height), static_cast<PetscInt>(width)};
+  return shard;
+}
+
+// The datasets of a shard, each checked against the extents of the study before it is
+// read: a shard claiming 10^11 rows is refused, not allocated.
+void read_shard_data(Shard& shard, const ShardExtents& extents) {
+  auto file = h5::open_file(shard.path);
+  const auto check = [&](const std::string& name, const h5::Shape& expected) {
+    const h5::Shape shape = h5::shape_of(file, name);
+    PB_REQUIRE(shape == expected, shard.path, ":/", name, " has shape ", h5::shape_text(shape), "; the study needs ",
+               h5::shape_text(expected));
+  };
+  const auto doubles = [&](const std::string& name, const h5::Shape& expected) {
+    check(name, expected);
+    return h5::read_doubles(file, name);
+  };
+  const hsize_t t = extents.tasks, m = extents.methods, s = extents.saved, h = extents.height, w = extents.width;
+  check("tasks/done", {t});
+  shard.done = h5::read_integers(file, "tasks/done");
+  check("tasks/data_size", {t});
+  shard.data_size = h5::read_integers(file, "tasks/data_size");
   for (const auto& name : result_metric_names()) {
     if (is_late_metric(name) && !h5::exists(file, "metrics/" + name)) continue;
-    shard.metrics[name] = h5::read_doubles(file, "metrics/" + name);
+    shard.metrics[name] = doubles("metrics/" + name, {t, m});
   }
-  for (const char* name : {"data_size", "seconds", "truth_norm", "range_distance"}) {
-    shard.task_values[name] = h5::read_doubles(file, std::string("tasks/") + name);
+  for (const char* name : {"seconds", "truth_norm", "range_distance"}) {
+    shard.task_values[name] = doubles(std::string("tasks/") + name, {t});
   }
+  check("reconstructions/task", {s});
   shard.saved = h5::read_integers(file, "reconstructions/task");
-  shard.truth = h5::read_doubles(file, "reconstructions/truth");
-  shard.backprojection = h5::read_doubles(file, "reconstructions/backprojection");
+  shard.truth = doubles("reconstructions/truth", {s, h, w});
+  shard.backprojection = doubles("reconstructions/backprojection", {s, h, w});
   for (auto [name, images] : {std::pair{"reconstructions/zero_filled", &shard.zero_filled},
                               std::pair{"reconstructions/sampling", &shard.sampling}}) {
-    if (h5::exists(file, name)) *images = h5::read_doubles(file, name);
+    if (h5::exists(file, name)) *images = doubles(name, {s, h, w});
   }
-  shard.mean = h5::read_doubles(file, "reconstructions/mean");
-  shard.std = h5::read_doubles(file, "reconstructions/std");
-  return shard;
+  shard.mean = doubles("reconstructions/mean", {s, m, h, w});
+  shard.std = doubles("reconstructions/std", {s, m, h, w});
 }
 
 TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods) {
   TaskRecord record;
   const auto t = static_cast<std::size_t>(task);
   record.task = task;
-  record.data_size = static_cast<std::int64_t>(shard.task_values.at("data_size")[t]);
+  record.data_size = shard.data_size[t];
   record.seconds = shard.task_values.at("seconds")[t];
   record.truth_norm = shard.task_values.at("truth_norm")[t];
   record.range_distance = shard.task_values.at("range_distance")[t];
@@ -140,7 +177,7 @@ ResultsProgress read_results_progress(const std::string& path, const StudySpec& 
   ResultsProgress progress;
   const std::vector<Task> tasks = enumerate_tasks(study);
   for (const Task& task : tasks) progress.expected += task.id % shard_count == shard_index ? 1 : 0;
-  if (!std::filesystem::exists(path)) return progress;
+  if (!path_exists(path)) return progress;
   progress.exists = true;
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
@@ -148,9 +185,10 @@ ResultsProgress read_results_progress(const std::string& path, const StudySpec& 
   const std::string hash = read_text_attribute(file, "study_hash");
   PB_REQUIRE(hash == study_hash(study.text), path, " belongs to another study (study_hash ", hash, ", not ",
              study_hash(study.text), " of ", study.path, ")");
+  const h5::Shape shape = h5::shape_of(file, "tasks/done");
+  PB_REQUIRE(shape == h5::Shape{tasks.size()}, path, ":/tasks/done has shape ", h5::shape_text(shape), ", the study ",
+             tasks.size(), " tasks");
   const auto done = h5::read_integers(file, "tasks/done");
-  PB_REQUIRE(done.size() == tasks.size(), path, ":/tasks/done has ", done.size(), " entries, the study ", tasks.size(),
-             " tasks");
   for (const Task& task : tasks) {
     if (task.id % shard_count == shard_index && done[static_cast<std::size_t>(task.id)]) ++progress.done;
   }
@@ -159,19 +197,25 @@ ResultsProgress read_results_progress(const std::string& path, const StudySpec& 
 
 MergeSummary merge_results(const std::vector<std::string>& paths, const std::string& output) {
   PB_REQUIRE(!paths.empty(), "merge: no shard files given");
-  PB_REQUIRE(!std::filesystem::exists(output), "merge: output file ", output, " already exists");
+  PB_REQUIRE(!path_exists(output), "merge: output file ", output, " already exists");
   std::vector<Shard> shards;
   for (const auto& path : paths) {
-    shards.push_back(read_shard(path));
+    shards.push_back(read_shard_header(path));
     const Shard& first = shards.front();
     const Shard& shard = shards.back();
     PB_REQUIRE(shard.hash == first.hash, path, " belongs to another study than ", first.path, " (study_hash ",
                shard.hash, " vs ", first.hash, ")");
     PB_REQUIRE(shard.code == first.code, path, " was written by code version ", shard.code, " but ", first.path, " by ",
                first.code);
+    PB_REQUIRE(shard.shape == first.shape, path, " holds images of ", shard.shape.height, "x", shard.shape.width,
+               " but ", first.path, " of ", first.shape.height, "x", first.shape.width);
   }
   const StudySpec study = parse_study(shards.front().study_text, paths.front() + ":/study_text");
   const std::vector<Task> tasks = enumerate_tasks(study);
+  const ShardExtents extents{
+      tasks.size(), study.methods.size(), std::min<hsize_t>(static_cast<hsize_t>(study.saved_tasks), tasks.size()),
+      static_cast<hsize_t>(shards.front().shape.height), static_cast<hsize_t>(shards.front().shape.width)};
+  for (Shard& shard : shards) read_shard_data(shard, extents);
   std::vector<int> owner(tasks.size(), -1);
   MergeSummary summary;
   summary.tasks = static_cast<std::int64_t>(tasks.size());

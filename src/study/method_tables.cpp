@@ -14,6 +14,7 @@ class TableFields {
   void number(const std::string& key, double& value) { value = r_.get<double>(key, value); }
   void integer(const std::string& key, int& value) { value = r_.get<int>(key, value); }
   void count(const std::string& key, std::size_t& value) { value = r_.get<std::size_t>(key, value); }
+  void flag(const std::string& key, bool& value) { value = r_.get<bool>(key, value); }
   void text(const std::string& key, std::string& value) { value = r_.get<std::string>(key, value); }
   template <class Enum>
   void choice(const std::string& key, Enum& value, const std::vector<std::string>& names) {
@@ -41,7 +42,7 @@ MethodSpec read_method_table(const toml::table& table, const std::string& path, 
   options.skip("label");
   TableFields fields(options);
   visit_fields(spec.options, fields);
-  options.refuse_unknown(" for method '" + spec.name + "'");
+  options.refuse_unknown(" for method '" + spec.name + "'" + field_context(spec.options));
   validate(spec.options, [&options](const std::string& key) { return options.where(key); });
   return spec;
 }

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/paths.hpp"
 #include "methods/method_fields.hpp"
 
 namespace priorbench {
@@ -42,6 +42,8 @@ void write_text_attribute(hid_t location, const std::string& name, const std::st
 std::string read_text_attribute(hid_t location, const std::string& name) {
   PB_REQUIRE(h5::has_attribute(location, name), h5::describe(location, name), " is missing");
   h5::Object attribute(H5Aopen(location, name.c_str(), H5P_DEFAULT), H5Aclose);
+  PB_REQUIRE(attribute.id() >= 0, "cannot open ", h5::describe(location, name));
+  h5::require_single_value(attribute, h5::describe(location, name));
   h5::Object stored(H5Aget_type(attribute), H5Tclose);
   if (H5Tis_variable_str(stored) > 0) return h5::read_string_attribute(location, name);
   std::string value(H5Tget_size(stored), '\0');
@@ -128,7 +130,7 @@ ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const 
       method_count_(static_cast<std::int64_t>(study.methods.size())),
       saved_ids_(priorbench::saved_task_ids(tasks, study.saved_tasks)),
       shape_(shape) {
-  int exists = std::filesystem::exists(path) ? 1 : 0;
+  int exists = path_exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm);  // rank 0's view decides, for every rank
   h5::Object fapl = file_access(comm);
   if (exists) {

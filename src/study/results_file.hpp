@@ -25,6 +25,8 @@ inline const std::vector<std::string>& result_metric_names() {
       "relative_error", "psnr", "expected_squared_error", "coverage_95", "mean_interval_width", "seconds", "iterations",
       "forward_applications", "adjoint_applications", "decoder_passes", "converged", "std_exact", "max_rhat",
       "min_ess_bulk",
+      // the sampler's contract (issue 13)
+      "min_ess_tail", "divergences", "ess_per_second",
       // uncertainty and the range/null split (issue 14)
       "coverage_50", "coverage_90", "mean_interval_width_50", "mean_interval_width_90", "interval_score_50",
       "interval_score_90", "interval_score_95", "crps", "range_error", "null_error", "split_iterations",
@@ -37,6 +39,9 @@ inline const std::vector<std::string>& result_metric_names() {
 inline bool is_late_metric(const std::string& name) {
   static const std::set<std::string> late = {"max_rhat",
                                              "min_ess_bulk",
+                                             "min_ess_tail",
+                                             "divergences",
+                                             "ess_per_second",
                                              "coverage_50",
                                              "coverage_90",
                                              "mean_interval_width_50",

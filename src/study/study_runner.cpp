@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -22,6 +23,8 @@
 #include "methods/observation.hpp"
 #include "operators/operator_factory.hpp"
 #include "study/results_file.hpp"
+#include "study/run_log.hpp"
+#include "study/task_inputs.hpp"
 #include "study/task_scheduler.hpp"
 
 namespace priorbench {
@@ -30,79 +33,6 @@ namespace {
 double elapsed_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-// What every task of the study shares, loaded once per rank.
-class StudyContext {
- public:
-  StudyContext(const StudySpec& study, const MethodResources& resources) : study_(study), resources_(resources) {
-    const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
-    if (wants_test) {
-      test_images_ = data::load_training_set(study.test_set);
-      for (const auto index : study.test_indices) {
-        PB_REQUIRE(index < static_cast<std::int64_t>(test_images_->count), study.path,
-                   ": field 'truth.test_indices' has ", index, ", beyond the ", test_images_->count, " images of ",
-                   study.test_set);
-      }
-      shape_ = test_images_->shape;
-    } else {
-      shape_ = resources_.generator()->image_shape();
-    }
-  }
-
-  ImageShape shape() const { return shape_; }
-
-  // min_z ‖x† − μ(z)‖, the floor of latent-space estimates (DESIGN §3); once per truth and
-  // rank; NaN when the study has no generator.
-  double range_distance(const Task& task, std::span<const double> truth) const {
-    if (study_.model_file.empty()) return std::numeric_limits<double>::quiet_NaN();
-    const auto key = std::make_pair(static_cast<int>(task.truth_kind), task.truth_number);
-    if (const auto found = range_distances_.find(key); found != range_distances_.end()) return found->second;
-    RangeDistanceOptions options;
-    options.seed = study_.seed;
-    options.task = static_cast<std::uint64_t>(task.truth_number);
-    const double distance = distance_to_range(*resources_.generator(), truth, options).distance;
-    range_distances_.emplace(key, distance);
-    return distance;
-  }
-
-  // z† of a generated truth (empty for a test truth). Keyed by the truth, not the task:
-  // every σ, d and replicate sees the same x†.
-  std::vector<double> truth_latent(const Task& task) const {
-    if (task.truth_kind == TruthKind::test) return {};
-    const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
-    std::vector<double> latent(resources_.generator()->latent_dimension());
-    random.fill_normal(latent, 0);
-    return latent;
-  }
-
-  std::vector<double> truth(const Task& task) const {
-    if (task.truth_kind == TruthKind::test) {
-      const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
-      return {image.begin(), image.end()};
-    }
-    const auto generator = resources_.generator();
-    PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
-               generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
-               shape_.height, "x", shape_.width);
-    const std::vector<double> latent = truth_latent(task);
-    std::vector<double> image(generator->image_size());
-    generator->decode(latent, 1, image);
-    if (task.truth_kind == TruthKind::generated_noisy) {
-      std::vector<double> variance(image.size());
-      generator->decoder_variance(latent, variance);
-      const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth, 1);
-      for (std::size_t i = 0; i < image.size(); ++i) image[i] += std::sqrt(variance[i]) * noise.normal(i);
-    }
-    return image;
-  }
-
- private:
-  const StudySpec& study_;
-  const MethodResources& resources_;
-  std::optional<data::ImageSet> test_images_;
-  ImageShape shape_;
-  mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
-};
 
 struct MethodRun {
   std::optional<ReconstructionMetrics> metrics;  // absent when the method gave no estimate
@@ -113,6 +43,12 @@ struct MethodRun {
   bool converged = false;
 };
 
+// A method-specific number (MethodOutcome::details), NaN for methods that have none.
+double detail_or_nan(const MethodOutcome& outcome, const std::string& name) {
+  const auto found = outcome.details.find(name);
+  return found == outcome.details.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
+}
+
 // What a task's metrics need besides the method's outcome: x†, the range projector of its
 // operator and, for a generated truth, z†.
 struct TruthReference {
@@ -122,14 +58,13 @@ struct TruthReference {
 };
 
 // The range/null split of the error and the latent credible level of z† (when the truth is
-// generated and the method gives a latent covariance).
-void add_truth_diagnostics(MethodRun& run, const TruthReference& reference, const std::string& label,
-                           std::int64_t task) {
+// generated and the method gives a latent covariance). A split whose CG solve did not
+// converge is logged; its reason is recorded with the numbers.
+void add_truth_diagnostics(MethodRun& run, const TruthReference& reference, const std::string& where, RunLog& log) {
   run.split = split_error(*reference.projector, run.outcome.mean, reference.truth);
   if (!run.split->record.converged()) {
-    std::cerr << "priorbench run: task " << task << ", method " << label << ": the range/null split's CG solve "
-              << run.split->record.reason_name << " after " << run.split->record.iterations
-              << " iterations; its range and null errors are approximate" << std::endl;
+    log.write(where + "the range/null split's CG solve " + run.split->record.reason_name + " after " +
+              std::to_string(run.split->record.iterations) + " iterations; its range and null errors are approximate");
   }
   const MethodOutcome& o = run.outcome;
   if (!reference.latent.empty() && o.latent.size() == reference.latent.size() &&
@@ -138,37 +73,78 @@ void add_truth_diagnostics(MethodRun& run, const TruthReference& reference, cons
   }
 }
 
+// A method's warnings go to the run's log; an error that stopped it also to stderr.
 MethodRun run_method(ReconstructionMethod& method, const MethodSpec& spec, const Observation& observation,
-                     std::int64_t task, const TruthReference& reference) {
+                     std::int64_t task, const TruthReference& reference, RunLog& log) {
   const Vec truth = reference.truth;
   MethodRun run;
   const auto start = std::chrono::steady_clock::now();
+  const std::string where = "task " + std::to_string(task) + ", method " + spec.label + ": ";
   bool estimated = false;
   try {
     run.outcome = method.reconstruct(observation);
     estimated = true;
     run.converged = run.outcome.converged;
   } catch (const ConvergenceError& error) {
-    std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << error.what()
-              << "; recorded as not converged" << std::endl;
+    const std::string line = where + error.what() + "; recorded as not converged";
+    std::cerr << "priorbench run: " << line << std::endl;
+    log.write(line);
   }
   run.seconds = elapsed_since(start);
   if (estimated) {
     run.metrics = compute_metrics(run.outcome.mean, run.outcome.std, truth);
-    add_truth_diagnostics(run, reference, spec.label, task);
+    add_truth_diagnostics(run, reference, where, log);
     if (!run.outcome.warning.empty()) {
-      std::cerr << "priorbench run: task " << task << ", method " << spec.label << ": " << run.outcome.warning
-                << (run.converged ? "" : "; recorded as not converged") << std::endl;
+      log.write(where + run.outcome.warning + (run.converged ? "" : "; recorded as not converged"));
     }
   }
   return run;
 }
 
-// A method-specific number (MethodOutcome::details), NaN for methods that have none.
-double detail_or_nan(const MethodOutcome& outcome, const std::string& name) {
-  const auto found = outcome.details.find(name);
-  return found == outcome.details.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
-}
+// The mixing of each latent_mcmc method over the runs of this rank (SamplerMixing).
+class MixingTally {
+ public:
+  explicit MixingTally(const StudySpec& study) : study_(study), methods_(study.methods.size()) {}
+
+  void add(std::size_t method, const MethodRun& run) {
+    if (!std::holds_alternative<LatentMcmcOptions>(study_.methods[method].options)) return;
+    Tally& tally = methods_[method];
+    tally.counts[0] += 1;
+    tally.counts[1] += run.converged ? 1 : 0;
+    const auto value = [&](const char* name) { return detail_or_nan(run.outcome, name); };
+    const double rhat = value("max_rhat");
+    tally.worst[0] = std::max(tally.worst[0], std::isnan(rhat) ? kInfinity : rhat);
+    for (const auto& [k, name] : {std::pair{1, "min_ess_bulk"}, std::pair{2, "min_ess_tail"}}) {
+      if (!std::isnan(value(name))) tally.worst[k] = std::max(tally.worst[k], -value(name));  // max of −ESS
+    }
+  }
+
+  // Collective: the tallies of all ranks.
+  std::vector<SamplerMixing> combine(MPI_Comm comm) {
+    std::vector<SamplerMixing> mixing;
+    for (std::size_t m = 0; m < methods_.size(); ++m) {
+      if (!std::holds_alternative<LatentMcmcOptions>(study_.methods[m].options)) continue;
+      Tally& tally = methods_[m];
+      MPI_Allreduce(MPI_IN_PLACE, tally.counts, 2, MPI_INT64_T, MPI_SUM, comm);
+      MPI_Allreduce(MPI_IN_PLACE, tally.worst, 3, MPI_DOUBLE, MPI_MAX, comm);
+      if (tally.counts[0] == 0) continue;
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      mixing.push_back({study_.methods[m].label, tally.counts[0], tally.counts[1], tally.worst[0],
+                        tally.worst[1] == -kInfinity ? nan : -tally.worst[1],
+                        tally.worst[2] == -kInfinity ? nan : -tally.worst[2]});
+    }
+    return mixing;
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  struct Tally {
+    std::int64_t counts[2] = {0, 0};                         // runs, converged
+    double worst[3] = {-kInfinity, -kInfinity, -kInfinity};  // R̂, −bulk ESS, −tail ESS
+  };
+  const StudySpec& study_;
+  std::vector<Tally> methods_;
+};
 
 void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -189,6 +165,9 @@ void add_method_metrics(TaskRecord& record, const MethodRun& run) {
   put("std_exact", m && o.std ? (o.std_exact ? 1.0 : 0.0) : nan);
   put("max_rhat", m ? detail_or_nan(o, "max_rhat") : nan);
   put("min_ess_bulk", m ? detail_or_nan(o, "min_ess_bulk") : nan);
+  put("min_ess_tail", m ? detail_or_nan(o, "min_ess_tail") : nan);
+  put("divergences", m ? detail_or_nan(o, "divergences") : nan);
+  put("ess_per_second", m ? detail_or_nan(o, "ess_per_second") : nan);
 }
 
 // The uncertainty metrics at each credible level, the CRPS, the range/null split and the
@@ -220,24 +199,19 @@ std::vector<double> image_or_nan(Vec vector, std::size_t size) {
 
 class TaskRunner {
  public:
-  TaskRunner(const StudySpec& study, const StudyContext& context,
-             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, const std::vector<std::int64_t>& saved_tasks)
-      : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks) {}
+  TaskRunner(const StudySpec& study, const TaskInputs& context,
+             std::vector<std::unique_ptr<ReconstructionMethod>>& methods, const std::vector<std::int64_t>& saved_tasks,
+             RunLog& log)
+      : study_(study), context_(context), methods_(methods), saved_tasks_(saved_tasks), log_(log) {}
 
-  TaskRecord run(const Task& task, std::int64_t& not_converged) const {
+  TaskRecord run(const Task& task, std::int64_t& not_converged, MixingTally& mixing) const {
     const auto start = std::chrono::steady_clock::now();
     const ImageShape shape = context_.shape();
-    OperatorSpec spec = study_.operator_spec;
-    spec.data_size = task.data_size;
-    spec.acceleration = task.acceleration;
-    spec.seed = CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::study_operator).bits(0);
-    const std::shared_ptr<const ForwardOperator> forward = make_operator(PETSC_COMM_SELF, shape, spec);
-
+    const std::shared_ptr<const ForwardOperator> forward = context_.forward(task);
     const std::vector<double> truth_pixels = context_.truth(task);
     auto truth = forward->make_domain_vector();
     petsc::set_from_global(truth, truth_pixels);
-    const Observation observation = simulate_observation(forward, shape, truth_pixels, task.sigma,
-                                                         {study_.seed, static_cast<std::uint64_t>(task.id)});
+    const Observation observation = context_.observe(task, forward, truth_pixels);
     const Vec data = observation.data;
     const RangeProjector projector(forward);
     const std::vector<double> truth_latent = context_.truth_latent(task);
@@ -259,8 +233,9 @@ class TaskRunner {
       record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
-      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, reference);
+      const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, reference, log_);
       not_converged += method_run.converged ? 0 : 1;
+      mixing.add(m, method_run);
       add_method_metrics(record, method_run);
       add_uncertainty_metrics(record, method_run);
       if (saved) {
@@ -277,9 +252,10 @@ class TaskRunner {
 
  private:
   const StudySpec& study_;
-  const StudyContext& context_;
+  const TaskInputs& context_;
   std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;
   std::vector<std::int64_t> saved_tasks_;  // ascending ids
+  RunLog& log_;
 };
 
 }  // namespace
@@ -290,7 +266,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const std::vector<Task> tasks = enumerate_tasks(study);
-  const StudyContext context(study, resources);
+  const TaskInputs context(study, resources);
   std::vector<std::unique_ptr<ReconstructionMethod>> methods;
   for (const auto& spec : study.methods) methods.push_back(make_method(spec.options, resources));
 
@@ -312,8 +288,14 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
               << " already done), " << methods.size() << " methods" << std::endl;
   }
 
-  TaskScheduler scheduler(comm, pending);
-  const TaskRunner runner(study, context, methods, results.saved_task_ids());
+  TaskScheduler scheduler(comm, longest_first(pending, tasks));
+  RunLog log(options.log);
+  if (rank == 0 && !pending.empty()) {
+    log.write("priorbench run: study '" + study.name + "', " + std::to_string(pending.size()) + " tasks to run" +
+              (summary.already_done > 0 ? " (resumed)" : ""));
+  }
+  MixingTally mixing(study);
+  const TaskRunner runner(study, context, methods, results.saved_task_ids(), log);
   Progress progress("tasks", static_cast<std::int64_t>(pending.size()), 0.0, 5.0);
   std::int64_t run_here = 0, not_converged = 0;
   double times[2] = {0, 0};  // writing, busy
@@ -321,7 +303,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
     const auto id = scheduler.next();
     if (!id) break;
     const auto task_start = std::chrono::steady_clock::now();
-    const TaskRecord record = runner.run(tasks[static_cast<std::size_t>(*id)], not_converged);
+    const TaskRecord record = runner.run(tasks[static_cast<std::size_t>(*id)], not_converged, mixing);
     const auto write_start = std::chrono::steady_clock::now();
     results.record(record, rank);
     times[0] += elapsed_since(write_start);
@@ -330,10 +312,13 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
     const std::int64_t finished = scheduler.finish_one();
     if (rank == 0) progress.advance(finished - progress.done());
   }
-  std::int64_t totals[2] = {run_here, not_converged};
-  MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_INT64_T, MPI_SUM, comm);
+  const std::int64_t header = rank == 0 && !pending.empty() ? 1 : 0;
+  std::int64_t totals[3] = {run_here, not_converged, log.lines() - header};
+  MPI_Allreduce(MPI_IN_PLACE, totals, 3, MPI_INT64_T, MPI_SUM, comm);
   summary.run_now = totals[0];
   summary.not_converged = totals[1];
+  summary.logged = totals[2];
+  summary.mixing = mixing.combine(comm);
   MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_SUM, comm);
   summary.write_seconds = times[0];
   summary.busy_seconds = times[1];

@@ -1,12 +1,16 @@
 #include "study/study_spec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
+#include "core/paths.hpp"
 #include "study/table_reader.hpp"
 
 namespace priorbench {
@@ -51,6 +55,9 @@ void read_study_table(const toml::table& root, StudySpec& spec) {
 void read_data_tables(const toml::table& root, StudySpec& spec) {
   TableReader model(table_of(root, "model", spec.path), spec.path, "model");
   spec.model_file = model.get<std::string>("file", "");
+  const std::string route = model.get<std::string>("route", route_name(spec.model_route));
+  spec.model_route = static_cast<GeneratorRoute>(parse_choice(
+      route, generator_route_names(), [&](const std::string& key) { return model.where(key); }, "route"));
   model.refuse_unknown();
 
   TableReader data(table_of(root, "data", spec.path), spec.path, "data");
@@ -79,6 +86,8 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
   spec.test_indices = truth.get_array<std::int64_t>("test_indices");
   const int test_count = truth.get<int>("test_count", 0);
   PB_REQUIRE(test_count >= 0, spec.path, ": field 'truth.test_count' must be non-negative, got ", test_count);
+  PB_REQUIRE(test_count <= kMaxStudyTasks, spec.path, ": field 'truth.test_count' is ", test_count,
+             ", above the limit of ", kMaxStudyTasks, " tasks a study may have");
   PB_REQUIRE(spec.test_indices.empty() || test_count == 0, spec.path,
              ": give either 'truth.test_indices' or 'truth.test_count', not both");
   for (int i = 0; i < test_count; ++i) spec.test_indices.push_back(i);
@@ -150,6 +159,23 @@ void read_problem_tables(const toml::table& root, StudySpec& spec) {
   noise.refuse_unknown();
 }
 
+// The number of tasks enumerate_tasks makes (kind -> truth -> data size -> sigma ->
+// replicate), refused above kMaxStudyTasks before any task exists.
+void check_task_count(const StudySpec& spec) {
+  std::uint64_t truths = 0;
+  for (const TruthKind kind : spec.truth_kinds) {
+    truths += kind == TruthKind::test ? spec.test_indices.size() : static_cast<std::uint64_t>(spec.generated_count);
+  }
+  const std::uint64_t axis = spec.data_sizes.size() + spec.accelerations.size();
+  const std::array<std::uint64_t, 4> factors = {truths, axis, spec.sigmas.size(),
+                                                static_cast<std::uint64_t>(spec.replicates)};
+  const auto count = checked_product(factors);
+  PB_REQUIRE(count && *count <= static_cast<std::uint64_t>(kMaxStudyTasks), spec.path, ": ", truths, " truths x ", axis,
+             " data sizes x ", spec.sigmas.size(), " noise levels x ", spec.replicates, " replicates make ",
+             count ? std::to_string(*count) : "more than 2^64", " tasks, above the limit of ", kMaxStudyTasks,
+             " tasks a study may have");
+}
+
 void read_methods(const toml::table& root, StudySpec& spec) {
   PB_REQUIRE(root.contains("method"), spec.path, ": at least one [[method]] is required");
   const toml::array* methods = root.get("method")->as_array();
@@ -188,16 +214,23 @@ StudySpec parse_study(const std::string& text, const std::string& path) {
   read_study_table(root, spec);
   read_data_tables(root, spec);
   read_problem_tables(root, spec);
+  check_task_count(spec);
   read_methods(root, spec);
   return spec;
 }
 
 StudySpec read_study(const std::string& path) {
-  std::ifstream in(path);
+  PB_REQUIRE(!is_directory_path(path), "study file ", path, " is a directory");
+  std::ifstream in(path, std::ios::binary);
   PB_REQUIRE(in.good(), "study file ", path, " cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_study(text.str(), path);
+  std::string text;
+  std::array<char, 1 << 16> block{};
+  while (in.read(block.data(), block.size()) || in.gcount() > 0) {
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    PB_REQUIRE(text.size() <= kMaxStudyFileBytes, "study file ", path, " is larger than ", kMaxStudyFileBytes >> 20,
+               " MiB; a study file is a few KiB of TOML");
+  }
+  return parse_study(text, path);
 }
 
 ResourceFiles study_resource_files(const StudySpec& study) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "generative/generator_route.hpp"
 #include "methods/method_resources.hpp"
 #include "operators/operator_factory.hpp"
 #include "study/method_tables.hpp"
@@ -24,6 +25,7 @@ struct StudySpec {
   int replicates = 1;
 
   std::string model_file;  // [model] file; needed by generator-based methods and generated truths
+  GeneratorRoute model_route = GeneratorRoute::automatic;  // [model] route (docs/model-format.md)
   std::string training_set = "fashion-mnist";
   std::size_t training_limit = 0;
   std::string test_set = "fashion-mnist:test";
@@ -42,6 +44,14 @@ struct StudySpec {
   std::vector<MethodSpec> methods;  // typed options, validated when the file is read
   int saved_tasks = 0;              // reconstructions saved for the first N tasks
 };
+
+// Limits checked before anything is allocated for a study. A task is a whole inverse
+// problem (seconds to hours), so ten million of them is beyond any allocation on a
+// cluster; more means a typo (replicates = 10^8) and would exhaust memory for the task
+// table and disk for the results file instead of running.
+inline constexpr std::int64_t kMaxStudyTasks = 10'000'000;
+// Study files are a few KiB; reading stops here (a study path of /dev/zero).
+inline constexpr std::size_t kMaxStudyFileBytes = std::size_t{16} << 20;
 
 StudySpec read_study(const std::string& path);
 

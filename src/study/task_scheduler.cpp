@@ -1,6 +1,20 @@
 #include "study/task_scheduler.hpp"
 
+#include <algorithm>
+
 namespace priorbench {
+
+std::vector<std::int64_t> longest_first(std::vector<std::int64_t> pending, const std::vector<Task>& tasks) {
+  const auto cost_rank = [&tasks](std::int64_t id) {
+    const Task& task = tasks.at(static_cast<std::size_t>(id));
+    // d of a fourier acceleration R is about n/R: a smaller R is more data.
+    const double size = task.acceleration > 0 ? 1.0 / task.acceleration : static_cast<double>(task.data_size);
+    return std::make_pair(-task.sigma, size);
+  };
+  std::stable_sort(pending.begin(), pending.end(),
+                   [&](std::int64_t a, std::int64_t b) { return cost_rank(a) > cost_rank(b); });
+  return pending;
+}
 
 TaskScheduler::TaskScheduler(MPI_Comm comm, std::vector<std::int64_t> pending) : pending_(std::move(pending)) {
   int rank = 0;

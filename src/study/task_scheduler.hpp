@@ -10,7 +10,17 @@
 #include <optional>
 #include <vector>
 
+#include "study/tasks.hpp"
+
 namespace priorbench {
+
+// The pending tasks in the order they are handed out: longest expected first, so that the
+// end of a run is not one long task on one rank while the others idle (with tasks taken
+// in id order, the last ones were the small-σ tasks, the slowest). The expected cost is
+// ranked, not estimated: smaller σ first (the latent MAP and the sampler take longer as
+// the posterior narrows), then larger data size d; ties keep id order. The order changes
+// no result: every random draw is keyed by task id.
+std::vector<std::int64_t> longest_first(std::vector<std::int64_t> pending, const std::vector<Task>& tasks);
 
 class TaskScheduler {
  public:

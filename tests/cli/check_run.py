@@ -12,7 +12,7 @@ import time
 import h5py
 import numpy as np
 
-TIMINGS = {"seconds"}
+TIMINGS = {"seconds", "ess_per_second"}  # wall-clock: may differ between runs (docs/results-format.md)
 
 
 def count_done(path):

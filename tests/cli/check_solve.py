@@ -90,7 +90,9 @@ def check_file(path):
             std = group["std"][()].ravel()
             reason = group.attrs["solver_reason"]
             reason = reason.decode() if isinstance(reason, bytes) else reason
-            assert reason.startswith("KSP_CONVERGED"), (path, method, reason)
+            # Krylov routes end on a KSP reason; the dense data-space route (d small,
+            # prior rank >= d) factors once and reports DENSE_CHOLESKY.
+            assert reason.startswith("KSP_CONVERGED") or reason == "DENSE_CHOLESKY", (path, method, reason)
             precision = np.linalg.inv(c0) + a.T @ a / sigma**2
             covariance = np.linalg.inv(precision)
             ref_mean = covariance @ (np.linalg.solve(c0, m0) + a.T @ y / sigma**2)

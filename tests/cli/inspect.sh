@@ -25,10 +25,13 @@ if "$priorbench" solve --image fashion-mnist:test:4 --sigma 0.02 --method latent
 fi
 grep -q "needs a generator: pass --model" err.log || { cat err.log >&2; exit 1; }
 
-# A study with the sampler: its R̂ and ESS are recorded per run (NaN for the other
-# methods), and a run counts as converged exactly when its largest R̂ is at most 1.01.
-# At σ = 5 the posterior is nearly the prior and pCN mixes with margin (R̂ ≈ 1.001);
-# at σ = 0.005 it does not (R̂ ≈ 1.4–1.5): both outcomes are checked.
+# A study with both samplers: their R̂ and ESS are recorded per run (NaN for the other
+# methods). NUTS (the default) is converged exactly when the contract holds (R̂ ≤ 1.01, bulk
+# and tail ESS ≥ 400, no divergence) and meets it at both noise levels with its defaults;
+# pCN is converged exactly when its largest R̂ is at most 1.01: at σ = 5 the posterior is
+# nearly the prior and pCN mixes with margin (R̂ ≈ 1.001), at σ = 0.005 it does not
+# (R̂ ≈ 1.4–1.5). Per-task warnings go to mcmc.warnings.log, the terminal gets one mixing
+# line per sampler.
 cat >mcmc.toml <<'TOML'
 [study]
 name = "mcmc-test"
@@ -50,10 +53,15 @@ sigmas = [5.0, 0.005]
 name = "white"
 [[method]]
 name = "latent_mcmc"
+label = "pcn"
+sampler = "pcn"
 burn_in = 100
 samples = 1000
+[[method]]
+name = "latent_mcmc"
+label = "nuts"
 TOML
-"$priorbench" run mcmc.toml -o mcmc.h5 >mcmc.log 2>&1 || { cat mcmc.log >&2; exit 1; }
+"$priorbench" run mcmc.toml -o mcmc.h5 >mcmc.out 2>mcmc.err || { cat mcmc.out mcmc.err >&2; exit 1; }
 
 /usr/bin/python3 - <<'PY'
 import h5py
@@ -83,16 +91,31 @@ with h5py.File("generator.h5", "r") as f:
 with h5py.File("mcmc.h5", "r") as f:
     rhat, ess = f["metrics/max_rhat"][()], f["metrics/min_ess_bulk"][()]
     converged, sigma = f["metrics/converged"][()], f["tasks/sigma"][()]
+    tail, divergences = f["metrics/min_ess_tail"][()], f["metrics/divergences"][()]
+    ess_rate = f["metrics/ess_per_second"][()]
     assert np.all(np.isnan(rhat[:, 0])) and np.all(np.isnan(ess[:, 0])), "white has an R-hat"
-    assert np.all(np.isfinite(rhat[:, 1])) and np.all(ess[:, 1] > 0), f"sampler R-hat/ESS missing: {rhat} {ess}"
-    assert np.array_equal(converged[:, 1] == 1, rhat[:, 1] <= 1.01), f"converged {converged[:, 1]} vs R-hat {rhat[:, 1]}"
+    assert np.all(np.isnan(tail[:, 0])) and np.all(np.isnan(divergences[:, 0])) and np.all(np.isnan(ess_rate[:, 0]))
     assert np.all(converged[:, 0] == 1)
-    assert np.array_equal(converged[:, 1] == 1, sigma == 5.0), f"R-hat {rhat[:, 1]} at sigma {sigma}"
-print("check_inspect: ok; sampler R-hat", np.round(rhat[:, 1], 3), "at sigma", sigma)
+    for s in (1, 2):
+        assert np.all(np.isfinite(rhat[:, s])) and np.all(ess[:, s] > 0), f"sampler R-hat/ESS missing: {rhat} {ess}"
+        assert np.all(ess_rate[:, s] > 0), ess_rate
+    pcn, nuts = 1, 2
+    assert np.array_equal(converged[:, pcn] == 1, rhat[:, pcn] <= 1.01), f"pCN {converged[:, pcn]} vs {rhat[:, pcn]}"
+    assert np.array_equal(converged[:, pcn] == 1, sigma == 5.0), f"pCN R-hat {rhat[:, pcn]} at sigma {sigma}"
+    assert np.all(np.isnan(divergences[:, pcn])), "pCN has no divergences to count"
+    contract = (rhat[:, nuts] <= 1.01) & (ess[:, nuts] >= 400) & (tail[:, nuts] >= 400) & (divergences[:, nuts] == 0)
+    assert np.array_equal(converged[:, nuts] == 1, contract), f"NUTS converged {converged[:, nuts]} vs the contract"
+    assert np.all(converged[:, nuts] == 1), f"NUTS R-hat {rhat[:, nuts]}, ESS {ess[:, nuts]}, {tail[:, nuts]}"
+print("check_inspect: ok; pCN R-hat", np.round(rhat[:, 1], 3), "NUTS R-hat", np.round(rhat[:, 2], 4), "at sigma", sigma)
 PY
-if ! grep -q "recorded as not converged" mcmc.log && grep -q "split-R-hat" mcmc.log; then
-  echo "FAIL: an R-hat warning was not recorded as not converged" >&2
-  exit 1
-fi
+# Warnings in the log, not on the terminal; one mixing line per sampler at the end.
+grep -q "method pcn: split-R-hat.*recorded as not converged" mcmc.warnings.log ||
+  { echo "FAIL: the pCN R-hat warning is not in the log as not converged" >&2; cat mcmc.warnings.log >&2; exit 1; }
+if grep -q "split-R-hat" mcmc.out mcmc.err; then echo "FAIL: per-task warnings on the terminal" >&2; exit 1; fi
+grep -q "priorbench run: pcn mixing: 2 of 4 runs converged; worst R-hat" mcmc.out ||
+  { echo "FAIL: no pCN mixing line" >&2; cat mcmc.out >&2; exit 1; }
+grep -q "priorbench run: nuts mixing: 4 of 4 runs converged; worst R-hat 1.0[01].*smallest tail ESS" mcmc.out ||
+  { echo "FAIL: no NUTS mixing line" >&2; cat mcmc.out >&2; exit 1; }
+grep -q "warnings in mcmc.warnings.log" mcmc.out || { echo "FAIL: the summary does not name the log" >&2; exit 1; }
 /usr/bin/python3 "$here/check_solve.py" --no-rank-comparison generator.h5
 echo "cli inspect: all checks passed"

@@ -305,3 +305,46 @@ TEST(GaussianPosterior, CostIsCountedAsADifferenceNotByResettingTheOperator) {
   EXPECT_EQ(forward->counts().adjoint, before.adjoint + result.adjoint_applications);
   EXPECT_GE(before.forward, 1);
 }
+
+// The dense data-space route (K formed and factored) where the prior's rank k ≥ d: chosen by
+// itself, exact against the dense reference, equal to the Krylov route to its tolerance, and
+// for an operator that selects pixels (inpaint: A C0 by gathering rows) as for any other.
+TEST(GaussianPosterior, DenseDataSpaceRouteIsExactWhereTheRankExceedsTheData) {
+  int ranks = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
+  if (ranks > 1) {  // the dense route is for one rank: at two the Krylov route serves, as exact
+    const Problem p = make_problem(gaussian_matrix(10, 30), 12, false, 0.05);
+    const Outcome outcome = solve(p, {});
+    EXPECT_EQ(outcome.result.data_solver, "krylov");
+    expect_relative(outcome.mean, dense_reference(p).mean, 1e-8);
+    return;
+  }
+  for (const bool select : {false, true}) {
+    SCOPED_TRACE(select ? "selection" : "gaussian");
+    const Problem p = select ? make_problem(selection(30, {1, 4, 5, 9, 12, 17, 20, 28}), 12, false, 0.05)
+                             : make_problem(gaussian_matrix(10, 30), 12, false, 0.05);
+    const Reference reference = dense_reference(p);
+    pb::PosteriorOptions options;
+    options.relative_tolerance = 1e-13;
+    const Outcome automatic = solve(p, options);
+    EXPECT_EQ(automatic.result.data_solver, "dense");
+    EXPECT_EQ(automatic.result.std_method, "dense");
+    EXPECT_TRUE(automatic.result.std_exact);
+    EXPECT_EQ(automatic.result.mean_solve.reason_name, "DENSE_CHOLESKY");
+    EXPECT_LT(automatic.result.mean_solve.residual_norm, 1e-12);
+    expect_relative(automatic.mean, reference.mean, 1e-12);
+    expect_relative(automatic.std, reference.std, 1e-12);
+    // n + d applications: A C0 and A C0 Aᵀ, then the residual, the gain and nothing else.
+    EXPECT_EQ(automatic.result.forward_applications, 30 + p.a.rows + 1);
+
+    options.data_solver = pb::DataSolver::krylov;
+    options.variance = pb::VarianceRoute::dense;
+    const Outcome krylov = solve(p, options);
+    EXPECT_EQ(krylov.result.data_solver, "krylov");
+    expect_relative(automatic.mean, krylov.mean, 1e-10);
+    expect_relative(automatic.std, krylov.std, 1e-10);
+  }
+  // Below the rank, Krylov stays: k < d.
+  const Outcome low_rank = solve(make_problem(gaussian_matrix(20, 30), 3, false, 0.05), {});
+  EXPECT_EQ(low_rank.result.data_solver, "krylov");
+}

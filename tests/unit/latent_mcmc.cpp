@@ -91,31 +91,32 @@ pb::PcnOptions oracle_options() {
 // Wraps a generator and records the batch size of every decode call.
 class BatchRecorder final : public pb::Generator {
  public:
-  explicit BatchRecorder(std::shared_ptr<const pb::Generator> inner) : inner_(std::move(inner)) {}
-  std::size_t latent_dimension() const override { return inner_->latent_dimension(); }
-  pb::ImageShape image_shape() const override { return inner_->image_shape(); }
-  pb::DecoderVariance decoder_variance_kind() const override { return inner_->decoder_variance_kind(); }
+  explicit BatchRecorder(std::shared_ptr<const pb::Generator> inner)
+      : pb::Generator(inner->latent_dimension(), inner->image_shape(), inner->decoder_variance_kind()),
+        inner_(std::move(inner)) {}
   std::string description() const override { return inner_->description(); }
-  void decode(std::span<const double> z, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return inner_->has_encoder(); }
+  mutable std::vector<std::size_t> batches;
+
+ protected:
+  void decode_impl(std::span<const double> z, std::size_t batch, std::span<double> means) const override {
     batches.push_back(batch);
     inner_->decode(z, batch, means);
-    counts_.decoder_passes += static_cast<std::int64_t>(batch);
   }
-  void decoder_variance(std::span<const double> z, std::span<double> v) const override {
+  void decoder_variance_impl(std::span<const double> z, std::span<double> v) const override {
     inner_->decoder_variance(z, v);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     inner_->jvp(z, v, out);
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     inner_->vjp(z, u, out);
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& j) const override { inner_->jacobian(z, j); }
-  bool has_encoder() const override { return inner_->has_encoder(); }
-  void encode(std::span<const double> x, std::span<double> mean, std::span<double> variance) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& j) const override { inner_->jacobian(z, j); }
+  void encode_impl(std::span<const double> x, std::span<double> mean, std::span<double> variance) const override {
     inner_->encode(x, mean, variance);
   }
-  mutable std::vector<std::size_t> batches;
 
  private:
   std::shared_ptr<const pb::Generator> inner_;

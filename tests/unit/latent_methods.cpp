@@ -15,18 +15,24 @@
 #include "methods/linearization_point.hpp"
 #include "methods/method_options.hpp"
 #include "priors/linearized_generator_prior.hpp"
+#include "tanh_generator.hpp"
 
 namespace pb = priorbench;
 using pb::LatentLikelihood;
 using pb::testing_support::Dense;
 using pb::testing_support::LinearOracle;
+using pb::testing_support::TanhGenerator;
 
 namespace {
 
 pb::LatentMapOptions tight_map_options() {
   pb::LatentMapOptions options;
-  options.gradient_atol = 1e-11;
+  options.gradient_atol = 1e-11;  // lbfgs (TAO)
   options.gradient_rtol = 0;
+  options.levenberg_marquardt.gradient_atol = 1e-11;  // lm, the default: stops only on the gradient
+  options.levenberg_marquardt.gradient_rtol = 0;
+  options.levenberg_marquardt.step_rtol = 0;
+  options.levenberg_marquardt.objective_rtol = 0;
   options.seed = 11;
   return options;
 }
@@ -60,8 +66,11 @@ TEST_P(LinearOracleTest, LatentMapMatchesTheClosedFormMode) {
         << c.name << (marginal ? " marginal" : " seeds");
     EXPECT_LT(pb::testing_support::relative_difference(map.image, exact.image_mean), 1e-8);
     EXPECT_NEAR(map.objective, map.misfit + map.prior_term, 1e-12 * map.objective);
-    EXPECT_GT(map.generator_counts.vjp, 0);
-    EXPECT_EQ(map.operator_counts.adjoint, map.generator_counts.vjp + 1);  // + Aᵀy for the encoder start
+    // Levenberg–Marquardt: a Jacobian at every accepted point, A on its columns, no Aᵀ but
+    // the one Aᵀy of the encoder start.
+    EXPECT_GT(map.generator_counts.jacobians, 0);
+    EXPECT_EQ(map.generator_counts.vjp, 0);
+    EXPECT_EQ(map.operator_counts.adjoint, 1);
   }
 }
 
@@ -191,61 +200,7 @@ TEST(LatentProblem, MarginalLikelihoodRefusesALargeDenseNoiseCovariance) {
 }
 
 // ---------------------------------------------------------------------------------------
-// A nonlinear generator for the TAO path: μ(z) = tanh(W z) + b, Γ = γ² I, no encoder.
-class TanhGenerator final : public pb::Generator {
- public:
-  TanhGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::scalar; }
-  std::string description() const override { return "tanh test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
-    const std::size_t m = latent_dimension(), n = image_size();
-    for (std::size_t item = 0; item < batch; ++item) {
-      auto mean = means.subspan(item * n, n);
-      pb::gemv(false, 1.0, weights_, latents.subspan(item * m, m), 0.0, mean);
-      for (std::size_t i = 0; i < n; ++i) mean[i] = std::tanh(mean[i]) + offset_[i];
-    }
-    counts_.decoder_passes += static_cast<std::int64_t>(batch);
-  }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
-    std::fill(variance.begin(), variance.end(), 0.01);
-  }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
-    const auto slope = slopes(z);
-    pb::gemv(false, 1.0, weights_, v, 0.0, out);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
-    ++counts_.jvp;
-  }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
-    auto scaled = slopes(z);
-    for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= u[i];
-    pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
-    ++counts_.vjp;
-  }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
-    const auto slope = slopes(z);
-    jacobian = weights_;
-    for (std::size_t j = 0; j < jacobian.cols(); ++j)
-      for (std::size_t i = 0; i < jacobian.rows(); ++i) jacobian(i, j) *= slope[i];
-    ++counts_.jacobians;
-  }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
-
- private:
-  std::vector<double> slopes(std::span<const double> z) const {  // 1 − tanh²(W z)
-    std::vector<double> s(image_size());
-    pb::gemv(false, 1.0, weights_, z, 0.0, s);
-    for (double& value : s) value = 1 - std::tanh(value) * std::tanh(value);
-    return s;
-  }
-  pb::ImageShape shape_;
-  pb::DenseMatrix weights_;
-  std::vector<double> offset_;
-};
-
+// The nonlinear generator (tanh_generator.hpp) for the TAO path.
 struct NonlinearCase {
   std::shared_ptr<TanhGenerator> generator;
   std::shared_ptr<pb::ForwardOperator> forward;
@@ -310,10 +265,12 @@ TEST(NonlinearLatentMap, ConvergesFromEveryStartAndAgreesAcrossTaoTypes) {
   }
   std::vector<double> gradient(3);
   problem.objective_and_gradient(map.latent, gradient);
-  EXPECT_LT(std::hypot(gradient[0], gradient[1], gradient[2]), 1e-9);
+  EXPECT_LT(std::hypot(gradient[0], gradient[1], gradient[2]), 1e-9)
+      << map.starts[map.best_start].reason_name << " |g| " << map.gradient_norm << " f " << map.objective;
 
-  // The command line picks another TAO method through the options prefix.
+  // With the lbfgs solver the command line picks another TAO method through the options prefix.
   PB_PETSC(PetscOptionsSetValue(nullptr, "-test_cg_tao_type", "bncg"));
+  options.solver = pb::LatentMapSolver::lbfgs;
   options.options_prefix = "test_cg_";
   options.gradient_atol = 1e-9;
   const pb::LatentMapResult cg = pb::latent_map(problem, options);
@@ -326,6 +283,17 @@ TEST(NonlinearLatentMap, AStoppedRunIsFlaggedNeverSilent) {
   const NonlinearCase c = make_nonlinear_case("inpaint", 40);
   const pb::LatentProblem problem(c.generator, c.forward, c.data, c.sigma);
   pb::LatentMapOptions options;
+  options.levenberg_marquardt.max_iterations = 1;
+  options.prior_draw_starts = 1;
+  const pb::LatentMapResult lm = pb::latent_map(problem, options);
+  EXPECT_FALSE(lm.converged);
+  EXPECT_NE(lm.warning.find("LM_DIVERGED_MAXITS"), std::string::npos) << lm.warning;
+  for (const auto& start : lm.starts) {
+    EXPECT_EQ(start.solver, "lm");
+    EXPECT_EQ(start.reason_name, "LM_DIVERGED_MAXITS");
+    EXPECT_EQ(start.status, "failed");
+  }
+  options.solver = pb::LatentMapSolver::lbfgs;
   options.max_iterations = 2;
   options.prior_draw_starts = 1;
   const pb::LatentMapResult map = pb::latent_map(problem, options);
@@ -363,12 +331,15 @@ namespace {
 class KinkGenerator final : public pb::Generator {
  public:
   KinkGenerator(pb::ImageShape shape, pb::DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::none; }
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::none),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
   std::string description() const override { return "kink test generator"; }
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+  std::string route() const override { return "test"; }
+  bool has_encoder() const override { return false; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
     const std::size_t m = latent_dimension(), n = image_size();
     for (std::size_t item = 0; item < batch; ++item) {
       std::vector<double> magnitude(m);
@@ -378,29 +349,26 @@ class KinkGenerator final : public pb::Generator {
       pb::gemv(false, 1.0, weights_, magnitude, 1.0, mean);
     }
   }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
     std::fill(variance.begin(), variance.end(), 0.0);
   }
-  void jvp(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
+  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
     std::vector<double> scaled(v.begin(), v.end());
     for (std::size_t j = 0; j < scaled.size(); ++j) scaled[j] *= sign(z[j]);
     pb::gemv(false, 1.0, weights_, scaled, 0.0, out);
   }
-  void vjp(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
+  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
     pb::gemv(true, 1.0, weights_, u, 0.0, out);
     for (std::size_t j = 0; j < out.size(); ++j) out[j] *= sign(z[j]);
   }
-  void jacobian(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
+  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& jacobian) const override {
     jacobian = weights_;
     for (std::size_t j = 0; j < jacobian.cols(); ++j)
       for (double& value : jacobian.column(j)) value *= sign(z[j]);
   }
-  bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override { PB_FAIL("no encoder"); }
 
  private:
   static double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
-  pb::ImageShape shape_;
   pb::DenseMatrix weights_;
   std::vector<double> offset_;
 };
@@ -422,6 +390,15 @@ TEST(NonlinearLatentMap, AKinkAtTheMinimumIsJudgedByTheObjective) {
   options.zero_start = false;
   options.extra_starts = {{1.0, -0.7}};
   options.prior_draw_starts = 0;
+  // Levenberg–Marquardt reaches the kink and stops there (its steps shrink, no step descends
+  // further) with the gradient still large: judged by progress, never reported as converged.
+  const pb::LatentMapResult lm = pb::latent_map(problem, options);
+  EXPECT_NE(lm.starts.front().status, "converged") << lm.starts.front().reason_name;
+  EXPECT_EQ(lm.starts.front().reason_name.rfind("LM_", 0), 0u);
+  EXPECT_GT(lm.starts.front().gradient_norm, 100.0);
+  EXPECT_LT(std::hypot(lm.latent[0], lm.latent[1]), 0.01);
+
+  options.solver = pb::LatentMapSolver::lbfgs;
   const pb::LatentMapResult map = pb::latent_map(problem, options);
   const pb::LatentMapStart& start = map.starts.front();
   // TAO creeps toward the kink, its line search fails with a large gradient, restarts

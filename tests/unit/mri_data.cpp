@@ -212,10 +212,14 @@ TEST(NiftiVolume, ErrorsNameTheFile) {
   fs::resize_file(cut, fs::file_size(cut) - 100);
   expect_error([&] { read_nifti_volume(cut); }, {"cut.nii", "cannot read the voxel data"});
 
-  // nifticlib itself reads stored NaN as 0; a value that overflows when scaled is refused.
-  const std::string nan = directory.file("nan.nii");
-  write_nifti(nan, NiftiSpec{}, [](auto i, auto j, auto k) { return i == 1 && j == 2 && k == 0 ? NAN : 1.0; });
-  EXPECT_EQ(read_nifti_volume(nan).at(1, 2, 0), 0.0);
+  // Stored NaN and infinities are refused with their count and the first voxel
+  // (nifticlib's loader would read them as 0); so is a value that overflows when scaled.
+  const std::string nan = directory.file("nan.nii.gz");
+  write_nifti(nan, NiftiSpec{}, [](auto i, auto j, auto k) {
+    return i == 1 && j == 2 && k == 0 ? NAN : (i == 3 && k == 2 ? -INFINITY : 1.0);
+  });
+  expect_error([&] { read_nifti_volume(nan); },
+               {"nan.nii.gz", "5 of 60 voxels are NaN or infinite", "the first at voxel (1, 2, 0)"});
   const std::string huge = directory.file("huge.nii");
   NiftiSpec overflow;
   overflow.datatype = DT_FLOAT64;

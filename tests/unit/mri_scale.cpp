@@ -271,10 +271,12 @@ pb::MethodOptions laplace_at(pb::LinearizationPoint z0) {
   return options;
 }
 
-pb::MethodOptions mcmc_steps(std::size_t burn_in, std::size_t samples) {
+// latent_mcmc with pCN (as these tests were written for it; NUTS has its own tests).
+pb::MethodOptions pcn_steps(std::size_t burn_in, std::size_t samples) {
   pb::LatentMcmcOptions options;
-  options.burn_in = burn_in;
-  options.samples = samples;
+  options.sampler = pb::LatentSampler::pcn;
+  options.pcn.burn_in = burn_in;
+  options.pcn.samples = samples;
   return options;
 }
 
@@ -448,7 +450,7 @@ TEST(MriScale, SixMethodsAt64MatchTheLinearDecoderOracle) {
   expect_close(full(latent_laplace.std), image_std, 1e-9, "latent_laplace std");
 
   // latent_mcmc: the latent mean within 5 Monte Carlo standard errors (from the bulk ESS).
-  const auto mcmc = run_method(p, mcmc_steps(300, 600));
+  const auto mcmc = run_method(p, pcn_steps(300, 600));
   const double ess = mcmc.details.at("min_ess_bulk");
   EXPECT_GT(ess, 50);
   for (std::size_t j = 0; j < m; ++j) {
@@ -511,7 +513,7 @@ TEST(MriScale, SixMethodsAt64WithAConvVaeSatisfyTheirOptimalityConditions) {
   EXPECT_LE(max_abs_difference(full(latent_laplace.std), want), 1e-9 * max_abs(want));
 
   // latent_mcmc: a short run ends with finite moments and moving chains.
-  const auto mcmc = run_method(p, mcmc_steps(200, 400));
+  const auto mcmc = run_method(p, pcn_steps(200, 400));
   for (const double v : full(mcmc.mean)) ASSERT_TRUE(std::isfinite(v));
   for (const double v : full(mcmc.std)) ASSERT_TRUE(std::isfinite(v) && v >= 0);
   EXPECT_GT(mcmc.details.at("cold_acceptance"), 0.05);

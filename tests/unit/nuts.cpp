@@ -572,6 +572,10 @@ TEST(McmcDiagnostics, ConvergenceVerdictNamesWhatFailed) {
   EXPECT_EQ(verdict.reason,
             "R̂ 1.03 > 1.01 (z[2] tail); bulk ESS 212 < 400 (z[2]); tail ESS 380 < 400 (z[2]); 3 divergences");
   EXPECT_EQ(pb::convergence_verdict(good, 1).reason, "1 divergence");
+  // An R̂ just above the threshold is printed with the digits that show it is above.
+  std::vector<pb::ChainDiagnostics> close = good;
+  close.push_back(quantity("z[1]", 1.0102, 1.003, 800, 500));
+  EXPECT_EQ(pb::convergence_verdict(close, 0).reason, "R̂ 1.0102 > 1.01 (z[1] bulk)");
 
   std::vector<pb::ChainDiagnostics> constant = good;
   constant.push_back(quantity("z[1]", std::nan(""), std::nan(""), std::nan(""), std::nan("")));

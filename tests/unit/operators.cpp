@@ -326,6 +326,35 @@ TEST(Operators, SquaredMapsAreEntrywiseSquaresOfTheDenseMatrix) {
   }
 }
 
+TEST(Operators, ApplyToColumnsIsAAppliedToEachColumnAndCountsThem) {
+  for (const auto& c : all_cases()) {
+    SCOPED_TRACE(c.label);
+    const auto op = c.make();
+    int ranks = 1;
+    MPI_Comm_size(op->comm(), &ranks);
+    if (ranks > 1) continue;  // a dense route of one rank
+    const auto n = static_cast<std::size_t>(op->cols());
+    pb::DenseMatrix x(n, 3);
+    const auto values = random_values(3 * n, 40);
+    std::copy(values.begin(), values.end(), x.data());
+    const pb::OperatorCounts before = op->counts();
+    pb::DenseMatrix y;
+    op->apply_to_columns(x, y);
+    EXPECT_EQ(op->counts().forward - before.forward, 3);
+    ASSERT_EQ(y.rows(), static_cast<std::size_t>(op->rows()));
+    ASSERT_EQ(y.cols(), 3u);
+    const Dense a = pb::testing_support::dense_of(*op);
+    const double a_norm = spectral_norm(a);
+    for (std::size_t j = 0; j < 3; ++j) {
+      const auto column = x.column(j);
+      const auto expected = pb::testing_support::multiply(a, std::vector<double>(column.begin(), column.end()));
+      const auto got = y.column(j);
+      EXPECT_LE(pb::testing_support::max_abs_difference(std::vector<double>(got.begin(), got.end()), expected),
+                10 * eps * a_norm * norm(std::vector<double>(column.begin(), column.end())));
+    }
+  }
+}
+
 TEST(Operators, GramIsDiagonalExactlyWhenClaimed) {
   for (const auto& c : small_cases()) {
     SCOPED_TRACE(c.label);

@@ -60,44 +60,13 @@ std::vector<double> random_vector(std::size_t size, std::uint64_t stream, double
 class TanhGenerator final : public pb::Generator {
  public:
   TanhGenerator(pb::ImageShape shape, DenseMatrix weights, std::vector<double> offset)
-      : shape_(shape), weights_(std::move(weights)), offset_(std::move(offset)) {}
+      : pb::Generator(weights.cols(), shape, pb::DecoderVariance::none),
+        weights_(std::move(weights)),
+        offset_(std::move(offset)) {}
 
-  std::size_t latent_dimension() const override { return weights_.cols(); }
-  pb::ImageShape image_shape() const override { return shape_; }
-  pb::DecoderVariance decoder_variance_kind() const override { return pb::DecoderVariance::none; }
   std::string description() const override { return "tanh test generator"; }
-
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
-    const std::size_t m = latent_dimension(), n = image_size();
-    for (std::size_t item = 0; item < batch; ++item) {
-      const auto a = activation(latents.subspan(item * m, m));
-      for (std::size_t i = 0; i < n; ++i) means[item * n + i] = std::tanh(a[i]) + offset_[i];
-    }
-    counts_.decoder_passes += static_cast<std::int64_t>(batch);
-  }
-  void decoder_variance(std::span<const double>, std::span<double> variance) const override {
-    std::fill(variance.begin(), variance.end(), 0.0);
-  }
-  void jvp(std::span<const double> latent, std::span<const double> direction, std::span<double> out) const override {
-    const auto slope = slopes(latent);
-    pb::gemv(false, 1.0, weights_, direction, 0.0, out);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
-    ++counts_.jvp;
-  }
-  void vjp(std::span<const double> latent, std::span<const double> cotangent, std::span<double> out) const override {
-    auto scaled = slopes(latent);
-    for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= cotangent[i];
-    pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
-    ++counts_.vjp;
-  }
-  void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override {
-    jacobian = reference_jacobian(latent);
-    ++counts_.jacobians;
-  }
+  std::string route() const override { return "test"; }
   bool has_encoder() const override { return false; }
-  void encode(std::span<const double>, std::span<double>, std::span<double>) const override {
-    PB_FAIL("the tanh test generator has no encoder");
-  }
 
   DenseMatrix reference_jacobian(std::span<const double> latent) const {
     const auto slope = slopes(latent);
@@ -105,6 +74,33 @@ class TanhGenerator final : public pb::Generator {
     for (std::size_t j = 0; j < result.cols(); ++j)
       for (std::size_t i = 0; i < result.rows(); ++i) result(i, j) *= slope[i];
     return result;
+  }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override {
+    const std::size_t m = latent_dimension(), n = image_size();
+    for (std::size_t item = 0; item < batch; ++item) {
+      const auto a = activation(latents.subspan(item * m, m));
+      for (std::size_t i = 0; i < n; ++i) means[item * n + i] = std::tanh(a[i]) + offset_[i];
+    }
+  }
+  void decoder_variance_impl(std::span<const double>, std::span<double> variance) const override {
+    std::fill(variance.begin(), variance.end(), 0.0);
+  }
+  void jvp_impl(std::span<const double> latent, std::span<const double> direction,
+                std::span<double> out) const override {
+    const auto slope = slopes(latent);
+    pb::gemv(false, 1.0, weights_, direction, 0.0, out);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] *= slope[i];
+  }
+  void vjp_impl(std::span<const double> latent, std::span<const double> cotangent,
+                std::span<double> out) const override {
+    auto scaled = slopes(latent);
+    for (std::size_t i = 0; i < scaled.size(); ++i) scaled[i] *= cotangent[i];
+    pb::gemv(true, 1.0, weights_, scaled, 0.0, out);
+  }
+  void jacobian_impl(std::span<const double> latent, DenseMatrix& jacobian) const override {
+    jacobian = reference_jacobian(latent);
   }
 
  private:
@@ -119,7 +115,6 @@ class TanhGenerator final : public pb::Generator {
     return a;
   }
 
-  pb::ImageShape shape_;
   DenseMatrix weights_;
   std::vector<double> offset_;
 };

@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "methods/method_fields.hpp"
 #include "study/provenance.hpp"
 #include "study/study_spec.hpp"
+#include "study/task_scheduler.hpp"
+#include "study/tasks.hpp"
 #include "test_support.hpp"
 
 namespace pb = priorbench;
@@ -37,10 +40,12 @@ TEST(StudyMethods, EveryKeyLandsInItsTypedField) {
       "[[method]]\nname = \"white\"\ntau2 = 0.25\nstd = \"samples\"\nstd_samples = 32\n"
       "[[method]]\nname = \"empirical\"\nlabel = \"pca\"\nrank = 16\ndelta = 0.05\n"
       "[[method]]\nname = \"laplace\"\nz0 = \"encoder\"\nnugget = 1e-4\nlikelihood = \"marginal\"\n"
-      "[[method]]\nname = \"latent_mcmc\"\nchains = 8\nburn_in = 10\nsamples = 20\nthinning = 2\n"
-      "temperatures = 1\nhottest_inverse_temperature = 0.5\nmap_prior_starts = 0\n"
-      "[[method]]\nname = \"latent_map\"\n");
-  ASSERT_EQ(study.methods.size(), 5u);
+      "[[method]]\nname = \"latent_mcmc\"\nsampler = \"pcn\"\nchains = 8\nburn_in = 10\nsamples = 20\n"
+      "thinning = 2\ntemperatures = 1\nhottest_inverse_temperature = 0.5\nmap_prior_starts = 0\n"
+      "[[method]]\nname = \"latent_map\"\nmap_solver = \"lbfgs\"\n"
+      "[[method]]\nname = \"latent_mcmc\"\nlabel = \"nuts\"\nwarmup = 200\nsamples = 300\nmax_tree_depth = 8\n"
+      "target_acceptance = 0.9\nmetric = \"diagonal\"\nbase_window = 60\nstart_spread = 1.5\npredictive = true\n");
+  ASSERT_EQ(study.methods.size(), 6u);
   const auto& white = std::get<pb::WhiteOptions>(study.methods[0].options);
   EXPECT_EQ(white.tau2, 0.25);
   EXPECT_EQ(white.std.route, pb::VarianceRoute::samples);
@@ -56,15 +61,31 @@ TEST(StudyMethods, EveryKeyLandsInItsTypedField) {
   EXPECT_EQ(laplace.nugget, 1e-4);
   EXPECT_EQ(laplace.latent.likelihood, pb::LatentLikelihood::marginal);
   const auto& mcmc = std::get<pb::LatentMcmcOptions>(study.methods[3].options);
+  EXPECT_EQ(mcmc.sampler, pb::LatentSampler::pcn);
   EXPECT_EQ(mcmc.chains, 8u);
-  EXPECT_EQ(mcmc.burn_in, 10u);
-  EXPECT_EQ(mcmc.samples, 20u);
-  EXPECT_EQ(mcmc.thinning, 2u);
-  EXPECT_EQ(mcmc.temperatures, 1u);
-  EXPECT_EQ(mcmc.hottest_inverse_temperature, 0.5);
+  EXPECT_EQ(mcmc.pcn.burn_in, 10u);
+  EXPECT_EQ(mcmc.pcn.samples, 20u);
+  EXPECT_EQ(mcmc.pcn.thinning, 2u);
+  EXPECT_EQ(mcmc.pcn.temperatures, 1u);
+  EXPECT_EQ(mcmc.pcn.hottest_inverse_temperature, 0.5);
   EXPECT_EQ(mcmc.latent.map_prior_starts, 0);
+  EXPECT_FALSE(mcmc.predictive);
+  const auto& nuts = std::get<pb::LatentMcmcOptions>(study.methods[5].options);
+  EXPECT_EQ(nuts.sampler, pb::LatentSampler::nuts);  // the default
+  EXPECT_EQ(nuts.chains, 4u);
+  EXPECT_EQ(nuts.nuts.warmup, 200u);
+  EXPECT_EQ(nuts.nuts.samples, 300u);
+  EXPECT_EQ(nuts.nuts.max_tree_depth, 8u);
+  EXPECT_EQ(nuts.nuts.target_acceptance, 0.9);
+  EXPECT_EQ(nuts.nuts.metric, pb::MetricKind::diagonal);
+  EXPECT_EQ(nuts.nuts.base_window, 60u);
+  EXPECT_EQ(nuts.nuts.start_spread, 1.5);
+  EXPECT_TRUE(nuts.predictive);
+  EXPECT_EQ(nuts.pcn.samples, pb::LatentPcnSettings{}.samples);  // the other sampler's keys untouched
   const auto& map = std::get<pb::LatentMapMethodOptions>(study.methods[4].options);
   EXPECT_EQ(map.latent.map_prior_starts, 2);  // default
+  EXPECT_EQ(map.latent.map_solver, pb::LatentMapSolver::lbfgs);
+  EXPECT_EQ(mcmc.latent.map_solver, pb::LatentMapSolver::levenberg_marquardt);  // default
   EXPECT_EQ(pb::method_name(study.methods[4].options), "latent_map");
 }
 
@@ -83,6 +104,17 @@ TEST(StudyMethods, ErrorsNameFileFieldAndValue) {
   refused("[[method]]\nname = \"empirical\"\nrank = -3\n", {"field 'method.empirical.rank' must be an integer in [0,"});
   refused("[[method]]\nname = \"empirical\"\nrank = 2.5\n", {"field 'method.empirical.rank' must be an integer"});
   refused("[[method]]\nname = \"latent_mcmc\"\nchains = 2\n", {"field 'method.latent_mcmc.chains' must be at least 4"});
+  // Each sampler accepts only its own keys: burn_in is pCN's.
+  refused("[[method]]\nname = \"latent_mcmc\"\nburn_in = 500\n",
+          {"unknown field 'method.latent_mcmc.burn_in' for method 'latent_mcmc'", "sampler = \"pcn\"", "warmup"});
+  refused("[[method]]\nname = \"latent_mcmc\"\nsampler = \"pcn\"\nwarmup = 500\n",
+          {"unknown field 'method.latent_mcmc.warmup'", "burn_in"});
+  refused("[[method]]\nname = \"latent_mcmc\"\nsampler = \"hmc\"\n",
+          {"field 'method.latent_mcmc.sampler' must be one of nuts, pcn, got 'hmc'"});
+  refused("[[method]]\nname = \"latent_mcmc\"\npredictive = 1\n",
+          {"field 'method.latent_mcmc.predictive' must be true or false"});
+  refused("[[method]]\nname = \"latent_mcmc\"\nmetric = \"unit\"\n",
+          {"field 'method.latent_mcmc.metric' must be one of dense, diagonal, got 'unit'"});
   refused("[[method]]\nname = \"white\"\n[[method]]\nname = \"white\"\n", {"two methods share the label 'white'"});
   // Numbers that do not fit are refused, not wrapped (4294967297 replicates were once 1).
   refused("[[method]]\nname = \"white\"\n",
@@ -99,7 +131,8 @@ TEST(StudyMethods, ErrorsNameFileFieldAndValue) {
 TEST(StudyMethods, TheRecordedOptionsListEveryFieldWithItsValue) {
   const pb::StudySpec study = parse("[[method]]\nname = \"laplace\"\nnugget = 0.5\n");
   EXPECT_EQ(pb::describe_fields(study.methods[0].options),
-            "likelihood = \"seeds\"\nmap_prior_starts = 2\nz0 = \"latent_map\"\nnugget = 0.5\nstd = \"auto\"\n"
+            "likelihood = \"seeds\"\nmap_solver = \"lm\"\nmap_prior_starts = 2\nz0 = \"latent_map\"\nnugget = 0.5\nstd "
+            "= \"auto\"\n"
             "std_samples = 64\n");
   // Read back, the record gives the same options: a results file's options are a study table.
   const pb::StudySpec again = parse("[[method]]\nname = \"laplace\"\n" + pb::describe_fields(study.methods[0].options));
@@ -127,4 +160,54 @@ TEST(Provenance, ResultsUnderResultsComeOnlyFromACleanTree) {
   EXPECT_EQ(pb::merged_git_dirty("false", "true"), "true");
   EXPECT_EQ(pb::merged_git_dirty("unknown", "false"), "unknown");
   EXPECT_EQ(pb::merged_git_dirty("true", "unknown"), "true");
+}
+
+TEST(StudyTasks, LongestExpectedTasksAreHandedOutFirst) {
+  std::string text = study_with("[[method]]\nname = \"white\"\n");
+  const auto substitute = [&text](const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+  };
+  substitute("data_sizes = [392]", "data_sizes = [196, 392]");
+  substitute("sigmas = [0.1]", "sigmas = [0.1, 0.001, 0.01]");
+  const pb::StudySpec study = pb::parse_study(text, "s.toml");
+  const auto tasks = pb::enumerate_tasks(study);
+  std::vector<std::int64_t> pending;
+  for (const auto& task : tasks) pending.push_back(task.id);
+  const auto order = pb::longest_first(pending, tasks);
+  ASSERT_EQ(order.size(), tasks.size());
+  EXPECT_TRUE(std::is_permutation(order.begin(), order.end(), pending.begin()));
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    const pb::Task& before = tasks[static_cast<std::size_t>(order[k - 1])];
+    const pb::Task& after = tasks[static_cast<std::size_t>(order[k])];
+    EXPECT_LE(before.sigma, after.sigma);  // small σ first
+    if (before.sigma == after.sigma) {
+      EXPECT_GE(before.data_size, after.data_size);                             // then more data first
+      if (before.data_size == after.data_size) EXPECT_LT(before.id, after.id);  // then id order
+    }
+  }
+  EXPECT_EQ(tasks[static_cast<std::size_t>(order.front())].sigma, 0.001);
+}
+
+TEST(StudyMethods, TheSamplerRecordsItsOwnKeys) {
+  const pb::StudySpec study = parse(
+      "[[method]]\nname = \"latent_mcmc\"\n[[method]]\nname = \"latent_mcmc\"\nlabel = \"pcn\"\n"
+      "sampler = \"pcn\"\n");
+  const pb::LatentNutsSettings nuts;
+  const pb::LatentPcnSettings pcn;
+  EXPECT_EQ(pb::describe_fields(study.methods[0].options),
+            "likelihood = \"seeds\"\nmap_solver = \"lm\"\nmap_prior_starts = 2\nsampler = \"nuts\"\nchains = "
+            "4\npredictive = false\n"
+            "warmup = " +
+                std::to_string(nuts.warmup) + "\nsamples = " + std::to_string(nuts.samples) +
+                "\nmax_tree_depth = 10\ntarget_acceptance = 0.80000000000000004\nmetric = \"dense\"\n"
+                "base_window = 0\nstart_spread = 2\n");
+  EXPECT_EQ(pb::describe_fields(study.methods[1].options),
+            "likelihood = \"seeds\"\nmap_solver = \"lm\"\nmap_prior_starts = 2\nsampler = \"pcn\"\nchains = "
+            "4\npredictive = false\n"
+            "temperatures = 4\nburn_in = 1000\nsamples = " +
+                std::to_string(pcn.samples) + "\nthinning = 1\nhottest_inverse_temperature = 0.050000000000000003\n");
+  for (const auto& method : study.methods) {  // a record reads back as the same options
+    const pb::StudySpec again = parse("[[method]]\nname = \"latent_mcmc\"\n" + pb::describe_fields(method.options));
+    EXPECT_EQ(pb::describe_fields(again.methods[0].options), pb::describe_fields(method.options));
+  }
 }

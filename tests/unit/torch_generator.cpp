@@ -197,19 +197,59 @@ TEST(TorchGenerator, AnalyticModelMatchesItsClosedForm) {
 
 TEST(TorchGenerator, CountsEveryKindOfPass) {
   const pb::TorchGenerator generator(analytic_model());
+  EXPECT_EQ(generator.route(), "torchscript");
   const auto z = normals(9, 9);
-  std::vector<double> means(18), out3(3), out6(6);
+  std::vector<double> means(18), out3(3), out6(6), gradients(6);
   generator.decode(z, 3, means);
   generator.jvp(std::span<const double>(z).first(3), std::span<const double>(z).subspan(3, 3), out6);
   generator.vjp(std::span<const double>(z).first(3), std::span<const double>(means).first(6), out3);
   pb::DenseMatrix jacobian;
   generator.jacobian(std::span<const double>(z).first(3), jacobian);
+  generator.jacobian(std::span<const double>(z).first(3), jacobian, pb::JacobianMethod::reverse_rows);
   EXPECT_EQ(generator.counts().decoder_passes, 3);
   EXPECT_EQ(generator.counts().jvp, 1);
   EXPECT_EQ(generator.counts().vjp, 1);
-  EXPECT_EQ(generator.counts().jacobians, 1);
-  generator.reset_counts();
-  EXPECT_EQ(generator.counts().decoder_passes, 0);
+  EXPECT_EQ(generator.counts().jacobians, 2);
+
+  // Batched products and the fused call count per item; cost is a difference of counts.
+  const auto before = generator.counts();
+  generator.jvp(std::span<const double>(z).first(6), 2, std::span<const double>(z).last(6), std::span(means).first(12));
+  generator.vjp(std::span<const double>(z).first(6), 2, std::span<const double>(means).first(12), gradients);
+  generator.decode_and_vjp(
+      std::span<const double>(z).first(6), 2, std::span(means).first(12),
+      [](std::span<const double> mu, std::span<double> u) { std::copy(mu.begin(), mu.end(), u.begin()); }, gradients);
+  EXPECT_EQ(generator.counts().decoder_passes - before.decoder_passes, 2);
+  EXPECT_EQ(generator.counts().jvp - before.jvp, 2);
+  EXPECT_EQ(generator.counts().vjp - before.vjp, 4);
+  EXPECT_EQ(generator.counts().jacobians - before.jacobians, 0);
+}
+
+// The batched products and the fused value-and-gradient call of the base class (one product
+// per item) agree with the single products.
+TEST(TorchGenerator, BatchedAndFusedCallsMatchSingleProducts) {
+  const pb::TorchGenerator generator(analytic_model());
+  const auto z = normals(9, 12), v = normals(9, 13), u = normals(18, 14);
+  std::vector<double> jv(18), jtu(9), means(18), gradients(9), single6(6), single3(3), seen;
+  generator.jvp(z, 3, v, jv);
+  generator.vjp(z, 3, u, jtu);
+  generator.decode_and_vjp(
+      z, 3, means,
+      [&](std::span<const double> mu, std::span<double> cotangents) {
+        seen.assign(mu.begin(), mu.end());
+        std::copy(u.begin(), u.end(), cotangents.begin());
+      },
+      gradients);
+  EXPECT_EQ(seen, means);
+  EXPECT_EQ(gradients, jtu);
+  for (std::size_t item = 0; item < 3; ++item) {
+    const auto latent = std::span<const double>(z).subspan(item * 3, 3);
+    generator.jvp(latent, std::span<const double>(v).subspan(item * 3, 3), single6);
+    EXPECT_EQ(std::vector<double>(jv.begin() + item * 6, jv.begin() + item * 6 + 6), single6);
+    generator.vjp(latent, std::span<const double>(u).subspan(item * 6, 6), single3);
+    EXPECT_EQ(std::vector<double>(jtu.begin() + item * 3, jtu.begin() + item * 3 + 3), single3);
+  }
+  EXPECT_THROW(generator.decode_and_vjp(z, 3, means, nullptr, gradients), pb::Error);
+  EXPECT_THROW(generator.jvp(z, 2, v, jv), pb::Error);  // 9 latent values for a batch of 2
 }
 
 class VaeGenerators : public ::testing::TestWithParam<std::pair<pb::VaeArchitecture, pb::DecoderVariance>> {};

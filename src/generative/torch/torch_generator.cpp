@@ -1,10 +1,10 @@
 #include "generative/torch/torch_generator.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "generative/memory_budget.hpp"
 #include "generative/torch/allocation_meter.hpp"
 #include "generative/torch/torch_model.hpp"
 
@@ -40,20 +40,6 @@ void copy_out(const at::Tensor& tensor, std::span<double> out) {
 at::Tensor tangent_of(const at::Tensor& dual, std::int64_t level) {
   auto tangent = std::get<1>(at::_unpack_dual(dual, level));
   return tangent.defined() ? tangent : at::zeros_like(std::get<0>(at::_unpack_dual(dual, level)));
-}
-
-constexpr std::size_t kMiB = 1024 * 1024;
-
-// `requested` bytes, or $PRIORBENCH_JACOBIAN_MEMORY_MIB MiB, or 256 MiB.
-std::size_t jacobian_memory_budget(std::size_t requested) {
-  if (requested > 0) return requested;
-  const char* environment = std::getenv("PRIORBENCH_JACOBIAN_MEMORY_MIB");
-  if (environment == nullptr || *environment == '\0') return 256 * kMiB;
-  char* end = nullptr;
-  const long value = std::strtol(environment, &end, 10);
-  PB_REQUIRE(*end == '\0' && value > 0 && value <= 1024 * 1024, "PRIORBENCH_JACOBIAN_MEMORY_MIB must be a positive ",
-             "number of MiB, got '", environment, "'");
-  return static_cast<std::size_t>(value) * kMiB;
 }
 
 // Columns [first, first + count) of J(z) by one forward-mode pass over `count` copies of z
@@ -108,23 +94,26 @@ void batched_jacobian(TorchGenerator::Impl& impl, const at::Tensor& z, DenseMatr
   for (; first < m; first += chunk) columns(first, std::min(chunk, m - first));
 }
 
-}  // namespace
-
-TorchGenerator::TorchGenerator(const std::string& path, TorchGeneratorOptions options) {
+// Threads and the memory budget first, so that their errors come before any loading.
+std::unique_ptr<TorchGenerator::Impl> load_impl(const std::string& path, const TorchGeneratorOptions& options) {
   torch_detail::apply_threads(options.threads);
   const std::size_t jacobian_memory = jacobian_memory_budget(options.jacobian_memory);
-  impl_ = torch_detail::make_generator_impl(torch_detail::load_module(path), path);
-  impl_->jacobian_memory = jacobian_memory;
+  auto impl = torch_detail::make_generator_impl(torch_detail::load_module(path), path);
+  impl->jacobian_memory = jacobian_memory;
+  return impl;
 }
 
-TorchGenerator::TorchGenerator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+}  // namespace
+
+TorchGenerator::TorchGenerator(const std::string& path, TorchGeneratorOptions options)
+    : TorchGenerator(load_impl(path, options)) {}
+
+TorchGenerator::TorchGenerator(std::unique_ptr<Impl> impl)
+    : Generator(impl->info.latent_dim, impl->info.shape, impl->info.variance_kind), impl_(std::move(impl)) {}
 TorchGenerator::~TorchGenerator() = default;
 TorchGenerator::TorchGenerator(TorchGenerator&&) noexcept = default;
 TorchGenerator& TorchGenerator::operator=(TorchGenerator&&) noexcept = default;
 
-std::size_t TorchGenerator::latent_dimension() const { return impl_->info.latent_dim; }
-ImageShape TorchGenerator::image_shape() const { return impl_->info.shape; }
-DecoderVariance TorchGenerator::decoder_variance_kind() const { return impl_->info.variance_kind; }
 bool TorchGenerator::has_encoder() const { return impl_->info.has_encoder; }
 const ModelInfo& TorchGenerator::info() const { return impl_->info; }
 const std::string& TorchGenerator::path() const { return impl_->path; }
@@ -139,48 +128,35 @@ std::string TorchGenerator::description() const {
   return out.str();
 }
 
-void TorchGenerator::decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const {
-  const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latents.size() == batch * m && means.size() == batch * n, impl_->path, ": decode of ", batch,
-             " latents needs ", batch * m, " latent and ", batch * n, " image values, got ", latents.size(), " and ",
-             means.size());
-  if (batch == 0) return;
+void TorchGenerator::decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const {
   torch::NoGradGuard no_grad;
-  const auto z = view(latents, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(m));
+  const auto z = view(latents, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(latent_dimension()));
   copy_out(torch_detail::decode_flat(impl_->module, z, impl_->info), means);
-  counts_.decoder_passes += static_cast<std::int64_t>(batch);
 }
 
-void TorchGenerator::decoder_variance(std::span<const double> latent, std::span<double> variance) const {
-  const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latent.size() == m && variance.size() == n, impl_->path, ": decoder_variance needs ", m, " latent and ", n,
-             " image values, got ", latent.size(), " and ", variance.size());
+void TorchGenerator::decoder_variance_impl(std::span<const double> latent, std::span<double> variance) const {
   if (impl_->info.variance_kind == DecoderVariance::none) {
     std::fill(variance.begin(), variance.end(), 0.0);
     return;
   }
   torch::NoGradGuard no_grad;
+  const auto m = static_cast<std::int64_t>(latent_dimension());
   const auto log_variance = torch_detail::log_variance_flat(impl_->module, view(latent, 1, m), impl_->info);
-  copy_out(log_variance.exp().expand({1, static_cast<std::int64_t>(n)}), variance);
+  copy_out(log_variance.exp().expand({1, static_cast<std::int64_t>(image_size())}), variance);
 }
 
-void TorchGenerator::jvp(std::span<const double> latent, std::span<const double> direction,
-                         std::span<double> out) const {
-  const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latent.size() == m && direction.size() == m && out.size() == n, impl_->path,
-             ": jvp needs z and v of length ", m, " and an output of length ", n);
+void TorchGenerator::jvp_impl(std::span<const double> latent, std::span<const double> direction,
+                              std::span<double> out) const {
+  const auto m = static_cast<std::int64_t>(latent_dimension());
   torch::NoGradGuard no_grad;
   DualLevel dual;
   const auto z = at::_make_dual(view(latent, 1, m), view(direction, 1, m), dual.level());
   copy_out(tangent_of(torch_detail::decode_flat(impl_->module, z, impl_->info), dual.level()), out);
-  ++counts_.jvp;
 }
 
-void TorchGenerator::vjp(std::span<const double> latent, std::span<const double> cotangent,
-                         std::span<double> out) const {
-  const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latent.size() == m && cotangent.size() == n && out.size() == m, impl_->path, ": vjp needs z of length ", m,
-             ", u of length ", n, " and an output of length ", m);
+void TorchGenerator::vjp_impl(std::span<const double> latent, std::span<const double> cotangent,
+                              std::span<double> out) const {
+  const auto m = static_cast<std::int64_t>(latent_dimension()), n = static_cast<std::int64_t>(image_size());
   torch::AutoGradMode grad_mode(true);
   const auto z = view(latent, 1, m).clone().requires_grad_(true);
   const auto mean = torch_detail::decode_flat(impl_->module, z, impl_->info);
@@ -190,16 +166,22 @@ void TorchGenerator::vjp(std::span<const double> latent, std::span<const double>
   } else {
     std::fill(out.begin(), out.end(), 0.0);
   }
-  ++counts_.vjp;
 }
 
-void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacobian) const {
-  this->jacobian(latent, jacobian, JacobianMethod::forward_batched);
+void TorchGenerator::jacobian_impl(std::span<const double> latent, DenseMatrix& jacobian) const {
+  compute_jacobian(latent, jacobian, JacobianMethod::forward_batched);
 }
 
 void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const {
+  PB_REQUIRE(latent.size() == latent_dimension(), impl_->path, ": jacobian needs z of length ", latent_dimension(),
+             ", got ", latent.size());
+  compute_jacobian(latent, jacobian, method);
+  add_counts({.jacobians = 1});
+}
+
+void TorchGenerator::compute_jacobian(std::span<const double> latent, DenseMatrix& jacobian,
+                                      JacobianMethod method) const {
   const std::size_t m = latent_dimension(), n = image_size();
-  PB_REQUIRE(latent.size() == m, impl_->path, ": jacobian needs z of length ", m, ", got ", latent.size());
   const auto sm = static_cast<std::int64_t>(m), sn = static_cast<std::int64_t>(n);
   jacobian = DenseMatrix(n, m);
   const auto z = view(latent, 1, sm);
@@ -226,14 +208,14 @@ void TorchGenerator::jacobian(std::span<const double> latent, DenseMatrix& jacob
       for (std::size_t j = 0; j < m; ++j) jacobian(static_cast<std::size_t>(i), j) = values.data_ptr<double>()[j];
     }
   }
-  ++counts_.jacobians;
 }
 
+// The first batched Jacobian measures the chunk size; a measurement is not work asked for,
+// so it is not counted.
 std::size_t TorchGenerator::jacobian_chunk_size() const {
   if (impl_->jacobian_chunk == 0) {
     DenseMatrix jacobian;
-    this->jacobian(std::vector<double>(latent_dimension(), 0.0), jacobian);
-    --counts_.jacobians;  // a measurement, not work asked for
+    compute_jacobian(std::vector<double>(latent_dimension(), 0.0), jacobian, JacobianMethod::forward_batched);
   }
   return impl_->jacobian_chunk;
 }
@@ -243,7 +225,8 @@ std::size_t TorchGenerator::jacobian_bytes_per_direction() const {
   return impl_->jacobian_bytes_per_direction;
 }
 
-void TorchGenerator::encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const {
+void TorchGenerator::encode_impl(std::span<const double> image, std::span<double> mean,
+                                 std::span<double> variance) const {
   encode(image, 1, mean, variance);
 }
 

@@ -23,7 +23,7 @@
 #include <string>
 
 #include "generative/generator.hpp"
-#include "generative/torch/model_contract.hpp"
+#include "generative/model_contract.hpp"
 
 namespace priorbench {
 
@@ -51,18 +51,13 @@ class TorchGenerator final : public Generator {
   TorchGenerator(TorchGenerator&&) noexcept;
   TorchGenerator& operator=(TorchGenerator&&) noexcept;
 
-  std::size_t latent_dimension() const override;
-  ImageShape image_shape() const override;
-  DecoderVariance decoder_variance_kind() const override;
   std::string description() const override;
+  std::string route() const override { return "torchscript"; }
+  bool has_encoder() const override;
 
-  void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
-  void decoder_variance(std::span<const double> latent, std::span<double> variance) const override;
-  // Forward mode: one dual-number pass.
-  void jvp(std::span<const double> latent, std::span<const double> direction, std::span<double> out) const override;
-  // Reverse mode: one backward pass.
-  void vjp(std::span<const double> latent, std::span<const double> cotangent, std::span<double> out) const override;
-  void jacobian(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  using Generator::jacobian;
+  // J(z) by the given method (the public jacobian uses forward_batched); checked and counted
+  // as the public jacobian.
   void jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const;
 
   // Latent directions per batched forward-mode pass (measured on first use, see above),
@@ -70,8 +65,7 @@ class TorchGenerator final : public Generator {
   std::size_t jacobian_chunk_size() const;
   std::size_t jacobian_bytes_per_direction() const;
 
-  bool has_encoder() const override;
-  void encode(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
+  using Generator::encode;
   // `batch` images (batch × n) to means and variances (batch × m each), in one pass.
   void encode(std::span<const double> images, std::size_t batch, std::span<double> means,
               std::span<double> variances) const;
@@ -85,8 +79,24 @@ class TorchGenerator final : public Generator {
 
   struct Impl;  // defined with Torch in the implementation files
   explicit TorchGenerator(std::unique_ptr<Impl> impl);
+  // For the Torch side only (native_import.cpp reads the parameters).
+  const Impl& implementation() const { return *impl_; }
+
+ protected:
+  void decode_impl(std::span<const double> latents, std::size_t batch, std::span<double> means) const override;
+  void decoder_variance_impl(std::span<const double> latent, std::span<double> variance) const override;
+  // Forward mode: one dual-number pass.
+  void jvp_impl(std::span<const double> latent, std::span<const double> direction,
+                std::span<double> out) const override;
+  // Reverse mode: one backward pass (which runs the decoder forward again).
+  void vjp_impl(std::span<const double> latent, std::span<const double> cotangent,
+                std::span<double> out) const override;
+  void jacobian_impl(std::span<const double> latent, DenseMatrix& jacobian) const override;
+  void encode_impl(std::span<const double> image, std::span<double> mean, std::span<double> variance) const override;
 
  private:
+  void compute_jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

@@ -6,29 +6,6 @@
 
 #include "core/error.hpp"
 
-namespace priorbench {
-
-std::string variance_kind_name(DecoderVariance kind) {
-  switch (kind) {
-    case DecoderVariance::none:
-      return "none";
-    case DecoderVariance::scalar:
-      return "scalar";
-    case DecoderVariance::per_pixel:
-      return "per_pixel";
-  }
-  return "unknown";
-}
-
-std::optional<DecoderVariance> parse_variance_kind(const std::string& text) {
-  for (const auto kind : {DecoderVariance::none, DecoderVariance::scalar, DecoderVariance::per_pixel}) {
-    if (text == variance_kind_name(kind)) return kind;
-  }
-  return std::nullopt;
-}
-
-}  // namespace priorbench
-
 namespace priorbench::torch_detail {
 namespace {
 
@@ -39,28 +16,28 @@ std::string trim(const std::string& text) {
   return text.substr(begin, end - begin + 1);
 }
 
-std::string shape_text(at::IntArrayRef sizes) {
-  std::ostringstream out;
-  out << "[";
-  for (std::size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  out << "]";
-  return out.str();
-}
-
 const char* const kContractHint = " (docs/model-format.md)";
 
-std::int64_t require_int(const torch::jit::Module& module, const std::string& name, const std::string& attribute) {
-  PB_REQUIRE(module.hasattr(attribute), name, ": attribute '", attribute, "' missing", kContractHint);
-  const auto value = module.attr(attribute);
-  PB_REQUIRE(value.isInt(), name, ": attribute '", attribute, "' must be an int, it is ", value.tagKind());
-  return value.toInt();
-}
-
-std::string require_string(const torch::jit::Module& module, const std::string& name, const std::string& attribute) {
-  PB_REQUIRE(module.hasattr(attribute), name, ": attribute '", attribute, "' missing", kContractHint);
-  const auto value = module.attr(attribute);
-  PB_REQUIRE(value.isString(), name, ": attribute '", attribute, "' must be a str, it is ", value.tagKind());
-  return value.toStringRef();
+// What the contract checks read: the module's attributes of their names.
+ModelAttributes contract_attributes(const torch::jit::Module& module) {
+  ModelAttributes attributes;
+  for (const auto& attribute : model_attribute_names()) {
+    if (!module.hasattr(attribute)) continue;
+    const auto value = module.attr(attribute);
+    ModelAttribute& entry = attributes[attribute];
+    entry.kind = value.tagKind();
+    if (value.isInt()) {
+      entry.value = value.toInt();
+    } else if (value.isDouble()) {
+      entry.value = value.toDouble();
+    } else if (value.isString()) {
+      entry.value = value.toStringRef();
+    } else if (value.isDoubleList()) {
+      const auto values = value.toDoubleList();
+      entry.value = std::vector<double>(values.begin(), values.end());
+    }
+  }
+  return attributes;
 }
 
 void require_method(const torch::jit::Module& module, const std::string& name, const std::string& method,
@@ -146,60 +123,35 @@ torch::jit::Module load_module(const std::string& path) {
 }
 
 ModelInfo validate_module(const torch::jit::Module& module, const std::string& name) {
-  ModelInfo info;
-  info.format_version = require_int(module, name, "format_version");
-  PB_REQUIRE(info.format_version == kModelFormatVersion, name, ": format_version ", info.format_version,
-             " is not supported (this priorbench reads version ", kModelFormatVersion, ")");
-  const auto latent_dim = require_int(module, name, "latent_dim");
-  const auto height = require_int(module, name, "image_height");
-  const auto width = require_int(module, name, "image_width");
-  PB_REQUIRE(latent_dim > 0, name, ": attribute latent_dim must be positive, got ", latent_dim);
-  PB_REQUIRE(height > 0 && width > 0, name, ": attributes image_height and image_width must be positive, got ", height,
-             " and ", width);
-  info.latent_dim = static_cast<std::size_t>(latent_dim);
-  info.shape = {static_cast<PetscInt>(height), static_cast<PetscInt>(width)};
-  const auto kind_text = require_string(module, name, "variance_kind");
-  const auto kind = parse_variance_kind(kind_text);
-  PB_REQUIRE(kind.has_value(), name, ": attribute variance_kind is '", kind_text,
-             "'; expected 'none', 'scalar' or 'per_pixel'");
-  info.variance_kind = *kind;
-  if (module.hasattr("description")) info.description = require_string(module, name, "description");
-
+  // Probes: every method once on a batch of two, checking shapes, dtype and finiteness.
+  const std::int64_t batch = 2;
+  ModelInfo info = check_model_attributes(contract_attributes(module), name, batch);
+  const std::string kind_text = variance_kind_name(info.variance_kind);
   require_method(module, name, "decode");
   if (info.variance_kind != DecoderVariance::none) {
     require_method(module, name, "decoder_log_variance", " (required by variance_kind '" + kind_text + "')");
   }
   info.has_encoder = module.find_method("encode").has_value();
 
-  // Probes: every method once on a batch of two, checking shapes, dtype and finiteness.
   const auto dtype = module_dtype(module);
   const auto options = at::TensorOptions().dtype(dtype);
-  const std::int64_t batch = 2, m = latent_dim, n = height * width;
+  const auto m = static_cast<std::int64_t>(info.latent_dim);
   const auto z = at::zeros({batch, m}, options);
   const std::string decode_call = "decode(z) on z of shape " + shape_text(z.sizes());
   const auto mean = probe(name, decode_call, [&] { return call_method(module, "decode", {z}).toTensor(); });
-  PB_REQUIRE(mean.sizes() == at::IntArrayRef({batch, height, width}) || mean.sizes() == at::IntArrayRef({batch, n}),
-             name, ": ", decode_call, " returned shape ", shape_text(mean.sizes()), "; expected [", batch, ", ", height,
-             ", ", width, "] or [", batch, ", ", n, "]");
+  check_decode_shape(mean.sizes(), info, batch, name, decode_call);
   check_probe_result(mean, name, decode_call, dtype);
 
   if (info.variance_kind != DecoderVariance::none) {
     const std::string call = "decoder_log_variance(z) on z of shape " + shape_text(z.sizes());
     const auto log_variance =
         probe(name, call, [&] { return call_method(module, "decoder_log_variance", {z}).toTensor(); });
-    const bool scalar = info.variance_kind == DecoderVariance::scalar;
-    const bool shape_ok = scalar ? log_variance.numel() == batch && log_variance.size(0) == batch
-                                 : log_variance.numel() == batch * n && log_variance.size(0) == batch;
-    PB_REQUIRE(shape_ok, name, ": ", call, " returned shape ", shape_text(log_variance.sizes()), "; variance_kind '",
-               kind_text, "' expects ",
-               scalar
-                   ? "[" + std::to_string(batch) + "]"
-                   : "[" + std::to_string(batch) + ", " + std::to_string(height) + ", " + std::to_string(width) + "]");
+    check_log_variance_shape(log_variance.sizes(), info, batch, name, call);
     check_probe_result(log_variance, name, call, dtype);
   }
 
   if (info.has_encoder) {
-    const auto x = at::zeros({batch, height, width}, options);
+    const auto x = at::zeros({batch, info.shape.height, info.shape.width}, options);
     const std::string call = "encode(x) on x of shape " + shape_text(x.sizes());
     const auto result = probe(name, call, [&] { return call_method(module, "encode", {x}); });
     PB_REQUIRE(result.isTuple() && result.toTupleRef().elements().size() == 2, name, ": ", call,
@@ -207,63 +159,11 @@ ModelInfo validate_module(const torch::jit::Module& module, const std::string& n
     for (const auto& element : result.toTupleRef().elements()) {
       PB_REQUIRE(element.isTensor(), name, ": ", call, " must return a tuple of two tensors");
       const auto tensor = element.toTensor();
-      PB_REQUIRE(tensor.sizes() == at::IntArrayRef({batch, m}), name, ": ", call, " returned a tensor of shape ",
-                 shape_text(tensor.sizes()), "; expected [", batch, ", ", m, "]");
+      check_encoding_shape(tensor.sizes(), info, batch, name, call);
       check_probe_result(tensor, name, call, dtype);
     }
   }
-  read_provenance(module, info);
   return info;
-}
-
-void read_provenance(const torch::jit::Module& module, ModelInfo& info) {
-  if (module.hasattr("test_elbo") && module.attr("test_elbo").isDouble()) {
-    info.test_elbo = module.attr("test_elbo").toDouble();
-  }
-  if (module.hasattr("training_log") && module.attr("training_log").isString()) {
-    info.training_log = module.attr("training_log").toStringRef();
-  }
-  const auto list = [&](const char* attribute) -> std::optional<std::vector<double>> {
-    if (!module.hasattr(attribute) || !module.attr(attribute).isDoubleList()) return std::nullopt;
-    const auto values = module.attr(attribute).toDoubleList();
-    return std::vector<double>(values.begin(), values.end());
-  };
-  const auto number = [&](const char* attribute) -> std::optional<double> {
-    if (!module.hasattr(attribute)) return std::nullopt;
-    const auto value = module.attr(attribute);
-    if (value.isDouble()) return value.toDouble();
-    if (value.isInt()) return static_cast<double>(value.toInt());
-    return std::nullopt;
-  };
-  const auto kl = list("diagnostics_kl"), activity = list("diagnostics_activity"),
-             variance = list("diagnostics_mean_encoder_variance"), norms = list("diagnostics_decoder_column_norms");
-  const auto images = number("diagnostics_images"), jacobian_images = number("diagnostics_jacobian_images"),
-             activity_threshold = number("diagnostics_activity_threshold"),
-             kl_threshold = number("diagnostics_kl_threshold");
-  const auto m = info.latent_dim;
-  if (!(kl && activity && variance && norms && images && jacobian_images && activity_threshold && kl_threshold) ||
-      kl->size() != m || activity->size() != m || variance->size() != m || norms->size() != m) {
-    return;
-  }
-  PosteriorCollapse diagnostics;
-  diagnostics.images = static_cast<std::size_t>(*images);
-  diagnostics.jacobian_images = static_cast<std::size_t>(*jacobian_images);
-  diagnostics.activity_threshold = *activity_threshold;
-  diagnostics.kl_threshold = *kl_threshold;
-  diagnostics.kl = *kl;
-  diagnostics.activity = *activity;
-  diagnostics.mean_encoder_variance = *variance;
-  diagnostics.decoder_column_norms = *norms;
-  for (std::size_t j = 0; j < m; ++j) {  // the classification of generative/posterior_collapse.hpp
-    const bool active = diagnostics.activity[j] > diagnostics.activity_threshold;
-    const bool collapsed = !active && diagnostics.kl[j] < diagnostics.kl_threshold;
-    diagnostics.active.push_back(active ? 1 : 0);
-    diagnostics.collapsed.push_back(collapsed ? 1 : 0);
-    diagnostics.active_count += active ? 1 : 0;
-    diagnostics.collapsed_count += collapsed ? 1 : 0;
-    diagnostics.total_kl += diagnostics.kl[j];
-  }
-  info.diagnostics = std::move(diagnostics);
 }
 
 c10::IValue call_method(const torch::jit::Module& module, const std::string& method, std::vector<c10::IValue> inputs) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "generative/torch/model_contract.hpp"
+#include "generative/model_contract.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/torch_includes.hpp"
 
@@ -25,9 +25,6 @@ torch::jit::Module load_module(const std::string& path);
 // with a batch of two inputs of the module's floating dtype. `name` (the file) opens
 // every error message.
 ModelInfo validate_module(const torch::jit::Module& module, const std::string& name);
-
-// The optional provenance attributes of `priorbench train` (diagnostics, test ELBO, log).
-void read_provenance(const torch::jit::Module& module, ModelInfo& info);
 
 // Calls a method of the module with TorchScript's profiling graph optimizer off, so a
 // method gives the same numbers on its first call and its hundredth (the optimized graph

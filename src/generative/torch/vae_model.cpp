@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "generative/torch/model_contract.hpp"
+#include "generative/model_contract.hpp"
 #include "generative/torch/torch_model.hpp"
 #include "generative/torch/vae_module.hpp"
 

@@ -1,0 +1,86 @@
+#include "study/task_inputs.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "data/image_source.hpp"
+#include "diagnostics/range_distance.hpp"
+#include "operators/operator_factory.hpp"
+
+namespace priorbench {
+
+TaskInputs::TaskInputs(const StudySpec& study, const MethodResources& resources)
+    : study_(study), resources_(resources) {
+  const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
+  if (wants_test) {
+    test_images_ = data::load_training_set(study.test_set);
+    for (const auto index : study.test_indices) {
+      PB_REQUIRE(index < static_cast<std::int64_t>(test_images_->count), study.path,
+                 ": field 'truth.test_indices' has ", index, ", beyond the ", test_images_->count, " images of ",
+                 study.test_set);
+    }
+    shape_ = test_images_->shape;
+  } else {
+    shape_ = resources_.generator()->image_shape();
+  }
+}
+
+double TaskInputs::range_distance(const Task& task, std::span<const double> truth) const {
+  if (study_.model_file.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto key = std::make_pair(static_cast<int>(task.truth_kind), task.truth_number);
+  if (const auto found = range_distances_.find(key); found != range_distances_.end()) return found->second;
+  RangeDistanceOptions options;
+  options.seed = study_.seed;
+  options.task = static_cast<std::uint64_t>(task.truth_number);
+  const double distance = distance_to_range(*resources_.generator(), truth, options).distance;
+  range_distances_.emplace(key, distance);
+  return distance;
+}
+
+std::vector<double> TaskInputs::truth_latent(const Task& task) const {
+  if (task.truth_kind == TruthKind::test) return {};
+  const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
+  std::vector<double> latent(resources_.generator()->latent_dimension());
+  random.fill_normal(latent, 0);
+  return latent;
+}
+
+std::vector<double> TaskInputs::truth(const Task& task) const {
+  if (task.truth_kind == TruthKind::test) {
+    const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
+    return {image.begin(), image.end()};
+  }
+  const auto generator = resources_.generator();
+  PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
+             generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
+             shape_.height, "x", shape_.width);
+  const std::vector<double> latent = truth_latent(task);
+  std::vector<double> image(generator->image_size());
+  generator->decode(latent, 1, image);
+  if (task.truth_kind == TruthKind::generated_noisy) {
+    std::vector<double> variance(image.size());
+    generator->decoder_variance(latent, variance);
+    const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth, 1);
+    for (std::size_t i = 0; i < image.size(); ++i) image[i] += std::sqrt(variance[i]) * noise.normal(i);
+  }
+  return image;
+}
+
+std::shared_ptr<const ForwardOperator> TaskInputs::forward(const Task& task) const {
+  OperatorSpec spec = study_.operator_spec;
+  spec.data_size = task.data_size;
+  spec.acceleration = task.acceleration;
+  spec.seed = CounterRandom(study_.seed, static_cast<std::uint64_t>(task.id), Purpose::study_operator).bits(0);
+  return make_operator(PETSC_COMM_SELF, shape_, spec);
+}
+
+Observation TaskInputs::observe(const Task& task, std::shared_ptr<const ForwardOperator> forward,
+                                std::span<const double> truth) const {
+  return simulate_observation(std::move(forward), shape_, truth, task.sigma,
+                              {study_.seed, static_cast<std::uint64_t>(task.id)});
+}
+
+}  // namespace priorbench

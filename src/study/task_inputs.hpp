@@ -1,0 +1,49 @@
+#pragma once
+// The inputs of one task of a study (DESIGN §4): the truth x†, the forward operator A and
+// the observation y = A x† + σε, built exactly as `priorbench run` builds them, with every
+// random draw keyed by the study seed and the task (the operator's masks and matrices,
+// the noise) or the truth (generated truths: the same x† for every σ, d and replicate).
+// Also the truth's distance to the generator's range, the floor of latent estimates.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "data/image_set.hpp"
+#include "methods/method.hpp"
+#include "methods/observation.hpp"
+#include "operators/forward_operator.hpp"
+#include "study/study_spec.hpp"
+#include "study/tasks.hpp"
+
+namespace priorbench {
+
+// What every task of the study shares, loaded once per rank: the test images and, through
+// `resources`, the generator. Operators live on PETSC_COMM_SELF (a task runs on one rank).
+class TaskInputs {
+ public:
+  TaskInputs(const StudySpec& study, const MethodResources& resources);
+
+  ImageShape shape() const { return shape_; }
+  std::vector<double> truth(const Task& task) const;
+  // z† of a generated truth (empty for a test truth). Keyed by the truth, not the task:
+  // every σ, d and replicate sees the same x†.
+  std::vector<double> truth_latent(const Task& task) const;
+  std::shared_ptr<const ForwardOperator> forward(const Task& task) const;
+  Observation observe(const Task& task, std::shared_ptr<const ForwardOperator> forward,
+                      std::span<const double> truth) const;
+  // min_z ‖x† − μ(z)‖ (DESIGN §3); once per truth and rank; NaN when the study has no generator.
+  double range_distance(const Task& task, std::span<const double> truth) const;
+
+ private:
+  const StudySpec& study_;
+  const MethodResources& resources_;
+  std::optional<data::ImageSet> test_images_;
+  ImageShape shape_;
+  mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
+};
+
+}  // namespace priorbench
