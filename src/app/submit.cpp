@@ -15,6 +15,7 @@
 
 #include "app/command.hpp"
 #include "core/subprocess.hpp"
+#include "core/version.hpp"
 #include "study/slurm_submission.hpp"
 
 namespace priorbench::app {
@@ -39,6 +40,8 @@ void add_options(CLI::App& command, slurm::SubmitRequest& o) {
       ->capture_default_str();
   command.add_option("--templates", o.templates, "Directory of run/shard/merge.sbatch.in (default: the built-in ones)");
   command.add_flag("--no-report", o.no_report, "Do not run `priorbench report` at the end");
+  command.add_flag("--allow-dirty", o.allow_dirty,
+                   "Let the jobs write under results/ although this priorbench was built from a dirty tree");
   command.add_flag("--dry-run", o.dry_run, "Print the scripts and sbatch commands; submit nothing");
   command.add_flag("--status", o.status, "Print what is done and queued; submit nothing");
   command.add_flag("--wait", o.wait, "Wait for the jobs and report how each ended (exit status 1 if any failed)");
@@ -55,6 +58,8 @@ CommandRunner register_submit(CLI::App& app) {
     if (session.rank() != 0) return;
     request->priorbench = executable_path();
     request->command_line = command_line_text();
+    request->tree_state = kGitTree;
+    request->version = kGitVersion;
     slurm::submit_study(*request, std::cout);
   };
 }

@@ -82,7 +82,8 @@ std::map<std::string, std::string> common_values(const StudyJobs& jobs, const Si
           {"output", shell_quote(jobs.output.string())},
           {"shard_count", std::to_string(jobs.shard_count)},
           {"shard_prefix", shell_quote((jobs.job_directory() / "shard").string())},
-          {"report_command", report_command(jobs)}};
+          {"report_command", report_command(jobs)},
+          {"run_flags", jobs.allow_dirty ? " --allow-dirty" : ""}};
 }
 
 BatchScript make_script(const StudyJobs& jobs, const SiteOptions& site, const std::string& template_directory,

@@ -48,6 +48,7 @@ struct StudyJobs {
   std::filesystem::path report;  // empty: no report
   std::filesystem::path priorbench;
   int shard_count = 1;
+  bool allow_dirty = false;  // the run and shard jobs pass --allow-dirty to `priorbench run`
 
   // `output` is made absolute; the report directory is OUTPUT without .h5 plus -report,
   // as `priorbench report` chooses by default.

@@ -11,6 +11,7 @@
 #include "core/output_files.hpp"
 #include "core/subprocess.hpp"
 #include "study/merge.hpp"
+#include "study/provenance.hpp"
 #include "study/tasks.hpp"
 
 namespace priorbench::slurm {
@@ -299,7 +300,8 @@ void submit_study(const SubmitRequest& o, std::ostream& out) {
              task_count, " tasks");
   PB_REQUIRE(o.poll_seconds > 0, "--poll-seconds ", o.poll_seconds, ": must be positive");
   check_site_options(o.site);
-  const StudyJobs jobs(study.name, o.study, o.output, !o.no_report, o.priorbench, o.shards);
+  StudyJobs jobs(study.name, o.study, o.output, !o.no_report, o.priorbench, o.shards);
+  jobs.allow_dirty = o.allow_dirty;
   PB_REQUIRE(fs::is_directory(jobs.output.parent_path()), "-o ", o.output, ": directory ",
              jobs.output.parent_path().string(), " does not exist");
   const StudyProgress progress = read_progress(study, jobs);
@@ -311,6 +313,9 @@ void submit_study(const SubmitRequest& o, std::ostream& out) {
     out << "priorbench submit: nothing to submit: " << reason << std::endl;
     return;
   }
+  // The jobs' `run` would refuse a results/ file from a dirty build (study/provenance.hpp)
+  // after waiting in the queue; refuse here, before anything is submitted.
+  require_reproducible_output(o.output, o.tree_state, o.version, o.allow_dirty);
   if (!o.dry_run) {
     const auto queued = queued_jobs(job_names(jobs));
     PB_REQUIRE(queued.empty(), "jobs of study '", study.name, "' are still queued or running (", queued.front().id, " ",

@@ -51,7 +51,7 @@ cat >failing-site.sh <<'EOF'
 if [ "${SLURM_ARRAY_TASK_ID:-}" = 1 ]; then echo "site: shard 1 fails on purpose" >&2; exit 3; fi
 EOF
 status=0
-"$priorbench" submit quickstart.toml -o results/quickstart.h5 --shards 2 --site failing-site.sh --wait \
+"$priorbench" submit quickstart.toml -o results/quickstart.h5 --shards 2 --allow-dirty --site failing-site.sh --wait \
   --poll-seconds 1 >failed.log 2>&1 || status=$?
 cat failed.log
 [ "$status" -ne 0 ] || fail "submit --wait succeeded although shard 1 failed"
@@ -69,7 +69,7 @@ status=0
 [ "$status" -ne 0 ] && grep -q "shard file .*shard-1-of-2.h5 does not exist" merge.log || { cat merge.log; fail "merge did not name the missing shard"; }
 
 # 2. Resubmission runs only shard 1, at 2 ranks.
-"$priorbench" submit quickstart.toml -o results/quickstart.h5 --shards 2 --tasks-per-node 2 --wait \
+"$priorbench" submit quickstart.toml -o results/quickstart.h5 --shards 2 --allow-dirty --tasks-per-node 2 --wait \
   --poll-seconds 1 >resubmitted.log 2>&1 || { cat resubmitted.log; fail "the resubmission failed"; }
 cat resubmitted.log
 grep -q "runs 1 of 2 shards (indices 1); 1 finished shard skipped" resubmitted.log || fail "finished shard 0 was not skipped"

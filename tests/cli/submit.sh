@@ -19,13 +19,13 @@ fail() {
 }
 
 echo 'module load openmpi' >site.sh
-"$priorbench" submit quickstart.toml -o results/q.h5 --shards 3 --dry-run --partition short --account proj \
+"$priorbench" submit quickstart.toml -o results/q.h5 --shards 3 --dry-run --allow-dirty --partition short --account proj \
   --time 00:30:00 --mem 4G --tasks-per-node 2 --sbatch=--exclusive --site site.sh --launcher "srun --mpi=pmix" >dry.log
 for expected in "==> $work/results/q.jobs/shard.sbatch <==" "#SBATCH --job-name=pb-quickstart-shard" \
   "#SBATCH --output=$work/results/q.jobs/logs/pb-quickstart-shard-%A_%a.out" "#SBATCH --ntasks-per-node=2" \
   "#SBATCH --partition=short" "#SBATCH --account=proj" "#SBATCH --time=00:30:00" "#SBATCH --mem=4G" \
   "#SBATCH --exclusive" "module load openmpi" "cd $work" \
-  "srun --mpi=pmix $priorbench run $work/quickstart.toml -o $work/results/q.jobs/shard-\${shard}-of-3.h5 --shard \${shard}/3" \
+  "srun --mpi=pmix $priorbench run $work/quickstart.toml -o $work/results/q.jobs/shard-\${shard}-of-3.h5 --shard \${shard}/3 --allow-dirty" \
   "\$ sbatch --parsable --array=0-2 $work/results/q.jobs/shard.sbatch" \
   "$priorbench merge -o $work/results/q.h5 $work/results/q.jobs/shard-0-of-3.h5" \
   "$priorbench report $work/results/q.h5 -o $work/results/q-report" \
@@ -34,10 +34,24 @@ for expected in "==> $work/results/q.jobs/shard.sbatch <==" "#SBATCH --job-name=
 done
 [ -z "$(ls results)" ] || fail "--dry-run wrote files: $(ls results)"
 
-"$priorbench" submit quickstart.toml -o results/q.h5 --dry-run --no-report >single.log
-grep -qF "$priorbench run $work/quickstart.toml -o $work/results/q.h5" single.log || { cat single.log; fail "single job"; }
+"$priorbench" submit quickstart.toml -o results/q.h5 --dry-run --no-report --allow-dirty >single.log
+grep -qF "$priorbench run $work/quickstart.toml -o $work/results/q.h5 --allow-dirty" single.log || { cat single.log; fail "single job"; }
 grep -qF "\$ sbatch --parsable $work/results/q.jobs/run.sbatch" single.log || fail "single job command"
 ! grep -q " report " single.log || fail "--no-report still reports"
+
+# Without --allow-dirty the jobs' `run` gets no such flag, and a build of a dirty tree is
+# refused at submission (not after the jobs waited in the queue) for a file under results/.
+mkdir elsewhere
+"$priorbench" submit quickstart.toml -o elsewhere/q.h5 --dry-run --no-report >clean.log
+grep -qF "$priorbench run $work/quickstart.toml -o $work/elsewhere/q.h5" clean.log || { cat clean.log; fail "elsewhere"; }
+! grep -q -- "--allow-dirty" clean.log || fail "--allow-dirty passed on without being given"
+if "$priorbench" --version | grep -q "dirty source tree"; then
+  expect_failure "-o results/q.h5: this priorbench was built from a dirty source tree" \
+    submit quickstart.toml -o results/q.h5 --dry-run
+else
+  "$priorbench" submit quickstart.toml -o results/q.h5 --dry-run --no-report >clean.log
+  grep -qF "$priorbench run $work/quickstart.toml -o $work/results/q.h5" clean.log || fail "clean build refused"
+fi
 
 expect_failure "--shards 0: must be between 1 and the study's 36 tasks" submit quickstart.toml -o results/q.h5 --shards 0
 expect_failure "--shards 37: must be between 1" submit quickstart.toml -o results/q.h5 --shards 37
@@ -47,7 +61,7 @@ expect_failure "--sbatch 'exclusive': expected an sbatch option" submit quicksta
 expect_failure "-o results/q.hdf: the results file must end in .h5" submit quickstart.toml -o results/q.hdf
 expect_failure "directory $work/nowhere does not exist" submit quickstart.toml -o nowhere/q.h5
 expect_failure "template $work/shard.sbatch.in cannot be read" submit quickstart.toml -o results/q.h5 --shards 2 \
-  --templates "$work" --dry-run
+  --templates "$work" --dry-run --allow-dirty
 
 # A finished results file: nothing to submit. Another study's file: refused, untouched.
 cat >tiny.toml <<'TOML'
@@ -65,7 +79,7 @@ sigmas = [0.1, 0.05]
 [[method]]
 name = "white"
 TOML
-"$priorbench" run tiny.toml -o results/tiny.h5 >/dev/null
+"$priorbench" run tiny.toml -o results/tiny.h5 --allow-dirty >/dev/null
 "$priorbench" submit tiny.toml -o results/tiny.h5 --shards 2 >done.log
 grep -q "nothing to submit: $work/results/tiny.h5 already holds all 2 tasks" done.log || { cat done.log; fail "finished"; }
 before=$(sha256sum results/tiny.h5)
