@@ -182,7 +182,6 @@ void LatentProblem::objectives_and_gradients(std::span<const double> latents, st
   }
 }
 
-
 double LatentProblem::objective(std::span<const double> latent) const {
   const double prior = 0.5 * std::inner_product(latent.begin(), latent.end(), latent.begin(), 0.0);
   return misfit(latent) + prior;

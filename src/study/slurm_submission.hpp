@@ -22,12 +22,12 @@ struct SubmitRequest {
   std::string templates;  // directory of run/shard/merge.sbatch.in; empty: the built-in ones
   bool no_report = false;
   bool allow_dirty = false;  // the jobs' `run` may write under results/ from a dirty build
-  bool dry_run = false;  // print the scripts and sbatch commands; submit nothing
-  bool status = false;   // print what is done and queued; submit nothing
-  bool wait = false;     // wait for the jobs; an error when any failed
+  bool dry_run = false;      // print the scripts and sbatch commands; submit nothing
+  bool status = false;       // print what is done and queued; submit nothing
+  bool wait = false;         // wait for the jobs; an error when any failed
   double poll_seconds = 10;
-  std::filesystem::path priorbench;  // the executable the jobs run
-  std::string command_line;          // recorded in submissions.log
+  std::filesystem::path priorbench;    // the executable the jobs run
+  std::string command_line;            // recorded in submissions.log
   std::string tree_state = "unknown";  // of the build: "clean", "dirty" (core/version.hpp)
   std::string version;                 // git describe of the build
 };
