@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "batch_recorder.hpp"
 #include "core/error.hpp"
 #include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/pcn.hpp"
@@ -88,40 +89,6 @@ pb::PcnOptions oracle_options() {
   return options;
 }
 
-// Wraps a generator and records the batch size of every decode call.
-class BatchRecorder final : public pb::Generator {
- public:
-  explicit BatchRecorder(std::shared_ptr<const pb::Generator> inner)
-      : pb::Generator(inner->latent_dimension(), inner->image_shape(), inner->decoder_variance_kind()),
-        inner_(std::move(inner)) {}
-  std::string description() const override { return inner_->description(); }
-  std::string route() const override { return "test"; }
-  bool has_encoder() const override { return inner_->has_encoder(); }
-  mutable std::vector<std::size_t> batches;
-
- protected:
-  void decode_impl(std::span<const double> z, std::size_t batch, std::span<double> means) const override {
-    batches.push_back(batch);
-    inner_->decode(z, batch, means);
-  }
-  void decoder_variance_impl(std::span<const double> z, std::span<double> v) const override {
-    inner_->decoder_variance(z, v);
-  }
-  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
-    inner_->jvp(z, v, out);
-  }
-  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
-    inner_->vjp(z, u, out);
-  }
-  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& j) const override { inner_->jacobian(z, j); }
-  void encode_impl(std::span<const double> x, std::span<double> mean, std::span<double> variance) const override {
-    inner_->encode(x, mean, variance);
-  }
-
- private:
-  std::shared_ptr<const pb::Generator> inner_;
-};
-
 // The chains of one latent coordinate, or of a product of centred coordinates.
 Chains coordinate_chains(const pb::PcnResult& result, std::size_t m, std::size_t i, std::size_t j = SIZE_MAX,
                          const std::vector<double>& centre = {}) {
@@ -139,7 +106,7 @@ void check_against_oracle(const std::string& operator_name, PetscInt data_size, 
   const bool marginal = likelihood == pb::LatentLikelihood::marginal;
   const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, operator_name, data_size, 3, 0.3,
                                                                  marginal ? 0.05 : 0.01);
-  const auto recorder = std::make_shared<BatchRecorder>(o.generator);
+  const auto recorder = std::make_shared<pb::testing_support::BatchRecorder>(o.generator);
   pb::LatentProblemOptions problem_options;
   problem_options.likelihood = likelihood;
   const pb::LatentProblem problem(recorder, o.forward, o.data_vector, o.sigma, problem_options);

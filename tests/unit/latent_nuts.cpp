@@ -18,6 +18,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "batch_recorder.hpp"
 #include "core/error.hpp"
 #include "diagnostics/mcmc_diagnostics.hpp"
 #include "inference/latent_nuts.hpp"
@@ -39,40 +40,6 @@ double draw(std::uint64_t stream, std::uint64_t index) {
   return pb::CounterRandom(41, stream, pb::Purpose::test_values).normal(index);
 }
 
-// Wraps a generator and records the batch size of every decode call.
-class DecodeRecorder final : public pb::Generator {
- public:
-  explicit DecodeRecorder(std::shared_ptr<const pb::Generator> inner)
-      : pb::Generator(inner->latent_dimension(), inner->image_shape(), inner->decoder_variance_kind()),
-        inner_(std::move(inner)) {}
-  std::string description() const override { return inner_->description(); }
-  std::string route() const override { return inner_->route(); }
-  bool has_encoder() const override { return inner_->has_encoder(); }
-  mutable std::vector<std::size_t> batches;
-
- protected:
-  void decode_impl(std::span<const double> z, std::size_t batch, std::span<double> means) const override {
-    batches.push_back(batch);
-    inner_->decode(z, batch, means);
-  }
-  void decoder_variance_impl(std::span<const double> z, std::span<double> v) const override {
-    inner_->decoder_variance(z, v);
-  }
-  void jvp_impl(std::span<const double> z, std::span<const double> v, std::span<double> out) const override {
-    inner_->jvp(z, v, out);
-  }
-  void vjp_impl(std::span<const double> z, std::span<const double> u, std::span<double> out) const override {
-    inner_->vjp(z, u, out);
-  }
-  void jacobian_impl(std::span<const double> z, pb::DenseMatrix& j) const override { inner_->jacobian(z, j); }
-  void encode_impl(std::span<const double> x, std::span<double> mean, std::span<double> variance) const override {
-    inner_->encode(x, mean, variance);
-  }
-
- private:
-  std::shared_ptr<const pb::Generator> inner_;
-};
-
 // μ(z) = tanh(W z) + b with W = 4 × the oracle's weights: well into the nonlinearity.
 std::shared_ptr<pb::testing_support::TanhGenerator> tanh_generator(const LinearOracle& o) {
   pb::DenseMatrix weights(o.b.size(), o.m);
@@ -86,7 +53,7 @@ std::shared_ptr<pb::testing_support::TanhGenerator> tanh_generator(const LinearO
 
 TEST(LatentProblem, BatchedObjectivesAndGradientsEqualTheSingleCalls) {
   const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, "gaussian", 30, 3, 0.2);
-  const auto recorder = std::make_shared<DecodeRecorder>(tanh_generator(o));
+  const auto recorder = std::make_shared<pb::testing_support::BatchRecorder>(tanh_generator(o));
   for (const auto likelihood : {LatentLikelihood::seeds, LatentLikelihood::marginal}) {
     pb::LatentProblemOptions options;
     options.likelihood = likelihood;
@@ -190,7 +157,7 @@ void check_against_oracle(const std::string& operator_name, PetscInt data_size, 
   const bool marginal = likelihood == LatentLikelihood::marginal;
   const LinearOracle o = pb::testing_support::make_linear_oracle(PETSC_COMM_WORLD, operator_name, data_size, 3, 0.3,
                                                                  marginal ? 0.05 : 0.01);
-  const auto recorder = std::make_shared<DecodeRecorder>(o.generator);
+  const auto recorder = std::make_shared<pb::testing_support::BatchRecorder>(o.generator);
   pb::LatentProblemOptions problem_options;
   problem_options.likelihood = likelihood;
   const pb::LatentProblem problem(recorder, o.forward, o.data_vector, o.sigma, problem_options);
