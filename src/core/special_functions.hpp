@@ -12,8 +12,8 @@
 
 #include <cstddef>
 
-// In a namespace of their own: src/diagnostics/mcmc_diagnostics.hpp has an older
-// priorbench::normal_quantile (for rank normalization) with the same contract on (0, 1).
+// In a namespace of their own: priorbench::normal_quantile (diagnostics/mcmc_diagnostics.hpp,
+// for rank normalization) is this Φ⁻¹ restricted to (0, 1).
 namespace priorbench::special {
 
 // Φ(x) = ½ erfc(−x/√2).
