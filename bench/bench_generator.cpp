@@ -218,7 +218,7 @@ const bool kRegistered = [] {
       }
       add("jvp", bench_jvp, name, route);
       add("vjp", bench_vjp, name, route);
-      for (const std::size_t batch : {1, 16}) {
+      for (const std::size_t batch : {1, 2, 4, 16}) {
         add("decode_and_vjp/batch:" + std::to_string(batch), bench_decode_and_vjp, name, route, batch);
       }
       add("jacobian", bench_jacobian, name, route);

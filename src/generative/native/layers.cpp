@@ -10,11 +10,14 @@
 namespace priorbench::native {
 namespace {
 
-// Up to this many columns a dense layer makes one DGEMV per column, beyond it one DGEMM.
-// OpenBLAS's DGEMM first copies (packs) the whole weight matrix, which costs about as much
-// as three or four DGEMVs: measured for the 784×512 layer of the shipped MLP, 1 column took
-// 53 µs by DGEMV and 145 µs by DGEMM, 4 columns 195 µs and 250 µs, 8 columns 420 µs and 240 µs.
-constexpr std::size_t kMaxGemvColumns = 3;
+// Up to this many columns a dense layer makes one DGEMV per column, beyond it one DGEMM, in
+// both directions (W x and Wᵀ y). OpenBLAS's DGEMM first copies (packs) the whole weight
+// matrix, which costs about as much as three or four DGEMVs: measured for the 784×512 layer
+// of the shipped MLP, 1 column took 53 µs by DGEMV and 145 µs by DGEMM, 4 columns 195 µs and
+// 250 µs, 8 columns 420 µs and 240 µs. The fused decode + VJP of the whole MLP at 2 columns
+// took 590 µs with the transpose by DGEMM and 301 µs by DGEMVs (batch 1: 151 µs); NUTS
+// evaluates its 4 chains' trajectories in batches of 1 to 4 points.
+constexpr std::size_t kMaxGemvColumns = 4;
 
 blasint blas_size(std::size_t value) {
   PB_REQUIRE(value <= static_cast<std::size_t>(std::numeric_limits<blasint>::max()), "native decoder: dimension ",
@@ -59,9 +62,11 @@ void DenseLayer::apply(std::span<const double> in, std::span<double> out, std::s
 void DenseLayer::apply_transpose(std::span<const double> out, std::span<double> in, std::size_t columns,
                                  std::span<double>) const {
   const blasint inputs = blas_size(input_size()), outputs = blas_size(output_size());
-  if (columns == 1) {
-    cblas_dgemv(CblasRowMajor, CblasTrans, outputs, inputs, 1.0, weight_.data(), inputs, out.data(), 1, 0.0, in.data(),
-                1);
+  if (columns <= kMaxGemvColumns) {
+    for (std::size_t c = 0; c < columns; ++c) {
+      cblas_dgemv(CblasRowMajor, CblasTrans, outputs, inputs, 1.0, weight_.data(), inputs,
+                  out.data() + c * output_size(), 1, 0.0, in.data() + c * input_size(), 1);
+    }
     return;
   }
   cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, inputs, blas_size(columns), outputs, 1.0, weight_.data(),
