@@ -30,29 +30,12 @@ double whitened_squared_distance(const DenseMatrix& factor, std::span<const doub
   return sum;
 }
 
-// The accepted MAP optima, best objective first, one per group within one posterior standard
-// deviation of each other; z* is always the first (also when no start was accepted).
-std::vector<std::vector<double>> distinct_optima(const LatentMapResult& map, const DenseMatrix& factor) {
-  std::vector<const LatentMapStart*> accepted;
-  for (const LatentMapStart& start : map.starts) {
-    if (start.accepted) accepted.push_back(&start);
-  }
-  std::stable_sort(accepted.begin(), accepted.end(),
-                   [](const LatentMapStart* a, const LatentMapStart* b) { return a->objective < b->objective; });
-  std::vector<std::vector<double>> optima = {map.latent};
-  for (const LatentMapStart* start : accepted) {
-    const bool known = std::any_of(optima.begin(), optima.end(), [&](const std::vector<double>& optimum) {
-      return whitened_squared_distance(factor, optimum, start->latent) <= 1.0;
-    });
-    if (!known) optima.push_back(start->latent);
-  }
-  return optima;
-}
-
 void check_options(const LatentNutsOptions& options) {
   PB_REQUIRE(options.chains >= 4, "latent NUTS needs at least 4 chains, got ", options.chains);
   PB_REQUIRE(options.start_spread >= 0 && std::isfinite(options.start_spread),
              "latent NUTS: the start spread must be non-negative, got ", options.start_spread);
+  PB_REQUIRE(options.min_mode_mass >= 0 && options.min_mode_mass <= 1,
+             "latent NUTS: the minimum mode mass must be in [0, 1], got ", options.min_mode_mass);
   PB_REQUIRE(options.target_acceptance > 0 && options.target_acceptance < 1,
              "latent NUTS: the target acceptance must be in (0, 1), got ", options.target_acceptance);
 }
@@ -118,6 +101,21 @@ void push_draws_to_images(const LatentProblem& problem, const std::vector<double
   result.predictive = predictive;
 }
 
+// The distinct MAP optima with their Laplace masses relative to z*'s: one latent Laplace
+// (a Jacobian) at each optimum but z*, whose Σ_z is at hand. Σ_k is rank 0's on every rank,
+// so every rank keeps the same optima.
+std::vector<MapOptimum> weighed_optima(const LatentProblem& problem, const LatentMapResult& map,
+                                       const DenseMatrix& laplace_covariance) {
+  std::vector<MapOptimum> optima = distinct_map_optima(map, laplace_covariance);
+  const double best = laplace_log_mass(optima.front().objective, laplace_covariance);
+  for (std::size_t k = 1; k < optima.size(); ++k) {
+    DenseMatrix covariance = latent_laplace(problem, optima[k].latent).latent_covariance;
+    broadcast(problem.comm(), covariance.values());
+    optima[k].log_relative_mass = laplace_log_mass(optima[k].objective, covariance) - best;
+  }
+  return optima;
+}
+
 void summarize_diagnostics(LatentNutsResult& result) {
   const NutsResult& nuts = result.nuts;
   result.max_rhat = nuts.verdict.max_rhat;
@@ -158,15 +156,54 @@ BatchedPotential latent_potential(const LatentProblem& problem) {
   };
 }
 
-LatentNutsStarts latent_nuts_starts(const LatentMapResult& map, const DenseMatrix& laplace_covariance,
-                                    const LatentNutsOptions& options) {
+std::vector<MapOptimum> distinct_map_optima(const LatentMapResult& map, const DenseMatrix& laplace_covariance) {
   const std::size_t m = map.latent.size();
   PB_REQUIRE(laplace_covariance.rows() == m && laplace_covariance.cols() == m, "latent NUTS: Sigma_z is ",
              laplace_covariance.rows(), "x", laplace_covariance.cols(), ", expected ", m, "x", m);
   DenseMatrix factor = laplace_covariance;
   cholesky_in_place(factor, "the latent Laplace covariance Sigma_z");
+  std::vector<const LatentMapStart*> accepted;
+  for (const LatentMapStart& start : map.starts) {
+    if (start.accepted) accepted.push_back(&start);
+  }
+  std::stable_sort(accepted.begin(), accepted.end(),
+                   [](const LatentMapStart* a, const LatentMapStart* b) { return a->objective < b->objective; });
+  std::vector<MapOptimum> optima = {MapOptimum{map.latent, map.objective, 0.0}};
+  for (const LatentMapStart* start : accepted) {
+    const bool known = std::any_of(optima.begin(), optima.end(), [&](const MapOptimum& optimum) {
+      return whitened_squared_distance(factor, optimum.latent, start->latent) <= 1.0;
+    });
+    if (!known) optima.push_back(MapOptimum{start->latent, start->objective, 0.0});
+  }
+  return optima;
+}
+
+double laplace_log_mass(double objective, const DenseMatrix& covariance) {
+  DenseMatrix factor = covariance;
+  cholesky_in_place(factor, "a latent Laplace covariance");
+  double log_det = 0;  // log det Σ = 2 Σ log L_jj
+  for (std::size_t j = 0; j < factor.rows(); ++j) log_det += 2 * std::log(factor(j, j));
+  return -objective + 0.5 * log_det;
+}
+
+LatentNutsStarts latent_nuts_starts(const std::vector<MapOptimum>& optima, const DenseMatrix& laplace_covariance,
+                                    const LatentNutsOptions& options) {
+  PB_REQUIRE(!optima.empty(), "latent NUTS: no MAP optimum to start the chains from");
+  const std::size_t m = optima.front().latent.size();
+  PB_REQUIRE(laplace_covariance.rows() == m && laplace_covariance.cols() == m, "latent NUTS: Sigma_z is ",
+             laplace_covariance.rows(), "x", laplace_covariance.cols(), ", expected ", m, "x", m);
+  DenseMatrix factor = laplace_covariance;
+  cholesky_in_place(factor, "the latent Laplace covariance Sigma_z");
   LatentNutsStarts starts;
-  starts.optima = distinct_optima(map, factor);
+  const double log_threshold = std::log(options.min_mode_mass);
+  for (std::size_t k = 0; k < optima.size(); ++k) {
+    if (k == 0 || optima[k].log_relative_mass >= log_threshold) {
+      starts.optima.push_back(optima[k].latent);
+      starts.log_relative_masses.push_back(optima[k].log_relative_mass);
+    } else {
+      ++starts.negligible_optima;
+    }
+  }
   starts.points.resize(options.chains * m);
   std::vector<double> normals(m);
   for (std::size_t c = 0; c < options.chains; ++c) {
@@ -199,7 +236,8 @@ LatentNutsResult latent_nuts_sample(const LatentProblem& problem, const LatentNu
   result.map = latent_map(problem, map);
   result.laplace_covariance = latent_laplace(problem, result.map.latent).latent_covariance;
   broadcast(problem.comm(), result.laplace_covariance.values());
-  result.starts = latent_nuts_starts(result.map, result.laplace_covariance, options);
+  result.starts = latent_nuts_starts(weighed_optima(problem, result.map, result.laplace_covariance),
+                                     result.laplace_covariance, options);
 
   result.nuts = nuts_sample(potential, result.starts.points, m, engine_options(options, result.laplace_covariance, m));
   push_draws_to_images(problem, result.nuts.draws, options.predictive, result);

@@ -124,6 +124,7 @@ class LatentMcmcMethod final : public ReconstructionMethod {
     details["warmup_gradient_evaluations"] = static_cast<double>(nuts.warmup_gradient_evaluations);
     details["step_size"] = mean_step_size(nuts);
     details["start_optima"] = static_cast<double>(result.starts.optima.size());
+    details["negligible_optima"] = static_cast<double>(result.starts.negligible_optima);
     details["latent_objective"] = result.map.objective;
     add_generator_cost(outcome, result.generator_counts, result.latent_mean.size());
     add_operator_cost(outcome, result.operator_counts);

@@ -102,6 +102,7 @@ TEST(LatentNuts, StartsAroundTheDistinctAcceptedOptimaBestFirst) {
   covariance(0, 1) = covariance(1, 0) = 0.01;
   pb::LatentMapResult map;
   map.latent = {1.0, 2.0};
+  map.objective = 5.0;
   map.starts = {map_start({1.5, 2.0}, 7.0, true),    // 5 standard deviations away: a second optimum
                 map_start({1.0, 2.0}, 5.0, true),    // z* itself
                 map_start({-3.0, 0.0}, 1.0, false),  // best objective but not accepted
@@ -111,8 +112,13 @@ TEST(LatentNuts, StartsAroundTheDistinctAcceptedOptimaBestFirst) {
   options.chains = 5;
   options.seed = 3;
   options.task = 9;
-  const pb::LatentNutsStarts starts = pb::latent_nuts_starts(map, covariance, options);
+  const std::vector<pb::MapOptimum> optima = pb::distinct_map_optima(map, covariance);
+  ASSERT_EQ(optima.size(), 3u);
+  EXPECT_EQ(optima[1].objective, 6.0);
+  EXPECT_EQ(optima[2].objective, 7.0);
+  const pb::LatentNutsStarts starts = pb::latent_nuts_starts(optima, covariance, options);
   ASSERT_EQ(starts.optima.size(), 3u);
+  EXPECT_EQ(starts.negligible_optima, 0u);
   EXPECT_EQ(starts.optima[0], map.latent);
   EXPECT_EQ(starts.optima[1], (std::vector<double>{0.0, 0.0}));
   EXPECT_EQ(starts.optima[2], (std::vector<double>{1.5, 2.0}));
@@ -126,8 +132,38 @@ TEST(LatentNuts, StartsAroundTheDistinctAcceptedOptimaBestFirst) {
     EXPECT_NEAR(starts.points[2 * c + 1], o[1] + 2 * (0.1 * xi0 + std::sqrt(0.03) * xi1), 1e-14) << c;
   }
   options.start_spread = 0;
-  EXPECT_EQ(std::vector<double>(pb::latent_nuts_starts(map, covariance, options).points).size(), 10u);
-  EXPECT_EQ(pb::latent_nuts_starts(map, covariance, options).points[2], 0.0);
+  EXPECT_EQ(std::vector<double>(pb::latent_nuts_starts(optima, covariance, options).points).size(), 10u);
+  EXPECT_EQ(pb::latent_nuts_starts(optima, covariance, options).points[2], 0.0);
+}
+
+TEST(LatentNuts, OptimaOfNegligibleLaplaceMassGetNoChain) {
+  pb::DenseMatrix covariance(2, 2);
+  covariance(0, 0) = 0.01;
+  covariance(1, 1) = 0.04;
+  std::vector<pb::MapOptimum> optima = {{{1.0, 2.0}, 5.0, 0.0},
+                                        {{0.0, 0.0}, 9.0, std::log(2e-3)},      // kept: above 10⁻³
+                                        {{1.5, 2.0}, 400.0, -395.0},            // a local minimum of no mass
+                                        {{3.0, 3.0}, 11.0, std::log(0.5e-3)}};  // just below 10⁻³
+  pb::LatentNutsOptions options;
+  options.chains = 4;
+  const pb::LatentNutsStarts starts = pb::latent_nuts_starts(optima, covariance, options);
+  ASSERT_EQ(starts.optima.size(), 2u);
+  EXPECT_EQ(starts.optima[1], optima[1].latent);
+  EXPECT_EQ(starts.log_relative_masses, (std::vector<double>{0.0, std::log(2e-3)}));
+  EXPECT_EQ(starts.negligible_optima, 2u);
+  EXPECT_EQ(starts.optimum_of_chain, (std::vector<std::size_t>{0, 1, 0, 1}));
+  options.min_mode_mass = 0;  // every distinct optimum gets chains
+  EXPECT_EQ(pb::latent_nuts_starts(optima, covariance, options).optima.size(), 4u);
+}
+
+// For a Gaussian mode the Laplace mass is exact: ∫ exp(−c − ½ (z − a)ᵀ Σ⁻¹ (z − a)) dz =
+// exp(−c) (2π)^{m/2} det(Σ)^{1/2}, and laplace_log_mass leaves out the (2π)^{m/2}.
+TEST(LatentNuts, LaplaceLogMassIsTheGaussianNormalizer) {
+  pb::DenseMatrix covariance(2, 2);  // det = 0.01 · 0.04 − 0.01² = 3e-4
+  covariance(0, 0) = 0.01;
+  covariance(1, 1) = 0.04;
+  covariance(0, 1) = covariance(1, 0) = 0.01;
+  EXPECT_NEAR(pb::laplace_log_mass(7.5, covariance), -7.5 + 0.5 * std::log(3e-4), 1e-13);
 }
 
 // ---------------------------------------------------------------------------------------------
