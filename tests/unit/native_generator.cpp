@@ -212,6 +212,10 @@ TEST(NativeRoute, NativeGeneratorDescribesTheModelAndDelegatesTheEncoder) {
   const auto& native = *routes.native;
   EXPECT_EQ(native.description(), routes.torchscript->description());
   EXPECT_EQ(native.decoder_variance_kind(), pb::DecoderVariance::scalar);
+  // Dense layers use each weight once per column: decoder 16–256–512–784 (docs/models/README.md).
+  const auto& decoder = dynamic_cast<const pb::NativeGenerator&>(native).decoder();
+  EXPECT_EQ(decoder.weight_count(), 16u * 256 + 256u * 512 + 512u * 784);
+  EXPECT_EQ(static_cast<std::int64_t>(decoder.weight_count()), decoder.multiply_adds());
   ASSERT_TRUE(native.has_encoder());
   const auto x = normals(native.image_size(), 5, 0.2);
   std::vector<double> mean_a(16), mean_b(16), variance_a(16), variance_b(16);

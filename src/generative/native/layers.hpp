@@ -62,6 +62,9 @@ class LinearLayer {
   virtual std::size_t scratch_size() const { return 0; }
   // Multiply-adds of A applied to one column.
   virtual std::int64_t multiply_adds() const = 0;
+  // Weights of A (biases not counted): what an application reads from memory however many
+  // columns it has.
+  virtual std::size_t weight_count() const = 0;
 
  protected:
   LinearLayer(std::size_t input_size, std::size_t output_size, std::vector<double> bias)
@@ -82,6 +85,7 @@ class DenseLayer final : public LinearLayer {
   void apply_transpose(std::span<const double> out, std::span<double> in, std::size_t columns,
                        std::span<double> scratch) const override;
   std::int64_t multiply_adds() const override;
+  std::size_t weight_count() const override { return weight_.size(); }
 
  private:
   std::vector<double> weight_;
@@ -97,6 +101,7 @@ class TransposedConvolution final : public LinearLayer {
                        std::span<double> scratch) const override;
   std::size_t scratch_size() const override { return pixels() * taps(); }
   std::int64_t multiply_adds() const override;
+  std::size_t weight_count() const override { return weight_.size(); }
 
  private:
   std::size_t pixels() const { return height_ * width_; }  // of one input map

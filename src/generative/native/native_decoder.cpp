@@ -77,6 +77,12 @@ std::int64_t NativeDecoder::multiply_adds() const {
   return total;
 }
 
+std::size_t NativeDecoder::weight_count() const {
+  std::size_t total = 0;
+  for (const auto& layer : layers_) total += layer.map->weight_count();
+  return total;
+}
+
 std::size_t NativeDecoder::workspace_values(std::size_t items, std::size_t tangents_per_item, bool linearize) const {
   const std::size_t columns = items * (1 + tangents_per_item);
   const std::size_t sweep = 2 * widest() * columns + scratch_values() + (tangents_per_item > 0 ? widest() * items : 0);

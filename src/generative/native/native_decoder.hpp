@@ -85,6 +85,10 @@ class NativeDecoder {
   std::size_t workspace_values(std::size_t items, std::size_t tangents_per_item, bool linearize) const;
   // Multiply-adds of the linear maps for one column of a sweep (the mean head included).
   std::int64_t multiply_adds() const;
+  // Weights a sweep reads (the trunk and the mean head, biases not counted): a sweep of any
+  // number of columns reads each at least once, so at batch 1 its time is bounded below by
+  // 8 · weight_count() bytes at the memory bandwidth, not only by the multiply-adds.
+  std::size_t weight_count() const;
 
  private:
   enum class Activation { softplus, sigmoid, log_variance_floor };
