@@ -180,8 +180,13 @@ bool GaussianPosterior::use_dense_system() const {
                "; here ", ranks, " ranks, d = ", d, ", n = ", n);
     return true;
   }
-  return options_.data_solver == DataSolver::automatic && possible && prior_->rank() >= d &&
-         options_.variance != VarianceRoute::woodbury;
+  if (options_.data_solver != DataSolver::automatic || !possible || options_.variance == VarianceRoute::woodbury) {
+    return false;
+  }
+  const double dd = static_cast<double>(d), nn = static_cast<double>(n);
+  const bool preconditioner_inexact = !forward_->gram_is_diagonal(prior_->diagonal_is_scalar());
+  return prior_->rank() >= d ||
+         (preconditioner_inexact && dd * nn * (dd + nn) + dd * dd * dd / 3 <= options_.dense_flop_limit);
 }
 
 SolveRecord GaussianPosterior::solve_data_system(Vec rhs, Vec solution) const {

@@ -206,6 +206,7 @@ TEST(GaussianPosterior, WoodburyRouteIsRefusedWhereItWouldBeWrong) {
 TEST(GaussianPosterior, NonConvergenceIsAnErrorNotASilentResult) {
   const Problem p = make_problem(gaussian_matrix(30, 40), 4, true, 0.001);
   pb::PosteriorOptions options;
+  options.data_solver = pb::DataSolver::krylov;  // automatic would take the exact dense route here
   options.max_iterations = 1;
   options.relative_tolerance = 1e-14;
   options.variance = pb::VarianceRoute::none;
@@ -309,7 +310,7 @@ TEST(GaussianPosterior, CostIsCountedAsADifferenceNotByResettingTheOperator) {
 // The dense data-space route (K formed and factored) where the prior's rank k ≥ d: chosen by
 // itself, exact against the dense reference, equal to the Krylov route to its tolerance, and
 // for an operator that selects pixels (inpaint: A C0 by gathering rows) as for any other.
-TEST(GaussianPosterior, DenseDataSpaceRouteIsExactWhereTheRankExceedsTheData) {
+TEST(GaussianPosterior, DenseDataSpaceRouteIsExactWhereTheRankExceedsTheDataOrTheGramIsNotDiagonal) {
   int ranks = 1;
   MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
   if (ranks > 1) {  // the dense route is for one rank: at two the Krylov route serves, as exact
@@ -344,7 +345,20 @@ TEST(GaussianPosterior, DenseDataSpaceRouteIsExactWhereTheRankExceedsTheData) {
     expect_relative(automatic.mean, krylov.mean, 1e-10);
     expect_relative(automatic.std, krylov.std, 1e-10);
   }
-  // Below the rank, Krylov stays: k < d.
-  const Outcome low_rank = solve(make_problem(gaussian_matrix(20, 30), 3, false, 0.05), {});
-  EXPECT_EQ(low_rank.result.data_solver, "krylov");
+  // Below the rank (k < d), Krylov stays where A D Aᵀ is diagonal (its preconditioner is then
+  // exact) ...
+  const Outcome selected = solve(make_problem(selection(30, {1, 4, 5, 9, 12, 17, 20, 28}), 3, false, 0.05), {});
+  EXPECT_EQ(selected.result.data_solver, "krylov");
+  // ... and where it is not, the dense route is taken within dense_flop_limit, exact:
+  const Problem p = make_problem(gaussian_matrix(20, 30), 3, false, 0.05);
+  const Reference reference = dense_reference(p);
+  const Outcome low_rank = solve(p, {});
+  EXPECT_EQ(low_rank.result.data_solver, "dense");
+  expect_relative(low_rank.mean, reference.mean, 1e-12);
+  expect_relative(low_rank.std, reference.std, 1e-12);
+  pb::PosteriorOptions small_limit;  // d·n·(d + n) + d³/3 = 20·30·50 + 8000/3 > 30000
+  small_limit.dense_flop_limit = 30000;
+  EXPECT_EQ(solve(p, small_limit).result.data_solver, "krylov");
+  small_limit.dense_flop_limit = 32700;
+  EXPECT_EQ(solve(p, small_limit).result.data_solver, "dense");
 }

@@ -123,11 +123,13 @@ void check_against_dense(const pb::ForwardOperator& forward_ref, std::shared_ptr
   EXPECT_TRUE(result.std_exact) << label;
   EXPECT_LE(max_abs_difference(mean, reference_mean), 1e-8 * max_abs(reference_mean)) << label;
   EXPECT_LE(max_abs_difference(std, reference_std), 1e-8 * max_abs(reference_std)) << label;
-  // Where the prior's rank reaches d on one rank, the dense data-space solve is the cheaper
-  // exact route (no iterations); otherwise CG with the exact Woodbury preconditioner.
+  // On one rank the dense data-space solve (no iterations) is taken where the prior's rank
+  // reaches d, or where A D Aᵀ is not diagonal (Woodbury only preconditions; these problems
+  // are far below the dense flop limit); otherwise CG with the exact Woodbury preconditioner.
   int ranks = 1;
   MPI_Comm_size(forward->comm(), &ranks);
-  const bool dense = ranks == 1 && prior->rank() >= static_cast<std::size_t>(forward->rows());
+  const bool dense = ranks == 1 && (prior->rank() >= static_cast<std::size_t>(forward->rows()) ||
+                                    !forward->gram_is_diagonal(prior->diagonal_is_scalar()));
   EXPECT_EQ(result.data_solver, dense ? "dense" : "krylov") << label;
   if (dense) {
     EXPECT_EQ(result.std_method, "dense") << label;
