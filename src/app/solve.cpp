@@ -258,9 +258,17 @@ ImageShape parse_shape(const std::string& text) {
   return {static_cast<PetscInt>(height), static_cast<PetscInt>(width)};
 }
 
+// The operator as specified, its random parts (inpaint and fourier masks, the gaussian
+// matrix) drawn from --seed like the noise.
+OperatorSpec seeded_operator(const SolveOptions& o) {
+  OperatorSpec spec = o.op;
+  spec.seed = o.seed;
+  return spec;
+}
+
 Problem simulate_problem(const SolveOptions& o, MPI_Comm comm) {
   const auto image = data::load_image(o.image);
-  auto forward = make_operator(comm, image.shape, o.op);
+  auto forward = make_operator(comm, image.shape, seeded_operator(o));
   return {simulate_observation(std::move(forward), image.shape, image.pixels, o.sigma, {o.seed, 0}), image.pixels,
           image.source};
 }
@@ -295,7 +303,7 @@ Problem observed_problem(const SolveOptions& o, MPI_Comm comm) {
   observation.shape = shape;
   observation.random = {o.seed, 0};
   observation.forward = h5::exists(file, "operator") ? load_operator(comm, shape, h5::open_group(file, "operator"))
-                                                     : make_operator(comm, shape, o.op);
+                                                     : make_operator(comm, shape, seeded_operator(o));
   const auto y = h5::read_doubles(file, "y");
   PB_REQUIRE(static_cast<PetscInt>(y.size()) == observation.forward->rows(), o.data_file, ":/y has ", y.size(),
              " values but operator '", observation.forward->name(), "' produces ", observation.forward->rows());

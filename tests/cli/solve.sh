@@ -33,6 +33,15 @@ grep -q "d = 196, n = 784, acceleration 4)" fourier_r4.log || { cat fourier_r4.l
 solve --image fashion-mnist:test:3 --operator blur --sigma 0.02 --method white --std samples --std-samples 200 \
   --seed 3 -o blur_samples.h5 --training-limit 5000
 solve --data inpaint.h5 --method white --training-limit 5000 -o from_data.h5
+# --seed draws the mask too: another seed observes other pixels, the same seed the same ones.
+solve --image fashion-mnist:test:17 --operator inpaint --data-size 392 --sigma 0.01 \
+  --method white --seed 2 -o inpaint_seed2.h5 --training-limit 5000
+/usr/bin/python3 - inpaint.h5 inpaint2.h5 inpaint_seed2.h5 <<'PYTHON'
+import sys, h5py, numpy as np
+one, one_again, two = (h5py.File(f, "r")["operator/observed"][()] for f in sys.argv[1:])
+assert np.array_equal(one, one_again), "the same --seed must observe the same pixels"
+assert not np.array_equal(one, two), "--seed 1 and --seed 2 observed the same pixels"
+PYTHON
 
 /usr/bin/python3 "$here/check_solve.py" inpaint.h5 inpaint2.h5 gaussian2.h5 identity.h5 blur.h5 fourier.h5 \
   blur_samples.h5 from_data.h5 fourier_r4.h5
