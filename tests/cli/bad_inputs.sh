@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The catalogue of hostile inputs (issue 16): every command given inputs made to be wrong
 # must exit non-zero with a one- or two-line message on stderr that names the offending
-# file, field or value, create no file and leave every existing file as it was. All cases
-# run in one sandbox directory, checksummed (names, modes, sizes, contents) before and
-# after each case.
+# file, field or value, create no file and leave every existing file as it was. The cases
+# run in a sandbox directory, checksummed (names, types, modes, sizes, contents) before and
+# after each case. Two lanes, each with its own copy of the sandbox, take every other case
+# (most of a case's time is the process starting).
 #
-#   bad_inputs.sh PRIORBENCH [MPIEXEC]
+#   bad_inputs.sh PRIORBENCH [MPIEXEC]     (BAD_INPUTS_VERBOSE=1 also lists every message)
 set -euo pipefail
 priorbench=$1
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-box=$work/box
+box=$work/template
 mkdir "$box"
 cd "$box"
 export PRIORBENCH_MODEL_TIMEOUT=10  # the endless decode below must be stopped within 10 s
+lanes=2
+lane=0
 cases=0
 failures=0
 started=$SECONDS
@@ -33,32 +36,39 @@ fail() {
   failures=$((failures + 1))
 }
 
+# The files of this lane (under $work/lane-N/: the sandbox and what a case prints).
+lane_file() { echo "$work/lane-$lane/$1"; }
+
 # hostile NAME PATTERN ARGS...: `priorbench ARGS...` run in the sandbox must fail with one
 # or two lines on stderr containing PATTERN (a fixed string), and change nothing.
 hostile() {
   local name=$1 pattern=$2
   shift 2
   cases=$((cases + 1))
-  local before status=0 lines
+  [ $((cases % lanes)) -eq "$lane" ] || return 0
+  local before status=0 lines case_start=$SECONDS err
+  err=$(lane_file err)
   before=$(snapshot)
-  (cd "$box" && find . -mindepth 1 -maxdepth 1 | LC_ALL=C sort >"$work/names")
-  timeout 90 "$priorbench" "$@" >"$work/out" 2>"$work/err" || status=$?
-  lines=$(grep -c . "$work/err" || true)
+  (cd "$box" && find . -mindepth 1 -maxdepth 1 | LC_ALL=C sort >"$(lane_file names)")
+  timeout 90 "$priorbench" "$@" >"$(lane_file out)" 2>"$err" || status=$?
+  lines=$(grep -c . "$err" || true)
   if [ "$status" -eq 0 ]; then
     fail "$name" "exit status 0 for: priorbench $*"
   elif [ "$status" -eq 124 ]; then
     fail "$name" "no answer within 90 s for: priorbench $*"
   elif [ "$lines" -lt 1 ] || [ "$lines" -gt 2 ]; then
-    fail "$name" "$lines lines on stderr (expected 1 or 2): $(head -c 600 "$work/err")"
-  elif ! grep -qF -- "$pattern" "$work/err"; then
-    fail "$name" "expected '$pattern' in: $(head -c 600 "$work/err")"
+    fail "$name" "$lines lines on stderr (expected 1 or 2): $(head -c 600 "$err")"
+  elif ! grep -qF -- "$pattern" "$err"; then
+    fail "$name" "expected '$pattern' in: $(head -c 600 "$err")"
   fi
   if [ "$(snapshot)" != "$before" ]; then
-    fail "$name" "the sandbox changed: $(cd "$box" && find . -newer "$work/stamp" | head -5 | tr '\n' ' ')"
+    fail "$name" "the sandbox changed: $(cd "$box" && find . -newer "$(lane_file stamp)" | head -5 | tr '\n' ' ')"
     # What the failed case made must not fail the cases after it.
-    (cd "$box" && find . -mindepth 1 -maxdepth 1 | LC_ALL=C sort | comm -13 "$work/names" - | xargs -r rm -rf)
+    (cd "$box" && find . -mindepth 1 -maxdepth 1 | LC_ALL=C sort | comm -13 "$(lane_file names)" - | xargs -r rm -rf)
   fi
-  touch "$work/stamp"
+  touch "$(lane_file stamp)"
+  echo "$((SECONDS - case_start)) s $name" >>"$work/times"
+  printf '%s\t%s\n' "$name" "$(tr '\n' ' ' <"$err")" >>"$work/messages"
 }
 
 # study FILE SED-EXPRESSION...: the tiny base study with the expressions applied.
@@ -113,14 +123,18 @@ echo "my thesis" >thesis.tex
 mkdir -p report-dir/figures study-dir
 echo "a,b" >report-dir/figures/mine.csv
 echo "notes" >report-dir/notes.md
-# A results file with bytes flipped in the middle (its HDF5 structure broken).
+# A results file with 16 bytes set to 0xff at four places in its first quarter, where HDF5
+# keeps object headers (flips in raw data alone are for the per-task checksums to find).
 cp results.h5 flipped.h5
 size=$(stat -c %s flipped.h5)
-printf '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' |
-  dd of=flipped.h5 bs=1 seek=$((size / 2)) conv=notrunc status=none
+for sixteenth in 1 2 3 4; do
+  printf '\xff%.0s' {1..16} | dd of=flipped.h5 bs=1 seek=$((size * sixteenth / 16)) conv=notrunc status=none
+done
 head -c 3000 results.h5 >truncated.h5
 head -c 100000 /dev/urandom >garbage.pt
-touch "$work/stamp"
+
+# The cases, run by each lane in its own copy of the sandbox.
+catalogue() {
 
 # --- run: study fields -------------------------------------------------------------
 study wrap.toml 's/^replicates = 1/replicates = 4294967297/'
@@ -258,6 +272,25 @@ hostile submit-study-is-directory "study-dir" submit study-dir -o out.h5 --dry-r
 hostile submit-shards-0 "--shards" submit base.toml -o out.h5 --shards 0 --dry-run
 hostile submit-bad-study "4294967297" submit wrap.toml -o out.h5 --dry-run
 
-echo "$cases hostile inputs, $failures failed, $((SECONDS - started)) s"
+}
+
+for lane in $(seq 0 $((lanes - 1))); do
+  (
+    mkdir "$work/lane-$lane"
+    box=$work/lane-$lane/box
+    cp -a "$work/template" "$box"
+    cd "$box"
+    touch "$(lane_file stamp)"
+    catalogue
+    echo "$cases $failures" >"$(lane_file counts)"
+  ) &
+done
+wait
+read -r cases failures_0 <"$work/lane-0/counts"
+read -r _ failures_1 <"$work/lane-1/counts"
+failures=$((failures_0 + failures_1))
+echo "$cases hostile inputs, $failures failed, $((SECONDS - started)) s; the slowest:"
+sort -rn "$work/times" | head -5
+if [ -n "${BAD_INPUTS_VERBOSE:-}" ]; then sort "$work/messages"; fi
 [ "$cases" -ge 40 ] || { echo "FAIL: only $cases cases" >&2; exit 1; }
 [ "$failures" -eq 0 ]
