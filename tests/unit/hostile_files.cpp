@@ -434,7 +434,8 @@ TEST(HostileInput, ModelDiagnosticsWithCountsThatAreNotCountsAreIgnored) {
 
 TEST(HostileInput, StudyDataSizeZeroIsRefusedNotReadAsTheDefault) {
   const std::string text =
-      "[study]\nname = \"s\"\n[truth]\nkinds = [\"test\"]\n[operator]\nname = \"inpaint\"\ndata_sizes = [%s]\n"
+      "[study]\nname = \"s\"\n[truth]\nkinds = [\"test\"]\ntest_count = 1\n[operator]\nname = \"inpaint\"\n"
+      "data_sizes = [%s]\n"
       "[noise]\nsigmas = [0.1]\n[[method]]\nname = \"white\"\n";
   const auto study = [&](const std::string& sizes) {
     std::string filled = text;
