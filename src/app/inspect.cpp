@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "app/command.hpp"
 #include "core/error.hpp"
@@ -53,7 +54,7 @@ void add_options(CLI::App& command, InspectOptions& o) {
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
   command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(PetscInt{1}, std::numeric_limits<PetscInt>::max()));
   command.add_option("--acceleration", o.op.acceleration, "fourier: undersampling factor R >= 1, d = about n/R");
   command.add_option("--blur-width", o.op.blur_width, "blur: PSF standard deviation in pixels")->capture_default_str();
   command.add_option("--fourier-mask", o.op.fourier_mask, "fourier: k-space mask")

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <tuple>
 
@@ -93,7 +94,7 @@ CommandRunner register_run(CLI::App& app) {
       ->required()
       ->check(non_empty_path());
   command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   command->add_option("--shard", options->shard, "Run only shard I of N (tasks with id % N == I), e.g. 0/4");
   command->add_flag("--allow-dirty", options->allow_dirty,
                     "Write under results/ even from a build of a dirty source tree (recorded in the file)");

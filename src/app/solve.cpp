@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -157,7 +158,7 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
   command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's, see docs/operators.md)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(PetscInt{1}, std::numeric_limits<PetscInt>::max()));
   command.add_option("--acceleration", o.op.acceleration,
                      "fourier: undersampling factor R >= 1, d = about n/R (instead of --data-size)");
   command.add_option("--blur-width", o.op.blur_width, "blur: Gaussian PSF standard deviation in pixels")
