@@ -36,6 +36,10 @@ CommandRunner register_train(CLI::App& app);
 // `priorbench model`: check a model file against the contract; evaluate it.
 CommandRunner register_model(CLI::App& app);
 
+// For -o and other paths: refuses an empty value (-o '') at parse time, before it could mean
+// "the default" or reach the file system as the working directory.
+const CLI::Validator& non_empty_path();
+
 // Every subcommand's registration, in the order `priorbench --help` lists them.
 using CommandRegistrar = CommandRunner (*)(CLI::App&);
 const std::vector<CommandRegistrar>& subcommand_registrars();

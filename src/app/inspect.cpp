@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "app/command.hpp"
 #include "core/error.hpp"
@@ -52,7 +53,8 @@ void add_options(CLI::App& command, InspectOptions& o) {
   command.add_option("--operator", o.op.name, "Forward operator")
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
-  command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's)");
+  command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's)")
+      ->check(CLI::Range(PetscInt{1}, std::numeric_limits<PetscInt>::max()));
   command.add_option("--acceleration", o.op.acceleration, "fourier: undersampling factor R >= 1, d = about n/R");
   command.add_option("--blur-width", o.op.blur_width, "blur: PSF standard deviation in pixels")->capture_default_str();
   command.add_option("--fourier-mask", o.op.fourier_mask, "fourier: k-space mask")
@@ -70,7 +72,7 @@ void add_options(CLI::App& command, InspectOptions& o) {
   command.add_option("--collapse-images", o.collapse_images, "How many of them (0: all)")->capture_default_str();
   command.add_option("--directions-shown", o.directions_shown, "Leading and trailing directions drawn in the PNG")
       ->capture_default_str();
-  command.add_option("-o,--output", o.output, "Output HDF5 file (PNGs beside it)")->required();
+  command.add_option("-o,--output", o.output, "Output HDF5 file (PNGs beside it)")->required()->check(non_empty_path());
   command.add_flag("--force", o.force, "Replace existing output files");
 }
 

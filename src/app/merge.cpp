@@ -16,7 +16,9 @@ CommandRunner register_merge(CLI::App& app) {
   auto shards = std::make_shared<std::vector<std::string>>();
   auto output = std::make_shared<std::string>();
   command->add_option("shards", *shards, "Shard results files (priorbench run --shard I/N)")->required();
-  command->add_option("-o,--output", *output, "Merged results file (must not exist)")->required();
+  command->add_option("-o,--output", *output, "Merged results file (must not exist)")
+      ->required()
+      ->check(non_empty_path());
   return [shards, output](const Session& session) {
     if (session.rank() != 0) return;
     const MergeSummary summary = merge_results(*shards, *output);

@@ -41,7 +41,8 @@ struct ReportOptions {
 
 void add_options(CLI::App& command, ReportOptions& o) {
   command.add_option("results", o.results, "Results file of `priorbench run` (format priorbench-study-1)")->required();
-  command.add_option("-o,--output", o.output, "Report directory (default: RESULTS without .h5, plus -report)");
+  command.add_option("-o,--output", o.output, "Report directory (default: RESULTS without .h5, plus -report)")
+      ->check(non_empty_path());
   command.add_flag("--force", o.force, "Replace the files of an earlier report in the directory (nothing else)");
   command.add_option("--bootstrap", o.bootstrap, "Bootstrap replicates B of every interval")
       ->check(CLI::PositiveNumber)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <tuple>
 
@@ -89,8 +90,11 @@ CommandRunner register_run(CLI::App& app) {
   auto* command = app.add_subcommand("run", "Run a Monte Carlo study (resumes an existing results file)");
   auto options = std::make_shared<RunCommandOptions>();
   command->add_option("study", options->study, "Study file (studies/*.toml, docs/study-format.md)")->required();
-  command->add_option("-o,--output", options->output, "Results file (HDF5); rerunning resumes it")->required();
-  command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)");
+  command->add_option("-o,--output", options->output, "Results file (HDF5); rerunning resumes it")
+      ->required()
+      ->check(non_empty_path());
+  command->add_option("--max-tasks", options->max_tasks, "Stop after this many tasks per rank (for testing)")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   command->add_option("--shard", options->shard, "Run only shard I of N (tasks with id % N == I), e.g. 0/4");
   command->add_flag("--allow-dirty", options->allow_dirty,
                     "Write under results/ even from a build of a dirty source tree (recorded in the file)");

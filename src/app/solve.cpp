@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -156,7 +157,8 @@ void add_options(CLI::App& command, SolveOptions& o) {
   command.add_option("--operator", o.op.name, "Forward operator")
       ->check(CLI::IsMember(operator_names()))
       ->capture_default_str();
-  command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's, see docs/operators.md)");
+  command.add_option("--data-size", o.op.data_size, "Data size d (default: the operator's, see docs/operators.md)")
+      ->check(CLI::Range(PetscInt{1}, std::numeric_limits<PetscInt>::max()));
   command.add_option("--acceleration", o.op.acceleration,
                      "fourier: undersampling factor R >= 1, d = about n/R (instead of --data-size)");
   command.add_option("--blur-width", o.op.blur_width, "blur: Gaussian PSF standard deviation in pixels")
@@ -208,7 +210,7 @@ void add_options(CLI::App& command, SolveOptions& o) {
       ->transform(CLI::CheckedTransformer(choices<VarianceRoute>(variance_route_names())));
   command.add_option("--std-samples", o.std.samples, "Posterior samples for the sampled std")->capture_default_str();
   command.add_option("--rtol", o.std.relative_tolerance, "CG relative tolerance")->capture_default_str();
-  command.add_option("-o,--output", o.output, "Output HDF5 file")->required();
+  command.add_option("-o,--output", o.output, "Output HDF5 file")->required()->check(non_empty_path());
   command.add_flag("--force", o.force, "Replace an existing output file");
 }
 

@@ -24,7 +24,8 @@ namespace {
 void add_options(CLI::App& command, slurm::SubmitRequest& o) {
   command.add_option("study", o.study, "Study file (studies/*.toml, docs/study-format.md)")->required();
   command.add_option("-o,--output", o.output, "Results file (HDF5); the jobs' files go to OUTPUT without .h5 + .jobs/")
-      ->required();
+      ->required()
+      ->check(non_empty_path());
   command.add_option("--shards", o.shards, "1: one MPI job; N > 1: a job array of N shards and a merge job")
       ->capture_default_str();
   command.add_option("--partition", o.site.partition, "SLURM partition");

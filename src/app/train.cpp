@@ -71,8 +71,9 @@ void add_options(CLI::App& command, TrainOptions& o) {
   command.add_option("--jacobian-images", t.jacobian_images, "Of those, images behind the decoder column norms")
       ->capture_default_str();
   command.add_option("--threads", t.threads, "Torch threads (0: $PRIORBENCH_TORCH_THREADS, else 1)")
-      ->capture_default_str();
-  command.add_option("-o,--output", t.output, "Output model file (TorchScript)")->required();
+      ->capture_default_str()
+      ->check(CLI::Range(0, kMaxTorchThreads));
+  command.add_option("-o,--output", t.output, "Output model file (TorchScript)")->required()->check(non_empty_path());
   command.add_option("--checkpoint", t.checkpoint, "Checkpoint file (default: OUTPUT.checkpoint)");
   command.add_flag("--resume", t.resume, "Continue from the checkpoint");
   command.add_flag("--force", t.force, "Replace an existing output model (and report)");

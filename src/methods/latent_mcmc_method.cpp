@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
 #include "inference/latent_nuts.hpp"
 #include "inference/pcn.hpp"
 
@@ -17,9 +18,15 @@ const std::vector<std::string>& latent_sampler_names() {
 
 void LatentMcmcOptions::validate(const FieldNamer& field) const {
   latent.validate(field);
-  PB_REQUIRE(chains >= 4, field("chains"), " must be at least 4, got ", chains);
+  PB_REQUIRE(chains >= 4 && chains <= kMaxChains, field("chains"), " must be in [4, ", kMaxChains, "], got ", chains);
+  const auto require_iterations = [&field](const char* key, std::size_t value, std::size_t least) {
+    PB_REQUIRE(value >= least && value <= kMaxIterations, field(key), " must be in [", least, ", ", kMaxIterations,
+               "] (the limit of iterations per chain), got ", value);
+  };
   if (sampler == LatentSampler::nuts) {
-    PB_REQUIRE(nuts.samples >= 10, field("samples"), " must be at least 10, got ", nuts.samples);
+    require_iterations("warmup", nuts.warmup, 0);
+    require_iterations("samples", nuts.samples, 10);
+    require_iterations("base_window", nuts.base_window, 0);
     PB_REQUIRE(nuts.max_tree_depth >= 1 && nuts.max_tree_depth <= 20, field("max_tree_depth"),
                " must be in [1, 20], got ", nuts.max_tree_depth);
     PB_REQUIRE(nuts.target_acceptance > 0 && nuts.target_acceptance < 1, field("target_acceptance"),
@@ -27,9 +34,11 @@ void LatentMcmcOptions::validate(const FieldNamer& field) const {
     PB_REQUIRE(nuts.start_spread >= 0 && std::isfinite(nuts.start_spread), field("start_spread"),
                " must be non-negative, got ", nuts.start_spread);
   } else {
-    PB_REQUIRE(pcn.temperatures >= 1, field("temperatures"), " must be at least 1, got ", pcn.temperatures);
-    PB_REQUIRE(pcn.samples >= 10, field("samples"), " must be at least 10, got ", pcn.samples);
-    PB_REQUIRE(pcn.thinning >= 1, field("thinning"), " must be at least 1, got ", pcn.thinning);
+    PB_REQUIRE(pcn.temperatures >= 1 && pcn.temperatures <= kMaxTemperatures, field("temperatures"), " must be in [1, ",
+               kMaxTemperatures, "], got ", pcn.temperatures);
+    require_iterations("burn_in", pcn.burn_in, 0);
+    require_iterations("samples", pcn.samples, 10);
+    require_iterations("thinning", pcn.thinning, 1);
     PB_REQUIRE(pcn.hottest_inverse_temperature > 0 && pcn.hottest_inverse_temperature <= 1,
                field("hottest_inverse_temperature"), " must be in (0, 1], got ", pcn.hottest_inverse_temperature);
   }
@@ -85,6 +94,7 @@ class LatentMcmcMethod final : public ReconstructionMethod {
  protected:
   MethodOutcome reconstruct_impl(const Observation& observation) override {
     const LatentProblem problem = make_latent_problem(observation, generator_(), options_.latent);
+    require_draw_memory(problem.generator().latent_dimension());
     MethodOutcome outcome = options_.sampler == LatentSampler::nuts ? sample_by_nuts(problem, observation.random)
                                                                     : sample_by_pcn(problem, observation.random);
     outcome.std_exact = false;
@@ -94,6 +104,14 @@ class LatentMcmcMethod final : public ReconstructionMethod {
   }
 
  private:
+  // Every kept draw of every chain is held (for R̂ and ESS): chains x samples x m values.
+  void require_draw_memory(std::size_t m) const {
+    const std::size_t samples = options_.sampler == LatentSampler::nuts ? options_.nuts.samples : options_.pcn.samples;
+    require_memory({options_.chains, samples, m}, sizeof(double),
+                   "latent_mcmc: " + std::to_string(options_.chains) + " chains x " + std::to_string(samples) +
+                       " samples x latent_dim " + std::to_string(m) + " draws");
+  }
+
   MethodOutcome sample_by_nuts(const LatentProblem& problem, const RandomKey& random) const {
     const LatentNutsOptions options = nuts_options(random);
     LatentNutsResult result = latent_nuts_sample(problem, options);

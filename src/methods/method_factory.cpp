@@ -45,6 +45,11 @@ bool needs_generator(const MethodOptions& options) {
          std::holds_alternative<LatentMcmcOptions>(options);
 }
 
+bool needs_training(const MethodOptions& options) {
+  if (const auto* white = std::get_if<WhiteOptions>(&options)) return white->tau2 == 0;
+  return std::holds_alternative<EmpiricalOptions>(options);
+}
+
 void validate(const MethodOptions& options, const FieldNamer& field) {
   std::visit([&](const auto& typed) { typed.validate(field); }, options);
 }

@@ -29,6 +29,8 @@ const std::string& method_name(const MethodOptions& options);
 MethodOptions default_method_options(const std::string& name, const std::string& where);
 
 bool needs_generator(const MethodOptions& options);
+// white without tau2 (its τ² is the training set's mean squared pixel) and empirical.
+bool needs_training(const MethodOptions& options);
 void validate(const MethodOptions& options, const FieldNamer& field);
 
 std::unique_ptr<ReconstructionMethod> make_method(const MethodOptions& options, const MethodResources& resources);

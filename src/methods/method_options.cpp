@@ -16,7 +16,8 @@ std::size_t parse_choice(const std::string& text, const std::vector<std::string>
 }
 
 void GaussianStdOptions::validate(const FieldNamer& field) const {
-  PB_REQUIRE(samples >= 2, field("std_samples"), " must be an integer >= 2, got ", samples);
+  PB_REQUIRE(samples >= 2 && samples <= kMaxStdSamples, field("std_samples"), " must be an integer in [2, ",
+             kMaxStdSamples, "], got ", samples);
   PB_REQUIRE(relative_tolerance > 0 && relative_tolerance < 1, field("rtol"), " must be in (0, 1), got ",
              relative_tolerance);
 }
@@ -32,8 +33,8 @@ PosteriorOptions GaussianStdOptions::posterior(std::uint64_t seed, std::uint64_t
 }
 
 void LatentOptions::validate(const FieldNamer& field) const {
-  PB_REQUIRE(map_prior_starts >= 0, field("map_prior_starts"), " must be a non-negative integer, got ",
-             map_prior_starts);
+  PB_REQUIRE(map_prior_starts >= 0 && map_prior_starts <= kMaxMapPriorStarts, field("map_prior_starts"),
+             " must be an integer in [0, ", kMaxMapPriorStarts, "], got ", map_prior_starts);
 }
 
 }  // namespace priorbench

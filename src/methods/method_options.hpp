@@ -19,6 +19,15 @@ namespace priorbench {
 
 using FieldNamer = std::function<std::string(const std::string& key)>;
 
+// Limits on counts of work a method is asked to do, checked by validate() before anything
+// runs or is allocated: far above any useful setting, far below what would exhaust memory
+// or time (a typo of 10^12 samples is refused, not attempted). Errors name the limit.
+inline constexpr int kMaxStdSamples = 100'000;             // std_samples: each one Krylov solve
+inline constexpr int kMaxMapPriorStarts = 10'000;          // map_prior_starts: each one latent MAP
+inline constexpr std::size_t kMaxChains = 1'024;           // chains of latent_mcmc
+inline constexpr std::size_t kMaxTemperatures = 1'024;     // pCN's tempering levels
+inline constexpr std::size_t kMaxIterations = 10'000'000;  // warmup, samples, burn_in, thinning per chain
+
 // `text` as one of `names` (the values of an enum in order), or an error naming the field.
 std::size_t parse_choice(const std::string& text, const std::vector<std::string>& names, const FieldNamer& field,
                          const std::string& key);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/hdf5.hpp"
+#include "core/memory_budget.hpp"
 #include "core/paths.hpp"
 #include "operators/blur_operator.hpp"
 #include "operators/fourier_mask.hpp"
@@ -158,7 +159,7 @@ PetscInt fourier_data_size_for_acceleration(const ImageShape& shape, const std::
   PB_FAIL("--fourier-mask '", mask, "' is not one of: ", joined(fourier_mask_names()));
 }
 
-std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, const OperatorSpec& requested) {
+void check_operator_spec(ImageShape shape, const OperatorSpec& requested) {
   PB_REQUIRE(shape.height > 0 && shape.width > 0, "image shape ", shape_text(shape), " must be positive");
   const auto& names = operator_names();
   PB_REQUIRE(std::find(names.begin(), names.end(), requested.name) != names.end(), "--operator '", requested.name,
@@ -166,6 +167,25 @@ std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, 
   const OperatorSpec spec = resolve_acceleration(shape, requested);
   PB_REQUIRE(spec.data_size >= 0, "--data-size ", spec.data_size,
              " must be positive (or 0 for the operator's default)");
+  const PetscInt n = shape.size();
+  if (spec.name == "identity" || spec.name == "blur") {
+    require_fixed_data_size(spec, n, "the number of pixels");
+  } else if (spec.name == "inpaint") {
+    data_size_up_to_n(spec, n, n / 2);
+  } else if (spec.name == "fourier" && spec.fourier_mask == "variable-density") {
+    data_size_up_to_n(spec, n, n / 4);
+  } else if (spec.name == "fourier" && spec.fourier_mask == "lines" && spec.data_size > 0) {
+    check_line_data_size(shape, data_size_up_to_n(spec, n, 1));
+  } else if (spec.name == "gaussian") {
+    const PetscInt d = spec.data_size == 0 ? std::max<PetscInt>(n / 4, 1) : spec.data_size;
+    require_memory({static_cast<std::uint64_t>(d), static_cast<std::uint64_t>(n)}, sizeof(double),
+                   detail::concat("operator gaussian: its ", d, " x ", n, " matrix"));
+  }
+}
+
+std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, const OperatorSpec& requested) {
+  check_operator_spec(shape, requested);
+  const OperatorSpec spec = resolve_acceleration(shape, requested);
   const PetscInt n = shape.size();
   if (spec.name == "identity") {
     require_fixed_data_size(spec, n, "the number of pixels");

@@ -34,6 +34,12 @@ struct OperatorSpec {
 // fourier_data_size_for_acceleration.
 std::shared_ptr<ForwardOperator> make_operator(MPI_Comm comm, ImageShape shape, const OperatorSpec& spec);
 
+// The checks make_operator makes of the name, the data size (or acceleration) and, for
+// gaussian, the memory of its d x n matrix, without building anything (a matrix file is
+// read only when the operator is made): a study checks each of its data sizes this way
+// before its results file exists.
+void check_operator_spec(ImageShape shape, const OperatorSpec& spec);
+
 // The data size of the fourier mask `mask` that undersamples k-space by the factor
 // R ≥ 1 (any real), i.e. d ≈ n/R real rows:
 //   variable-density  d = round(n/R) in [1, n]; on an image with both sides odd, where DC

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -41,6 +42,8 @@ void read_study_table(const toml::table& root, StudySpec& spec) {
   TableReader study(table_of(root, "study", spec.path), spec.path, "study");
   spec.name = study.require<std::string>("name");
   PB_REQUIRE(!spec.name.empty(), spec.path, ": field 'study.name' must not be empty");
+  PB_REQUIRE(spec.name.size() <= kMaxStudyNameBytes, spec.path, ": field 'study.name' is ", spec.name.size(),
+             " bytes long, above the limit of ", kMaxStudyNameBytes);
   const auto seed = study.get<std::int64_t>("seed", 0);
   PB_REQUIRE(seed >= 0, spec.path, ": field 'study.seed' must be non-negative, got ", seed);
   spec.seed = static_cast<std::uint64_t>(seed);
@@ -127,10 +130,13 @@ void read_data_size_axis(TableReader& op, StudySpec& spec) {
     }
     return;
   }
-  if (spec.data_sizes.empty()) spec.data_sizes.push_back(0);  // the operator's default
+  // 0 stands for the operator's default inside priorbench, so a written 0 is refused, not
+  // silently read as the default.
   for (const auto d : spec.data_sizes) {
-    PB_REQUIRE(d >= 0, spec.path, ": field 'operator.data_sizes' has a negative size ", d);
+    PB_REQUIRE(d > 0 && d <= std::numeric_limits<std::int32_t>::max(), spec.path, ": field 'operator.data_sizes' has ",
+               d, "; data sizes must be positive and fit PETSc's 32-bit indices");
   }
+  if (spec.data_sizes.empty()) spec.data_sizes.push_back(0);  // the operator's default
 }
 
 void read_problem_tables(const toml::table& root, StudySpec& spec) {

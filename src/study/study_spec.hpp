@@ -52,6 +52,9 @@ struct StudySpec {
 inline constexpr std::int64_t kMaxStudyTasks = 10'000'000;
 // Study files are a few KiB; reading stops here (a study path of /dev/zero).
 inline constexpr std::size_t kMaxStudyFileBytes = std::size_t{16} << 20;
+// A study name is a label (results attributes, report titles, SLURM job names): a name of
+// megabytes is a mistake, and would be copied into every output.
+inline constexpr std::size_t kMaxStudyNameBytes = 256;
 
 StudySpec read_study(const std::string& path);
 

@@ -8,6 +8,7 @@
 #include "core/random.hpp"
 #include "data/image_source.hpp"
 #include "diagnostics/range_distance.hpp"
+#include "methods/method_factory.hpp"
 #include "operators/operator_factory.hpp"
 
 namespace priorbench {
@@ -25,6 +26,39 @@ TaskInputs::TaskInputs(const StudySpec& study, const MethodResources& resources)
     shape_ = test_images_->shape;
   } else {
     shape_ = resources_.generator()->image_shape();
+  }
+  check_before_running();
+}
+
+// What every task would otherwise find out one by one, after the results file exists: the
+// training set (loaded now when a method needs it; the tasks share it), the model's image
+// size, and each data size against the operator and n.
+void TaskInputs::check_before_running() const {
+  const auto& methods = study_.methods;
+  if (std::any_of(methods.begin(), methods.end(), [](const auto& m) { return needs_training(m.options); })) {
+    resources_.training();
+  }
+  if (!study_.model_file.empty()) {
+    const ImageShape model = resources_.generator()->image_shape();
+    PB_REQUIRE(model == shape_, study_.path, ": field 'model.file' (", study_.model_file, ") makes images of ",
+               model.height, "x", model.width, " but the test images are ", shape_.height, "x", shape_.width);
+  }
+  OperatorSpec spec = study_.operator_spec;
+  const auto check = [&](const std::string& field, const std::string& value) {
+    try {
+      check_operator_spec(shape_, spec);
+    } catch (const Error& error) {
+      PB_FAIL(study_.path, ": field 'operator.", field, "' has ", value, ": ", error.what());
+    }
+  };
+  for (const auto d : study_.data_sizes) {
+    spec.data_size = static_cast<PetscInt>(d);
+    check("data_sizes", std::to_string(d));
+  }
+  spec.data_size = 0;
+  for (const auto r : study_.accelerations) {
+    spec.acceleration = r;
+    check("accelerations", std::to_string(r));
   }
 }
 

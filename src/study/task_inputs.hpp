@@ -39,6 +39,8 @@ class TaskInputs {
   double range_distance(const Task& task, std::span<const double> truth) const;
 
  private:
+  void check_before_running() const;
+
   const StudySpec& study_;
   const MethodResources& resources_;
   std::optional<data::ImageSet> test_images_;

@@ -9,6 +9,7 @@
 #include <nifti2_io.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -24,13 +25,17 @@
 #include "core/hdf5.hpp"
 #include "core/memory_budget.hpp"
 #include "core/paths.hpp"
+#include "core/watchdog.hpp"
 #include "data/fastmri.hpp"
 #include "data/hdf5_images.hpp"
 #include "data/idx.hpp"
 #include "data/image_source.hpp"
 #include "data/mri_source.hpp"
 #include "generative/model_contract.hpp"
+#include "methods/latent_mcmc_method.hpp"
+#include "methods/method_options.hpp"
 #include "operators/matrix_operator.hpp"
+#include "operators/operator_factory.hpp"
 #include "report/results_reader.hpp"
 #include "study/merge.hpp"
 #include "study/results_file.hpp"
@@ -422,4 +427,96 @@ TEST(HostileInput, ModelDiagnosticsWithCountsThatAreNotCountsAreIgnored) {
     attributes["diagnostics_images"] = {bad, "Double"};
     EXPECT_FALSE(pb::check_model_attributes(attributes, "m.pt", 2).diagnostics.has_value()) << bad;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile inputs found by trying the commands (tests/cli/bad_inputs.sh), below the commands
+
+TEST(HostileInput, StudyDataSizeZeroIsRefusedNotReadAsTheDefault) {
+  const std::string text =
+      "[study]\nname = \"s\"\n[truth]\nkinds = [\"test\"]\ntest_count = 1\n[operator]\nname = \"inpaint\"\n"
+      "data_sizes = [%s]\n"
+      "[noise]\nsigmas = [0.1]\n[[method]]\nname = \"white\"\n";
+  const auto study = [&](const std::string& sizes) {
+    std::string filled = text;
+    filled.replace(filled.find("%s"), 2, sizes);
+    return pb::parse_study(filled, "s.toml");
+  };
+  EXPECT_EQ(study("100").data_sizes, std::vector<std::int64_t>{100});
+  expect_error([&] { study("0"); }, {"s.toml", "'operator.data_sizes' has 0", "must be positive"});
+  // Above PETSc's 32-bit indices it used to be cast (4294967396 became 100).
+  expect_error([&] { study("4294967396"); }, {"s.toml", "has 4294967396"});
+}
+
+TEST(HostileInput, OperatorDataSizesAreCheckedWithoutBuildingTheOperator) {
+  pb::OperatorSpec spec;
+  spec.name = "inpaint";
+  spec.data_size = 785;
+  expect_error([&] { pb::check_operator_spec({28, 28}, spec); }, {"--data-size 785", "784"});
+  spec.data_size = 0;  // the default, n/2
+  EXPECT_NO_THROW(pb::check_operator_spec({28, 28}, spec));
+  spec.name = "identity";
+  spec.data_size = 100;
+  expect_error([&] { pb::check_operator_spec({28, 28}, spec); }, {"--data-size 100", "identity"});
+  // A gaussian operator's d x n matrix is checked against memory, not allocated.
+  spec.name = "gaussian";
+  spec.data_size = 1'000'000'000;
+  MemoryLimit limit("1G");
+  expect_error(
+      [&] {
+        pb::check_operator_spec({28, 28}, spec);
+      },
+      {"operator gaussian", "1000000000 x 784", "memory available"});
+}
+
+TEST(HostileInput, MethodCountsAboveTheirLimitsAreRefusedNamingTheLimit) {
+  const pb::FieldNamer field = [](const std::string& key) { return "field '" + key + "'"; };
+  pb::LatentMcmcOptions mcmc;
+  EXPECT_NO_THROW(mcmc.validate(field));
+  mcmc.chains = 1'000'000'000;
+  expect_error([&] { mcmc.validate(field); }, {"field 'chains'", "[4, 1024]", "got 1000000000"});
+  mcmc = {};
+  mcmc.nuts.warmup = 1'000'000'000'000;
+  expect_error([&] { mcmc.validate(field); }, {"field 'warmup'", "10000000", "iterations per chain"});
+  mcmc = {};
+  mcmc.nuts.samples = 1'000'000'000'000;
+  expect_error([&] { mcmc.validate(field); }, {"field 'samples'", "10000000"});
+  mcmc = {};
+  mcmc.sampler = pb::LatentSampler::pcn;
+  mcmc.pcn.burn_in = 1'000'000'000'000;
+  expect_error([&] { mcmc.validate(field); }, {"field 'burn_in'", "10000000"});
+  mcmc.pcn.burn_in = 10;
+  mcmc.pcn.temperatures = 1'000'000'000;
+  expect_error([&] { mcmc.validate(field); }, {"field 'temperatures'", "1024"});
+  pb::GaussianStdOptions std_options;
+  std_options.samples = 1'000'000'000;
+  expect_error([&] { std_options.validate(field); }, {"field 'std_samples'", "[2, 100000]"});
+  pb::LatentOptions latent;
+  latent.map_prior_starts = 1'000'000'000;
+  expect_error([&] { latent.validate(field); }, {"field 'map_prior_starts'", "[0, 10000]"});
+}
+
+TEST(HostileInput, ModelLoadBudgetIsReadFromTheEnvironment) {
+  const char* variable = pb::kModelTimeoutVariable;
+  const std::optional<std::string> previous =
+      std::getenv(variable) ? std::optional<std::string>(std::getenv(variable)) : std::nullopt;
+  unsetenv(variable);
+  EXPECT_EQ(pb::model_timeout()->count(), 60.0);
+  setenv(variable, "2.5", 1);
+  EXPECT_EQ(pb::model_timeout()->count(), 2.5);
+  setenv(variable, "0", 1);
+  EXPECT_FALSE(pb::model_timeout().has_value());
+  for (const char* bad : {"-1", "ten", "nan", "1e300"}) {
+    setenv(variable, bad, 1);
+    expect_error([] { pb::model_timeout(); }, {"PRIORBENCH_MODEL_TIMEOUT", bad});
+  }
+  if (previous) {
+    setenv(variable, previous->c_str(), 1);
+  } else {
+    unsetenv(variable);
+  }
+  // Disarmed in time, a watchdog ends nothing (the command-line test bad_inputs.sh shows
+  // one that fires: a model whose decode never returns).
+  { const pb::Watchdog watchdog(std::chrono::duration<double>(30), "never shown"); }
+  { const pb::Watchdog unlimited(std::nullopt, "never shown"); }
 }

@@ -76,13 +76,13 @@ TEST(MethodFactory, NamesDefaultsAndValidation) {
 
   pb::LatentMcmcOptions mcmc;
   mcmc.chains = 2;
-  expect_error([&] { pb::make_method(mcmc, {}); }, {"latent_mcmc option 'chains' must be at least 4, got 2"});
+  expect_error([&] { pb::make_method(mcmc, {}); }, {"latent_mcmc option 'chains' must be in [4, 1024], got 2"});
   pb::FilePriorOptions file;
   expect_error([&] { pb::make_method(file, {}); }, {"file option 'file' is required"});
   pb::GaussianStdOptions std;
   std.samples = 1;
   expect_error([&] { std.validate([](const std::string& key) { return "--" + key; }); },
-               {"--std_samples must be an integer >= 2, got 1"});
+               {"--std_samples must be an integer in [2, 100000], got 1"});
 }
 
 TEST(ReconstructionMethod, TimesTheCallAndChecksTheObservation) {

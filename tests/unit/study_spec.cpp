@@ -103,7 +103,8 @@ TEST(StudyMethods, ErrorsNameFileFieldAndValue) {
           {"field 'method.laplace.z0' must be one of zero, latent_map, encoder, got 'nearest'"});
   refused("[[method]]\nname = \"empirical\"\nrank = -3\n", {"field 'method.empirical.rank' must be an integer in [0,"});
   refused("[[method]]\nname = \"empirical\"\nrank = 2.5\n", {"field 'method.empirical.rank' must be an integer"});
-  refused("[[method]]\nname = \"latent_mcmc\"\nchains = 2\n", {"field 'method.latent_mcmc.chains' must be at least 4"});
+  refused("[[method]]\nname = \"latent_mcmc\"\nchains = 2\n",
+          {"field 'method.latent_mcmc.chains' must be in [4, 1024]"});
   // Each sampler accepts only its own keys: burn_in is pCN's.
   refused("[[method]]\nname = \"latent_mcmc\"\nburn_in = 500\n",
           {"unknown field 'method.latent_mcmc.burn_in' for method 'latent_mcmc'", "sampler = \"pcn\"", "warmup"});

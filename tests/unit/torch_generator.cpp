@@ -455,7 +455,10 @@ TEST(TorchThreads, EnvironmentVariableIsValidated) {
   ::setenv("PRIORBENCH_TORCH_THREADS", "lots", 1);
   const auto message = error_of([] { pb::TorchGenerator g(analytic_model()); });
   ::unsetenv("PRIORBENCH_TORCH_THREADS");
-  EXPECT_NE(message.find("PRIORBENCH_TORCH_THREADS must be a positive integer, got 'lots'"), std::string::npos);
+  EXPECT_NE(message.find("PRIORBENCH_TORCH_THREADS must be an integer in [1, 1024], got 'lots'"), std::string::npos);
+  // 100000 threads used to be made (model --threads 100000).
+  const auto too_many = error_of([] { pb::TorchGenerator g(analytic_model(), {100000}); });
+  EXPECT_NE(too_many.find("Torch threads: 100000 is above the limit of 1024"), std::string::npos) << too_many;
   EXPECT_NO_THROW(pb::TorchGenerator(analytic_model(), {2}));
   EXPECT_NO_THROW(pb::TorchGenerator(analytic_model()));
 }

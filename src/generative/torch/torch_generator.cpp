@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/watchdog.hpp"
 #include "generative/memory_budget.hpp"
 #include "generative/torch/allocation_meter.hpp"
 #include "generative/torch/torch_model.hpp"
@@ -95,9 +96,19 @@ void batched_jacobian(TorchGenerator::Impl& impl, const at::Tensor& z, DenseMatr
 }
 
 // Threads and the memory budget first, so that their errors come before any loading.
+// Loading runs the file's code (a class's __setstate__, then every method of the contract
+// probe), so it runs under the model-load budget: a decode that never returns ends the
+// process with one line instead of hanging it (core/watchdog.hpp says why that is safe
+// here: every command loads its model before it creates an output file).
 std::unique_ptr<TorchGenerator::Impl> load_impl(const std::string& path, const TorchGeneratorOptions& options) {
   torch_detail::apply_threads(options.threads);
   const std::size_t jacobian_memory = jacobian_memory_budget(options.jacobian_memory);
+  const auto budget = model_timeout();
+  std::ostringstream message;
+  message << path << ": loading the model and its contract probe (docs/model-format.md) did not finish within "
+          << (budget ? budget->count() : 0) << " s; a model file is code, and this one may never return ("
+          << kModelTimeoutVariable << " sets the budget in seconds)";
+  const Watchdog watchdog(budget, message.str());
   auto impl = torch_detail::make_generator_impl(torch_detail::load_module(path), path);
   impl->jacobian_memory = jacobian_memory;
   return impl;

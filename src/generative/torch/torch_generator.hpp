@@ -27,8 +27,12 @@
 
 namespace priorbench {
 
+// More intra-op threads than any node has cores only oversubscribes it (and each thread
+// reserves a stack): --threads and $PRIORBENCH_TORCH_THREADS are refused above this.
+inline constexpr int kMaxTorchThreads = 1024;
+
 struct TorchGeneratorOptions {
-  int threads = 0;  // 0: $PRIORBENCH_TORCH_THREADS, else 1
+  int threads = 0;  // 0: $PRIORBENCH_TORCH_THREADS, else 1; at most kMaxTorchThreads
   // Torch memory the batched Jacobian may hold at once, in bytes; 0:
   // $PRIORBENCH_JACOBIAN_MEMORY_MIB MiB, else 256 MiB (see jacobian_chunk_size).
   std::size_t jacobian_memory = 0;

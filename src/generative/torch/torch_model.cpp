@@ -96,6 +96,7 @@ std::string summarize(const std::exception& error) {
 }
 
 int apply_threads(int requested) {
+  PB_REQUIRE(requested <= kMaxTorchThreads, "Torch threads: ", requested, " is above the limit of ", kMaxTorchThreads);
   int threads = requested;
   if (threads <= 0) {
     const char* environment = std::getenv("PRIORBENCH_TORCH_THREADS");
@@ -103,8 +104,8 @@ int apply_threads(int requested) {
     if (environment != nullptr && *environment != '\0') {
       char* end = nullptr;
       const long value = std::strtol(environment, &end, 10);
-      PB_REQUIRE(*end == '\0' && value > 0 && value <= 1024,
-                 "PRIORBENCH_TORCH_THREADS must be a positive integer, got '", environment, "'");
+      PB_REQUIRE(*end == '\0' && value > 0 && value <= kMaxTorchThreads,
+                 "PRIORBENCH_TORCH_THREADS must be an integer in [1, ", kMaxTorchThreads, "], got '", environment, "'");
       threads = static_cast<int>(value);
     }
   }
@@ -136,7 +137,10 @@ ModelInfo validate_module(const torch::jit::Module& module, const std::string& n
   const auto dtype = module_dtype(module);
   const auto options = at::TensorOptions().dtype(dtype);
   const auto m = static_cast<std::int64_t>(info.latent_dim);
-  const auto z = at::zeros({batch, m}, options);
+  // Row 0 is z = 0; row 1 is (1, -1, 1, ...), a point of typical size under N(0, I), so a
+  // decoder that is finite only at 0 fails here, before a command has made any output.
+  auto z = at::zeros({batch, m}, options);
+  z[1] = 1 - 2 * at::arange(m, options).remainder(2);
   const std::string decode_call = "decode(z) on z of shape " + shape_text(z.sizes());
   const auto mean = probe(name, decode_call, [&] { return call_method(module, "decode", {z}).toTensor(); });
   check_decode_shape(mean.sizes(), info, batch, name, decode_call);
