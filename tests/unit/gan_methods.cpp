@@ -83,20 +83,21 @@ struct Problem {
   std::vector<double> y;
 };
 
-// y = A x† + σ ε with x† = μ(z†) + a small off-range part.
+// y = A x† + σ ε with x† = μ(z†) + a small off-range part. Made once and never destroyed:
+// its PETSc vectors must not outlive PetscFinalize in a static destructor.
 const Problem& problem() {
-  static const Problem p = [] {
+  static const Problem* p = [] {
     Dense a(static_cast<int>(kD), static_cast<int>(kN));
     a.values = normals(kD * kN, 1, 1.0 / std::sqrt(static_cast<double>(kD)));
     auto forward = std::make_shared<pb::testing_support::DenseForwardOperator>(PETSC_COMM_WORLD, a);
     auto truth = decode(normals(kM, 2, 0.8));
     const auto off_range = normals(kN, 3, 0.01);
     for (std::size_t i = 0; i < kN; ++i) truth[i] += off_range[i];
-    Problem result{forward, pb::simulate_observation(forward, {4, 5}, truth, kSigma, {7, 0}), {}};
-    result.y = pb::petsc::gather_all(result.observation.data);
+    auto* result = new Problem{forward, pb::simulate_observation(forward, {4, 5}, truth, kSigma, {7, 0}), {}};
+    result->y = pb::petsc::gather_all(result->observation.data);
     return result;
   }();
-  return p;
+  return *p;
 }
 
 // ½‖y − A μ(z)‖²/σ² + ½‖z‖².
@@ -122,6 +123,7 @@ double relative_difference(const std::vector<double>& a, const std::vector<doubl
 
 TEST(GanMethods, LaplaceWithoutANuggetIsRefusedBeforeAnyWork) {
   pb::LaplaceOptions options;  // nugget 0, z0 = latent_map
+  problem();                   // its truth is decoded once, before the count
   const auto before = tiny_gan()->counts();
   expect_error([&] { run(options); },
                {"laplace: the generator has no decoder variance (Gamma = 0, a GAN)", "state a nugget eta^2 > 0"});
