@@ -39,7 +39,8 @@ grep -q "variance_kind none, encoder no" model.log
 
 # 3. Python → C++: a GAN scripted in PyTorch.
 "$python" "$here/make_python_gan.py" python-gan.pt python-gan-values.h5
-"$priorbench" model python-gan.pt --latents python-gan-values.h5:z -o python-gan-eval.h5 | grep -q "kind gan"
+"$priorbench" model python-gan.pt --latents python-gan-values.h5:z -o python-gan-eval.h5 >python-model.log
+grep -q "kind gan" python-model.log
 "$python" "$here/check_models.py" python-gan python-gan-values.h5 python-gan-eval.h5
 
 # 4. Stopped after one epoch and resumed: the same generator as the uninterrupted run.
