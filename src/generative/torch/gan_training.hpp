@@ -16,8 +16,10 @@
 //
 // The critic (discriminator) is trained alongside and kept only in the checkpoint: conv —
 // the VAE encoder's stride-2 4×4 convolutions with the generator's channels, then a dense
-// layer to one logit; mlp — dense layers n → hidden → 1. Its activation is leaky ReLU
-// (slope 0.2): nothing differentiates the critic after training, so it need not be smooth.
+// layer to one logit; mlp — dense layers n → hidden → 1 — with the minibatch standard
+// deviation of the last features as one more input (against mode collapse). Its activation
+// is leaky ReLU (slope 0.2): nothing differentiates the critic after training, so it need
+// not be smooth.
 //
 // Determinism and checkpoints as for the VAE (vae_training.hpp): initialization from
 // Torch's generator seeded by `seed`, each epoch reseeded by (seed, epoch) before its
