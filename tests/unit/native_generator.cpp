@@ -214,6 +214,14 @@ TEST(NativeRoute, ShippedConvModelsMatchTorchScript) {
   }
 }
 
+TEST(NativeRoute, ShippedGanMatchesTorchScript) {
+  const auto routes = load_routes(shipped_model("fmnist-gan-conv-m16.pt"));
+  EXPECT_EQ(routes.native->decoder_variance_kind(), pb::DecoderVariance::none);
+  EXPECT_FALSE(routes.native->has_encoder());
+  expect_routes_agree(routes);
+  expect_routes_agree(routes, 3.0);
+}
+
 TEST(NativeRoute, NativeGeneratorDescribesTheModelAndDelegatesTheEncoder) {
   const auto routes = load_routes(shipped_model("fmnist-vae-mlp-m16.pt"));
   const auto& native = *routes.native;
