@@ -59,13 +59,16 @@ Dataset read_dataset(const std::string& option, const std::string& specification
 void print_info(const TorchGenerator& generator) {
   const auto& info = generator.info();
   std::cout << "model " << generator.path() << ": obeys the contract (format_version " << info.format_version << ")\n"
-            << "  latent_dim " << info.latent_dim << ", image " << info.shape.height << "x" << info.shape.width
-            << ", variance_kind " << variance_kind_name(info.variance_kind) << ", encoder "
-            << (info.has_encoder ? "yes" : "no") << "\n";
+            << "  kind " << generator_kind_name(info.kind) << ", latent_dim " << info.latent_dim << ", image "
+            << info.shape.height << "x" << info.shape.width << ", variance_kind "
+            << variance_kind_name(info.variance_kind) << ", encoder " << (info.has_encoder ? "yes" : "no") << "\n";
   if (!info.description.empty()) std::cout << "  description: " << info.description << "\n";
   if (info.test_elbo)
     std::cout << "  test ELBO " << std::fixed << std::setprecision(2) << *info.test_elbo << " nats/image\n";
   if (info.diagnostics) std::cout << info.diagnostics->summary();
+  if (info.kind == GeneratorKind::gan) {
+    std::cout << "  a GAN: Gamma = 0, no encoder; the laplace method needs a nugget eta^2 > 0\n";
+  }
   std::cout << "  note: a model file is code: loading and evaluating it runs its TorchScript with your rights; "
                "use only files you trust (docs/model-format.md)\n"
             << std::flush;

@@ -28,6 +28,25 @@ std::optional<DecoderVariance> parse_variance_kind(const std::string& text) {
   return std::nullopt;
 }
 
+std::string generator_kind_name(GeneratorKind kind) {
+  switch (kind) {
+    case GeneratorKind::vae:
+      return "vae";
+    case GeneratorKind::gan:
+      return "gan";
+    case GeneratorKind::flow:
+      return "flow";
+  }
+  return "unknown";
+}
+
+std::optional<GeneratorKind> parse_generator_kind(const std::string& text) {
+  for (const auto kind : {GeneratorKind::vae, GeneratorKind::gan, GeneratorKind::flow}) {
+    if (text == generator_kind_name(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 const char* const kContractHint = " (docs/model-format.md)";
@@ -137,10 +156,34 @@ bool equals(std::span<const std::int64_t> sizes, std::initializer_list<std::int6
   return std::equal(sizes.begin(), sizes.end(), expected.begin(), expected.end());
 }
 
+// Version 2 names the family; a version-1 file has no `kind` and is a VAE (that version
+// knew no other family), so a `kind` in it is a contradiction, not a hint.
+GeneratorKind read_kind(const ModelAttributes& attributes, const std::string& name, std::int64_t version) {
+  if (version == 1) {
+    PB_REQUIRE(find(attributes, "kind") == nullptr, name,
+               ": attribute 'kind' is a format_version 2 attribute, but the file declares format_version 1");
+    return GeneratorKind::vae;
+  }
+  const auto& text = require<std::string>(attributes, name, "kind", "a str");
+  const auto kind = parse_generator_kind(text);
+  PB_REQUIRE(kind.has_value(), name, ": attribute kind is '", text, "'; expected 'vae', 'gan' or 'flow'");
+  PB_REQUIRE(*kind != GeneratorKind::flow, name,
+             ": kind 'flow' is part of the contract but this priorbench does not load flows yet");
+  return *kind;
+}
+
+// A GAN is x = g(z): it has no decoder noise.
+void check_kind_variance(const ModelInfo& info, const std::string& name) {
+  PB_REQUIRE(info.kind != GeneratorKind::gan || info.variance_kind == DecoderVariance::none, name,
+             ": attribute variance_kind is '", variance_kind_name(info.variance_kind),
+             "' but a model of kind 'gan' has Gamma = 0 (variance_kind 'none')");
+}
+
 }  // namespace
 
 const std::vector<std::string>& model_attribute_names() {
   static const std::vector<std::string> names = {"format_version",
+                                                 "kind",
                                                  "latent_dim",
                                                  "image_height",
                                                  "image_width",
@@ -162,8 +205,10 @@ const std::vector<std::string>& model_attribute_names() {
 ModelInfo check_model_attributes(const ModelAttributes& attributes, const std::string& name, std::int64_t probe_batch) {
   ModelInfo info;
   info.format_version = require<std::int64_t>(attributes, name, "format_version", "an int");
-  PB_REQUIRE(info.format_version == kModelFormatVersion, name, ": format_version ", info.format_version,
-             " is not supported (this priorbench reads version ", kModelFormatVersion, ")");
+  PB_REQUIRE(info.format_version >= kOldestModelFormatVersion && info.format_version <= kModelFormatVersion, name,
+             ": format_version ", info.format_version, " is not supported (this priorbench reads versions ",
+             kOldestModelFormatVersion, " to ", kModelFormatVersion, ")");
+  info.kind = read_kind(attributes, name, info.format_version);
   const auto latent_dim = require<std::int64_t>(attributes, name, "latent_dim", "an int");
   const auto height = require<std::int64_t>(attributes, name, "image_height", "an int");
   const auto width = require<std::int64_t>(attributes, name, "image_width", "an int");
@@ -175,6 +220,7 @@ ModelInfo check_model_attributes(const ModelAttributes& attributes, const std::s
   PB_REQUIRE(kind.has_value(), name, ": attribute variance_kind is '", kind_text,
              "'; expected 'none', 'scalar' or 'per_pixel'");
   info.variance_kind = *kind;
+  check_kind_variance(info, name);
   if (find(attributes, "description") != nullptr) {
     info.description = require<std::string>(attributes, name, "description", "a str");
   }

@@ -19,11 +19,21 @@
 
 namespace priorbench {
 
-// The format_version this code reads and writes.
-inline constexpr std::int64_t kModelFormatVersion = 1;
+// The format_version this code writes; it reads this one and version 1 (a version-1 file
+// has no `kind` and is a VAE).
+inline constexpr std::int64_t kModelFormatVersion = 2;
+inline constexpr std::int64_t kOldestModelFormatVersion = 1;
+
+// The family of a generator (attribute `kind`): a VAE (decoder mean and variance Γ,
+// usually an encoder), a GAN (x = g(z), Γ = 0, no encoder) or a normalizing flow
+// (a bijection of Rⁿ, m = n; described by the contract, not yet loaded by this code).
+enum class GeneratorKind { vae, gan, flow };
+std::string generator_kind_name(GeneratorKind kind);  // "vae", "gan", "flow"
+std::optional<GeneratorKind> parse_generator_kind(const std::string& text);
 
 struct ModelInfo {
   std::int64_t format_version = 0;
+  GeneratorKind kind = GeneratorKind::vae;
   std::size_t latent_dim = 0;
   ImageShape shape;
   DecoderVariance variance_kind = DecoderVariance::none;
@@ -52,8 +62,8 @@ using ModelAttributes = std::map<std::string, ModelAttribute>;
 // Every attribute name the checks read: the only ones a caller needs to collect.
 const std::vector<std::string>& model_attribute_names();
 
-// The required attributes (format_version, latent_dim, image_height, image_width,
-// variance_kind), `description` when present, and the optional provenance of
+// The required attributes (format_version, kind from version 2 on, latent_dim,
+// image_height, image_width, variance_kind), `description` when present, and the optional provenance of
 // `priorbench train`. Sizes are checked against PETSc's index range and the probe batch
 // of `probe_batch` latents and images against the memory available (core/memory_budget.hpp)
 // before the caller allocates them. has_encoder is left false: it is a method, not an

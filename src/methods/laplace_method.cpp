@@ -24,6 +24,7 @@ class LaplaceMethod final : public ReconstructionMethod {
  protected:
   MethodOutcome reconstruct_impl(const Observation& observation) override {
     const LatentProblem problem = make_latent_problem(observation, generator_(), options_.latent);
+    require_nugget(problem.generator());
     // The prior's cost: choosing z0 (maybe a latent MAP) and the Jacobian at z0.
     const CostMeter prior_cost(problem);
     const ChosenLinearization z0 =
@@ -51,6 +52,16 @@ class LaplaceMethod final : public ReconstructionMethod {
   }
 
  private:
+  // A generator with Γ = 0 (a GAN) gives the rank-m prior covariance J Jᵀ, singular in
+  // pixel space: the nugget is then part of the prior's definition, and no default would
+  // be neutral (η² sets how far the prior lets x leave the generator's range, compared
+  // with σ²), so it must be stated. Checked before the latent MAP spends anything.
+  void require_nugget(const Generator& generator) const {
+    PB_REQUIRE(options_.nugget > 0 || generator.decoder_variance_kind() != DecoderVariance::none,
+               "laplace: the generator has no decoder variance (Gamma = 0, a GAN), so the prior J J^T is singular; "
+               "state a nugget eta^2 > 0 (study key nugget, solve --laplace-nugget)");
+  }
+
   LaplaceOptions options_;
   GeneratorSource generator_;
 };

@@ -8,6 +8,13 @@
     check_models.py python-model VALUES.h5 EVALUATION.h5
         What `priorbench model` computed for a model scripted in PyTorch equals what
         PyTorch computed (make_python_model.py).
+    check_models.py cpp-gan MODEL.pt EVALUATION.h5
+        A GAN written by `priorbench train --kind gan` loads with torch.jit.load, declares
+        the version-2 contract (kind "gan", variance_kind "none", no encode), and its decode
+        in PyTorch (float64) reproduces what `priorbench model --samples` computed.
+    check_models.py python-gan VALUES.h5 EVALUATION.h5
+        What `priorbench model` computed for a GAN scripted in PyTorch equals what PyTorch
+        computed (make_python_gan.py), with a zero decoder variance.
     check_models.py same-parameters A.pt B.pt
         Two model files hold bitwise the same parameters (a resumed run equals an
         uninterrupted one).
@@ -38,8 +45,8 @@ def cpp_model(model_path, report_path):
         value = getattr(model, name)
         if not isinstance(value, kind):
             sys.exit("FAIL attribute %s is %r, expected a %s" % (name, value, kind.__name__))
-    if model.format_version != 1 or model.variance_kind not in ("scalar", "per_pixel"):
-        sys.exit("FAIL contract attributes: %d %s" % (model.format_version, model.variance_kind))
+    if model.format_version != 2 or model.kind != "vae" or model.variance_kind not in ("scalar", "per_pixel"):
+        sys.exit("FAIL contract attributes: %d %s %s" % (model.format_version, model.kind, model.variance_kind))
     if len(model.diagnostics_kl) != model.latent_dim:
         sys.exit("FAIL diagnostics_kl has %d entries for latent_dim %d" % (len(model.diagnostics_kl), model.latent_dim))
     model = model.double()  # priorbench evaluates in float64, from the stored float32 parameters
@@ -71,6 +78,37 @@ def python_model(values_path, evaluation_path):
               np.exp(expected["encoder_log_variances"][()]))
 
 
+def cpp_gan(model_path, evaluation_path):
+    model = torch.jit.load(model_path)
+    for name, kind in [("format_version", int), ("kind", str), ("latent_dim", int), ("image_height", int),
+                       ("image_width", int), ("variance_kind", str), ("description", str), ("training_log", str),
+                       ("training_seconds", float), ("architecture", str)]:
+        value = getattr(model, name)
+        if not isinstance(value, kind):
+            sys.exit("FAIL attribute %s is %r, expected a %s" % (name, value, kind.__name__))
+    if model.format_version != 2 or model.kind != "gan" or model.variance_kind != "none":
+        sys.exit("FAIL contract attributes: %d %s %s" % (model.format_version, model.kind, model.variance_kind))
+    if hasattr(model, "encode") or hasattr(model, "decoder_log_variance"):
+        sys.exit("FAIL a GAN generator should have neither encode nor decoder_log_variance")
+    for parameter in model.parameters():
+        if parameter.dtype != torch.float32:
+            sys.exit("FAIL parameters should be stored in float32, found %s" % parameter.dtype)
+    model = model.double()
+    with h5py.File(evaluation_path, "r") as f:
+        z = torch.from_numpy(f["latents"][()])
+        means = f["means"][()]
+        close("GAN decoder variance from priorbench", f["decoder_variances"][()], np.zeros_like(means), 0.0)
+    with torch.no_grad():
+        close("GAN decode(z) PyTorch vs priorbench", model.decode(z).numpy(), means)
+
+
+def python_gan(values_path, evaluation_path):
+    with h5py.File(values_path, "r") as expected, h5py.File(evaluation_path, "r") as actual:
+        close("latents passed through", actual["latents"][()], expected["z"][()], 0.0)
+        close("GAN decode(z) priorbench vs PyTorch", actual["means"][()], expected["means"][()])
+        close("GAN decoder variance (zero)", actual["decoder_variances"][()], np.zeros_like(expected["means"][()]), 0.0)
+
+
 def same_parameters(first, second):
     a, b = torch.jit.load(first), torch.jit.load(second)
     pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
@@ -83,7 +121,8 @@ def same_parameters(first, second):
 
 
 if __name__ == "__main__":
-    commands = {"cpp-model": cpp_model, "python-model": python_model, "same-parameters": same_parameters}
+    commands = {"cpp-model": cpp_model, "python-model": python_model, "cpp-gan": cpp_gan, "python-gan": python_gan,
+                "same-parameters": same_parameters}
     if len(sys.argv) != 4 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -20,6 +20,8 @@
 #include "data/image_set.hpp"
 #include "generative/native/activations.hpp"
 #include "generative/native/native_generator.hpp"
+#include "generative/torch/gan_model.hpp"
+#include "generative/torch/gan_training.hpp"
 #include "generative/torch/generator_loader.hpp"
 #include "generative/torch/script_module.hpp"
 #include "generative/torch/vae_model.hpp"
@@ -104,7 +106,12 @@ void expect_routes_agree(const Routes& routes, double scale = 1.0) {
   std::vector<double> variance_a(n), variance_b(n);
   native.decoder_variance(first, variance_a);
   torchscript.decoder_variance(first, variance_b);
-  EXPECT_LT(relative_difference(variance_a, variance_b), kTolerance) << "decoder_variance";
+  if (native.decoder_variance_kind() == pb::DecoderVariance::none) {  // a GAN: Γ = 0 on both routes
+    EXPECT_EQ(variance_a, std::vector<double>(n, 0.0));
+    EXPECT_EQ(variance_b, std::vector<double>(n, 0.0));
+  } else {
+    EXPECT_LT(relative_difference(variance_a, variance_b), kTolerance) << "decoder_variance";
+  }
 
   std::vector<double> jv_a(n), jv_b(n), jtu_a(m), jtu_b(m);
   native.jvp(first, std::span<const double>(v).first(m), jv_a);
@@ -205,6 +212,14 @@ TEST(NativeRoute, ShippedConvModelsMatchTorchScript) {
     SCOPED_TRACE(name);
     expect_routes_agree(load_routes(shipped_model(name)));
   }
+}
+
+TEST(NativeRoute, ShippedGanMatchesTorchScript) {
+  const auto routes = load_routes(shipped_model("fmnist-gan-conv-m16.pt"));
+  EXPECT_EQ(routes.native->decoder_variance_kind(), pb::DecoderVariance::none);
+  EXPECT_FALSE(routes.native->has_encoder());
+  expect_routes_agree(routes);
+  expect_routes_agree(routes, 3.0);
 }
 
 TEST(NativeRoute, NativeGeneratorDescribesTheModelAndDelegatesTheEncoder) {
@@ -352,6 +367,67 @@ TEST(NativeRoute, MemoryBudgetChunksChangeNothingBeyondRounding) {
   small.decode_and_vjp(z, batch, b, copy_u, gradients_b);
   EXPECT_LT(relative_difference(b, a), kTolerance);
   EXPECT_LT(relative_difference(gradients_b, gradients_a), kTolerance);
+}
+
+pb::GanModelOptions gan(pb::VaeArchitecture architecture, std::vector<std::size_t> hidden,
+                        std::vector<std::size_t> channels, pb::ImageShape shape, std::size_t m) {
+  pb::GanModelOptions options;
+  options.architecture = architecture;
+  options.hidden = std::move(hidden);
+  options.channels = std::move(channels);
+  options.shape = shape;
+  options.latent_dim = m;
+  return options;
+}
+
+class RandomGanArchitectures : public ::testing::TestWithParam<std::pair<std::string, pb::GanModelOptions>> {};
+
+// A GAN generator is the VAE decoder without its variance head: recognized from the decoder's
+// parameters alone (it has no encoder), Γ = 0 on both routes.
+TEST_P(RandomGanArchitectures, NativeMatchesTorchScript) {
+  const auto& [name, options] = GetParam();
+  const auto path = temp().file(name + ".pt");
+  if (!fs::exists(path)) pb::save_untrained_gan(options, 9, path);
+  const auto routes = load_routes(path);
+  EXPECT_EQ(routes.native->decoder_variance_kind(), pb::DecoderVariance::none);
+  EXPECT_FALSE(routes.native->has_encoder());
+  expect_routes_agree(routes);
+  expect_routes_agree(routes, 4.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, RandomGanArchitectures,
+    ::testing::Values(
+        std::pair{std::string("gan_mlp_24_6x10"), gan(pb::VaeArchitecture::mlp, {24}, {}, {6, 10}, 3)},
+        std::pair{std::string("gan_mlp_40_20_8x8"), gan(pb::VaeArchitecture::mlp, {40, 20}, {}, {8, 8}, 5)},
+        std::pair{std::string("gan_conv_3_4x6"), gan(pb::VaeArchitecture::conv, {12}, {3}, {4, 6}, 2)},
+        std::pair{std::string("gan_conv_4_8_8x12"), gan(pb::VaeArchitecture::conv, {16}, {4, 8}, {8, 12}, 3)},
+        std::pair{std::string("gan_conv_2_3_5_16x8"), gan(pb::VaeArchitecture::conv, {10}, {2, 3, 5}, {16, 8}, 4)}),
+    [](const auto& info) { return info.param.first; });
+
+// What `priorbench train --kind gan` writes: float32 parameters, the moving average of the
+// generator, provenance attributes.
+TEST(NativeRoute, BrieflyTrainedGanMatchesTorchScript) {
+  const auto path = temp().file("trained_gan.pt");
+  if (!fs::exists(path)) {
+    pb::data::ImageSet images;
+    images.shape = {8, 8};
+    images.count = 32;
+    images.pixels = normals(32 * 64, 42);
+    for (double& pixel : images.pixels) pixel = 1.0 / (1.0 + std::exp(-pixel));
+    pb::GanTrainingOptions options;
+    options.model = gan(pb::VaeArchitecture::conv, {12}, {3, 4}, {8, 8}, 3);
+    options.epochs = 2;
+    options.batch_size = 8;
+    options.learning_rate = 0.05;
+    options.average_decay = 0.5;  // so the average moves visibly in 8 steps
+    options.seed = 4;
+    options.threads = 1;
+    options.output = path;
+    std::ostringstream progress;
+    pb::train_gan(images, options, progress);
+  }
+  expect_routes_agree(load_routes(path));
 }
 
 // A VAE of the same mathematics written by hand (other code, the same parameter names), and

@@ -386,8 +386,11 @@ TEST(ModelContract, EveryViolationNamesTheFileAndWhatIsWrong) {
   EXPECT_NE(load_error(wrong_type, "d.pt").find("d.pt: attribute 'latent_dim' must be an int"), std::string::npos);
 
   auto future = without_attribute("format_version");
-  future.int_attributes.push_back({"format_version", 2});
-  EXPECT_NE(load_error(future, "e.pt").find("e.pt: format_version 2 is not supported"), std::string::npos);
+  future.int_attributes.push_back({"format_version", 3});
+  EXPECT_NE(load_error(future, "e.pt")
+                .find("e.pt: format_version 3 is not supported (this priorbench reads versions 1 "
+                      "to 2)"),
+            std::string::npos);
 
   auto bad_kind = without_attribute("variance_kind");
   bad_kind.string_attributes.push_back({"variance_kind", "diagonal"});
@@ -449,6 +452,61 @@ TEST(ModelContract, AModelWithoutEncoderOrVarianceIsAGanLikeGenerator) {
   generator.jacobian(z, jacobian);
   EXPECT_NEAR(jacobian(0, 0), 1 - std::pow(std::tanh(0.3), 2), 1e-15);
   EXPECT_EQ(jacobian(0, 1), 0.0);
+}
+
+// Contract version 2: `kind` names the family; version-1 files (no kind) are VAEs; a GAN
+// has Γ = 0 and no encoder (an `encode` it carries is not read).
+TEST(ModelContract, VersionTwoNamesTheFamily) {
+  const auto save = [](const pb::ScriptModuleSpec& spec, const std::string& name) {
+    const auto path = temp().file(name);
+    pb::save_script_module(spec, path);
+    return path;
+  };
+  const auto attributes = [](std::int64_t version, std::vector<std::pair<std::string, std::string>> strings) {
+    pb::ScriptModuleSpec spec;
+    spec.int_attributes = {{"format_version", version}, {"latent_dim", 2}, {"image_height", 1}, {"image_width", 2}};
+    spec.string_attributes = std::move(strings);
+    spec.source =
+        "def decode(self, z: Tensor) -> Tensor:\n    return torch.tanh(z)\n\n"
+        "def encode(self, x: Tensor) -> Tuple[Tensor, Tensor]:\n"
+        "    flat = x.reshape([x.shape[0], 2])\n    return (flat, flat)\n";
+    return spec;
+  };
+  const pb::TorchGenerator old(save(attributes(1, {{"variance_kind", "none"}}), "v1.pt"));
+  EXPECT_EQ(old.info().kind, pb::GeneratorKind::vae);
+  EXPECT_TRUE(old.has_encoder());
+  const pb::TorchGenerator gan(save(attributes(2, {{"variance_kind", "none"}, {"kind", "gan"}}), "v2_gan.pt"));
+  EXPECT_EQ(gan.info().kind, pb::GeneratorKind::gan);
+  EXPECT_EQ(gan.info().format_version, 2);
+  EXPECT_FALSE(gan.has_encoder()) << "a GAN's encode is not read";
+  const pb::TorchGenerator vae(save(attributes(2, {{"variance_kind", "none"}, {"kind", "vae"}}), "v2_vae.pt"));
+  EXPECT_EQ(vae.info().kind, pb::GeneratorKind::vae);
+  EXPECT_TRUE(vae.has_encoder());
+
+  const auto error = [&](const pb::ScriptModuleSpec& spec, const std::string& name) {
+    const auto path = save(spec, name);
+    try {
+      pb::TorchGenerator generator(path);
+    } catch (const pb::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error(attributes(2, {{"variance_kind", "none"}}), "v2_no_kind.pt")
+                .find("v2_no_kind.pt: attribute 'kind' missing"),
+            std::string::npos);
+  EXPECT_NE(error(attributes(1, {{"variance_kind", "none"}, {"kind", "gan"}}), "v1_kind.pt")
+                .find("v1_kind.pt: attribute 'kind' is a format_version 2 attribute"),
+            std::string::npos);
+  EXPECT_NE(error(attributes(2, {{"variance_kind", "scalar"}, {"kind", "gan"}}), "noisy_gan.pt")
+                .find("noisy_gan.pt: attribute variance_kind is 'scalar' but a model of kind 'gan' has Gamma = 0"),
+            std::string::npos);
+  EXPECT_NE(error(attributes(2, {{"variance_kind", "none"}, {"kind", "GAN"}}), "capital.pt")
+                .find("capital.pt: attribute kind is 'GAN'; expected 'vae', 'gan' or 'flow'"),
+            std::string::npos);
+  EXPECT_NE(error(attributes(2, {{"variance_kind", "none"}, {"kind", "flow"}}), "flow.pt")
+                .find("flow.pt: kind 'flow' is part of the contract but this priorbench does not load flows yet"),
+            std::string::npos);
 }
 
 TEST(TorchThreads, EnvironmentVariableIsValidated) {

@@ -8,6 +8,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.hpp"
+#include "generative/torch/gan_module.hpp"
 #include "generative/torch/torch_model.hpp"
 #include "generative/torch/vae_module.hpp"
 
@@ -86,6 +87,28 @@ VaeModelOptions inferred_options(const torch::jit::Module& module, const ModelIn
   return options;
 }
 
+// The same for a GAN generator (gan_model.hpp), which has no encoder: read off the
+// decoder's parameter shapes (dense widths of dec0 …; the channels of dec_conv0 … and
+// dec_mean, coarsest first).
+GanModelOptions inferred_gan_options(const torch::jit::Module& module, const ModelInfo& info) {
+  GanModelOptions options;
+  options.architecture = parse_architecture(string_attribute(module, "architecture"));
+  options.latent_dim = info.latent_dim;
+  options.shape = info.shape;
+  if (options.architecture == VaeArchitecture::mlp) {
+    const auto widths = leading_sizes(module, "dec");
+    options.hidden.assign(widths.rbegin(), widths.rend());
+  } else {
+    const auto coarse_to_fine = leading_sizes(module, "dec_conv");  // output channels of each
+    options.channels.assign(coarse_to_fine.rbegin(), coarse_to_fine.rend());
+    options.channels.insert(options.channels.begin(),
+                            static_cast<std::size_t>(parameter(module, "dec_mean_w").size(0)));
+    options.hidden = {static_cast<std::size_t>(parameter(module, "dec0_w").size(0))};
+  }
+  validate(options);
+  return options;
+}
+
 // A module as it reads after a save and a load: the form whose code a model file holds.
 torch::jit::Module reloaded(const torch::jit::Module& module) {
   std::stringstream archive;
@@ -155,7 +178,8 @@ native::NativeDecoderWeights decoder_weights(const torch::jit::Module& module, c
   weights.latent_dim = options.latent_dim;
   weights.shape = options.shape;
   weights.variance = options.variance;
-  weights.log_variance_floor = float_attribute(module, "log_variance_floor");
+  if (options.variance != DecoderVariance::none)
+    weights.log_variance_floor = float_attribute(module, "log_variance_floor");
   const auto head = [&](const std::string& layer, std::size_t height, std::size_t width) -> native::LayerWeights {
     if (options.architecture == VaeArchitecture::mlp) return dense_weights(module, layer);
     return convolution_weights(module, layer, height, width);
@@ -178,7 +202,7 @@ native::NativeDecoderWeights decoder_weights(const torch::jit::Module& module, c
   weights.mean_head = head("dec_mean", height, width);
   if (options.variance == DecoderVariance::per_pixel) {
     weights.log_variance_head = head("dec_logvar", height, width);
-  } else {
+  } else if (options.variance == DecoderVariance::scalar) {
     weights.raw_log_variance = parameter(module, "dec_logvar_raw").item<double>();
   }
   return weights;
@@ -189,11 +213,15 @@ native::NativeDecoderWeights decoder_weights(const torch::jit::Module& module, c
 NativeImport import_native_decoder(const TorchGenerator& generator) {
   const auto& module = generator.implementation().module;
   try {
-    const VaeModelOptions options = inferred_options(module, generator.info());
+    const bool gan = generator.info().kind == GeneratorKind::gan;
+    std::optional<GanModelOptions> gan_options;
+    if (gan) gan_options = inferred_gan_options(module, generator.info());
+    const VaeModelOptions options = gan ? decoder_options(*gan_options) : inferred_options(module, generator.info());
     torch::jit::Module reference;
     {
       const DefaultGeneratorRestorer restorer;
-      reference = reloaded(torch_detail::build_vae_module(options, at::kDouble));
+      reference = reloaded(gan ? torch_detail::build_gan_module(*gan_options, at::kDouble)
+                               : torch_detail::build_vae_module(options, at::kDouble));
     }
     auto mismatch = parameter_mismatch(reference, module);
     if (mismatch.empty()) mismatch = code_mismatch(reference, module);

@@ -3,9 +3,10 @@
 // data for the native route (generative/native/). Plain C++ header.
 //
 // A model is recognized when it is exactly what `priorbench train` writes for some options:
-// its `architecture` attribute is `mlp` or `conv` and it has `log_variance_floor`; the
-// options (hidden widths, channels) are read off the parameter shapes; and a module built
-// by vae_model.hpp for those options has the same parameters (names and shapes) and the
+// its `architecture` attribute is `mlp` or `conv` and, for a VAE, it has
+// `log_variance_floor`; the options (hidden widths, channels) are read off the parameter
+// shapes (the encoder's for a VAE, the decoder's for a GAN, kind "gan"); and a module built
+// by vae_model.hpp (gan_model.hpp) for those options has the same parameters (names and shapes) and the
 // same code, method by method (TorchScript graphs compared after both went through a save
 // and a load). Anything else — a model scripted elsewhere, a renamed parameter, an edited
 // method, a file from a future version with other code — is not recognized and stays on

@@ -132,7 +132,8 @@ ModelInfo validate_module(const torch::jit::Module& module, const std::string& n
   if (info.variance_kind != DecoderVariance::none) {
     require_method(module, name, "decoder_log_variance", " (required by variance_kind '" + kind_text + "')");
   }
-  info.has_encoder = module.find_method("encode").has_value();
+  // A GAN has no encoder by the contract; an `encode` it carries anyway is not read.
+  info.has_encoder = info.kind != GeneratorKind::gan && module.find_method("encode").has_value();
 
   const auto dtype = module_dtype(module);
   const auto options = at::TensorOptions().dtype(dtype);

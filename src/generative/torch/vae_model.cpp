@@ -91,7 +91,6 @@ void save_untrained_vae(const VaeModelOptions& options, std::uint64_t seed, cons
 }  // namespace priorbench
 
 namespace priorbench::torch_detail {
-namespace {
 
 // Registers the weight [out, in] and bias [out] of a dense layer, uniform in ±1/√in
 // (PyTorch's default for nn.Linear).
@@ -117,6 +116,13 @@ void convolution(torch::jit::Module& module, const std::string& name, std::int64
 std::string affine(const std::string& layer, const std::string& input) {
   return "torch.addmm(self." + layer + "_b, " + input + ", self." + layer + "_w.t())";
 }
+
+std::string conv2d(const std::string& layer, bool transposed) {
+  return std::string(transposed ? "torch.conv_transpose2d" : "torch.conv2d") + "(h, self." + layer + "_w, self." +
+         layer + "_b, [2, 2], [1, 1])";
+}
+
+namespace {
 
 // TorchScript source shared by both architectures, given the two trunks.
 std::string heads_source(const VaeModelOptions& o, const std::string& mean_output, const std::string& variance_output) {
@@ -157,14 +163,8 @@ std::string mlp_source(const VaeModelOptions& o) {
   for (std::size_t i = 0; i < o.hidden.size(); ++i) {
     s << "    h = torch.softplus(" << affine("enc" + std::to_string(i), "h") << ")\n";
   }
-  s << "    return h\n\n"
-    << "def decoder_trunk(self, z: Tensor) -> Tensor:\n"
-    << "    h = z\n";
-  for (std::size_t i = 0; i < o.hidden.size(); ++i) {
-    s << "    h = torch.softplus(" << affine("dec" + std::to_string(i), "h") << ")\n";
-  }
   s << "    return h\n\n";
-  return s.str() + heads_source(o, affine("dec_mean", "h"), affine("dec_logvar", "h"));
+  return s.str() + decoder_trunk_source(o) + heads_source(o, mean_output_source(o), affine("dec_logvar", "h"));
 }
 
 // Channels, coarsest map side and flattened size of the conv architecture.
@@ -182,11 +182,6 @@ ConvLayout conv_layout(const VaeModelOptions& o) {
   return layout;
 }
 
-std::string conv2d(const std::string& layer, bool transposed) {
-  return std::string(transposed ? "torch.conv_transpose2d" : "torch.conv2d") + "(h, self." + layer + "_w, self." +
-         layer + "_b, [2, 2], [1, 1])";
-}
-
 // Layers named as in the original two-layer model (enc_conv0, enc_conv1, dec_conv0,
 // dec_mean), so a two-layer model keeps its parameter names.
 std::string conv_source(const VaeModelOptions& o) {
@@ -199,17 +194,8 @@ std::string conv_source(const VaeModelOptions& o) {
     s << "    h = torch.softplus(" << conv2d("enc_conv" + std::to_string(i), false) << ")\n";
   }
   s << "    h = h.reshape([x.shape[0], " << layout.flat() << "])\n"
-    << "    return torch.softplus(" << affine("enc0", "h") << ")\n\n"
-    << "def decoder_trunk(self, z: Tensor) -> Tensor:\n"
-    << "    h = torch.softplus(" << affine("dec0", "z") << ")\n"
-    << "    h = torch.softplus(" << affine("dec1", "h") << ")\n"
-    << "    h = h.reshape([z.shape[0], " << layout.channels.back() << ", " << layout.height << ", " << layout.width
-    << "])\n";
-  for (std::size_t j = 0; j + 1 < layers; ++j) {
-    s << "    h = torch.softplus(" << conv2d("dec_conv" + std::to_string(j), true) << ")\n";
-  }
-  s << "    return h\n\n";
-  return s.str() + heads_source(o, conv2d("dec_mean", true), conv2d("dec_logvar", true));
+    << "    return torch.softplus(" << affine("enc0", "h") << ")\n\n";
+  return s.str() + decoder_trunk_source(o) + heads_source(o, mean_output_source(o), conv2d("dec_logvar", true));
 }
 
 void register_conv_layers(torch::jit::Module& module, const VaeModelOptions& o, at::ScalarType dtype) {
@@ -222,16 +208,61 @@ void register_conv_layers(torch::jit::Module& module, const VaeModelOptions& o, 
   dense(module, "enc0", layout.flat(), width, dtype);
   dense(module, "enc_mean", width, m, dtype);
   dense(module, "enc_logvar", width, m, dtype);
-  dense(module, "dec0", m, width, dtype);
-  dense(module, "dec1", width, layout.flat(), dtype);
+  register_decoder_layers(module, o, dtype);
+}
+
+}  // namespace
+
+std::string decoder_trunk_source(const VaeModelOptions& o) {
+  std::ostringstream s;
+  s << "def decoder_trunk(self, z: Tensor) -> Tensor:\n";
+  if (o.architecture == VaeArchitecture::mlp) {
+    s << "    h = z\n";
+    for (std::size_t i = 0; i < o.hidden.size(); ++i) {
+      s << "    h = torch.softplus(" << affine("dec" + std::to_string(i), "h") << ")\n";
+    }
+    s << "    return h\n\n";
+    return s.str();
+  }
+  const ConvLayout layout = conv_layout(o);
+  s << "    h = torch.softplus(" << affine("dec0", "z") << ")\n"
+    << "    h = torch.softplus(" << affine("dec1", "h") << ")\n"
+    << "    h = h.reshape([z.shape[0], " << layout.channels.back() << ", " << layout.height << ", " << layout.width
+    << "])\n";
+  for (std::size_t j = 0; j + 1 < layout.channels.size(); ++j) {
+    s << "    h = torch.softplus(" << conv2d("dec_conv" + std::to_string(j), true) << ")\n";
+  }
+  s << "    return h\n\n";
+  return s.str();
+}
+
+std::string mean_output_source(const VaeModelOptions& o) {
+  return o.architecture == VaeArchitecture::mlp ? affine("dec_mean", "h") : conv2d("dec_mean", true);
+}
+
+void register_decoder_layers(torch::jit::Module& module, const VaeModelOptions& o, at::ScalarType dtype) {
+  const auto m = static_cast<std::int64_t>(o.latent_dim), n = static_cast<std::int64_t>(o.shape.size());
+  if (o.architecture == VaeArchitecture::mlp) {
+    std::int64_t in = m;
+    for (std::size_t i = 0; i < o.hidden.size(); ++i) {
+      const auto width = static_cast<std::int64_t>(o.hidden[o.hidden.size() - 1 - i]);
+      dense(module, "dec" + std::to_string(i), in, width, dtype);
+      in = width;
+    }
+    dense(module, "dec_mean", in, n, dtype);
+    if (o.variance == DecoderVariance::per_pixel) dense(module, "dec_logvar", in, n, dtype);
+    return;
+  }
+  const ConvLayout layout = conv_layout(o);
+  const auto& c = layout.channels;
+  dense(module, "dec0", m, static_cast<std::int64_t>(o.hidden.back()), dtype);
+  dense(module, "dec1", static_cast<std::int64_t>(o.hidden.back()), layout.flat(), dtype);
   for (std::size_t j = 0; j + 1 < c.size(); ++j) {
     convolution(module, "dec_conv" + std::to_string(j), c[c.size() - 1 - j], c[c.size() - 2 - j], true, dtype);
   }
   convolution(module, "dec_mean", c.front(), 1, true, dtype);
   if (o.variance == DecoderVariance::per_pixel) convolution(module, "dec_logvar", c.front(), 1, true, dtype);
 }
-
-}  // namespace
 
 torch::jit::Module build_vae_module(const VaeModelOptions& o, at::ScalarType dtype) {
   validate(o);
@@ -245,14 +276,7 @@ torch::jit::Module build_vae_module(const VaeModelOptions& o, at::ScalarType dty
     }
     dense(module, "enc_mean", in, m, dtype);
     dense(module, "enc_logvar", in, m, dtype);
-    in = m;
-    for (std::size_t i = 0; i < o.hidden.size(); ++i) {
-      const auto width = static_cast<std::int64_t>(o.hidden[o.hidden.size() - 1 - i]);
-      dense(module, "dec" + std::to_string(i), in, width, dtype);
-      in = width;
-    }
-    dense(module, "dec_mean", in, n, dtype);
-    if (o.variance == DecoderVariance::per_pixel) dense(module, "dec_logvar", in, n, dtype);
+    register_decoder_layers(module, o, dtype);
   } else {
     register_conv_layers(module, o, dtype);
   }
@@ -268,6 +292,7 @@ torch::jit::Module build_vae_module(const VaeModelOptions& o, at::ScalarType dty
   }
 
   module.register_attribute("format_version", c10::IntType::get(), kModelFormatVersion);
+  module.register_attribute("kind", c10::StringType::get(), generator_kind_name(GeneratorKind::vae));
   module.register_attribute("latent_dim", c10::IntType::get(), m);
   module.register_attribute("image_height", c10::IntType::get(), static_cast<std::int64_t>(o.shape.height));
   module.register_attribute("image_width", c10::IntType::get(), static_cast<std::int64_t>(o.shape.width));

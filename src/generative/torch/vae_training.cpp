@@ -13,32 +13,15 @@
 #include "core/output_files.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/torch_model.hpp"
+#include "generative/torch/training_support.hpp"
 #include "generative/torch/vae_module.hpp"
 
 namespace priorbench {
 namespace {
 
+using namespace torch_detail::training;
+
 constexpr double kLogTwoPi = 1.8378770664093453;  // log(2π)
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Epoch e's seed: a SplitMix64 mix of (seed, e), so epochs draw independent streams.
-std::uint64_t epoch_seed(std::uint64_t seed, std::size_t epoch) {
-  std::uint64_t x = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(epoch) + 1);
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// The first `count` images as a [count, n] tensor of `dtype` (a copy).
-at::Tensor image_tensor(const data::ImageSet& set, std::size_t count, at::ScalarType dtype) {
-  const auto n = static_cast<std::int64_t>(set.shape.size());
-  return at::from_blob(const_cast<double*>(set.pixels.data()), {static_cast<std::int64_t>(count), n},
-                       at::TensorOptions().dtype(at::kDouble))
-      .to(dtype);
-}
 
 struct ElboTerms {
   at::Tensor elbo;            // [B] log p(x|z) − KL
@@ -95,18 +78,6 @@ ElboEvaluation evaluate(const torch::jit::Module& module, const ModelInfo& info,
   return result;
 }
 
-std::string duration_text(double seconds) {
-  std::ostringstream out;
-  const auto total = static_cast<long>(std::lround(seconds));
-  if (total >= 3600)
-    out << total / 3600 << "h " << (total % 3600) / 60 << "m";
-  else if (total >= 60)
-    out << total / 60 << "m " << std::setw(2) << std::setfill('0') << total % 60 << "s";
-  else
-    out << total << "s";
-  return out.str();
-}
-
 // The options that shape a run; a checkpoint resumes only under the same ones.
 std::string run_settings(const VaeTrainingOptions& o, std::size_t training_images) {
   std::ostringstream out;
@@ -120,55 +91,6 @@ std::string run_settings(const VaeTrainingOptions& o, std::size_t training_image
   out << " batch_size=" << o.batch_size << " learning_rate=" << o.learning_rate << " beta=" << o.beta
       << " seed=" << o.seed << " training_images=" << training_images;
   return out.str();
-}
-
-// "latent_dim 16 in the checkpoint, 3 now; ..." for the settings that differ.
-std::string settings_difference(const std::string& checkpoint, const std::string& now) {
-  const auto parse = [](const std::string& text) {
-    std::map<std::string, std::string> values;
-    std::istringstream in(text);
-    std::string item;
-    while (in >> item) {
-      const auto equals = item.find('=');
-      values[item.substr(0, equals)] = equals == std::string::npos ? "" : item.substr(equals + 1);
-    }
-    return values;
-  };
-  const auto before = parse(checkpoint), after = parse(now);
-  std::string difference;
-  for (const auto& [key, value] : after) {
-    const auto found = before.find(key);
-    const std::string old_value = found == before.end() ? "(none)" : found->second;
-    if (old_value != value) {
-      difference += (difference.empty() ? "" : "; ") + key + " " + old_value + " in the checkpoint, " + value + " now";
-    }
-  }
-  return difference;
-}
-
-// Writes through an AtomicFile: a crash or an error never leaves a half-written `path`.
-template <class Write>
-void write_atomically(const std::string& path, Write&& write) {
-  AtomicFile file(path);
-  try {
-    write(file.path().string());
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& error) {
-    PB_FAIL(path, ": cannot write: ", torch_detail::summarize(error));
-  }
-  file.commit();
-}
-
-std::string module_bytes(const torch::jit::Module& module) {
-  std::ostringstream out;
-  module.save(out);
-  return out.str();
-}
-
-torch::jit::Module module_from_bytes(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return torch::jit::load(in, at::kCPU);
 }
 
 struct Checkpoint {
@@ -227,35 +149,6 @@ Checkpoint read_checkpoint(const std::string& path) {
   }
   return checkpoint;
 }
-
-void set_attribute(torch::jit::Module& module, const std::string& name, const c10::TypePtr& type, c10::IValue value) {
-  if (module.hasattr(name)) {
-    module.setattr(name, std::move(value));
-  } else {
-    module.register_attribute(name, type, std::move(value));
-  }
-}
-
-c10::List<double> double_list(const std::vector<double>& values) { return c10::List<double>(values); }
-
-// Tees progress lines into the stream and the log stored in the model.
-class ProgressLog {
- public:
-  explicit ProgressLog(std::ostream& out) : out_(out) {}
-  void line(const std::string& text) {
-    out_ << text << std::endl;
-    log_ += text + "\n";
-  }
-  void block(const std::string& text) {
-    out_ << text << std::flush;
-    log_ += text;
-  }
-  const std::string& text() const { return log_; }
-
- private:
-  std::ostream& out_;
-  std::string log_;
-};
 
 void validate(const VaeTrainingOptions& o, const data::ImageSet& training, const data::ImageSet& test) {
   validate(o.model);
