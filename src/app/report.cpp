@@ -115,7 +115,6 @@ void run_report(const ReportOptions& o) {
 
   warn_if_being_written(o.results);
   const report::Results results = report::read_results(o.results);
-  warn_about_records(results);
   report::AnalysisOptions options;
   options.bootstrap = {o.bootstrap, o.level, o.seed};
   const report::Analysis analysis = report::analyze(results, options);
@@ -153,6 +152,7 @@ void run_report(const ReportOptions& o) {
   write_text(dir / "report.md",
              report::report_markdown(analysis, report::claims_summary_markdown(claims, analysis), figures, files));
   staging.commit();
+  warn_about_records(results);  // after the report is in place: a refusal stays one line
 
   std::cout << "priorbench report: " << (results.study_name.empty() ? o.results : results.study_name) << " ("
             << o.results << ")\n"
