@@ -21,7 +21,7 @@ CommandRunner register_merge(CLI::App& app) {
       ->check(non_empty_path());
   return [shards, output](const Session& session) {
     if (session.rank() != 0) return;
-    const MergeSummary summary = merge_results(*shards, *output);
+    const MergeSummary summary = merge_results(*shards, *output, command_line_text());
     std::cout << "priorbench merge: " << summary.tasks << " tasks from " << shards->size() << " shards (";
     for (std::size_t s = 0; s < summary.tasks_per_shard.size(); ++s) {
       std::cout << (s ? ", " : "") << summary.tasks_per_shard[s];

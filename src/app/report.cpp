@@ -13,10 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "app/command.hpp"
 #include "core/error.hpp"
 #include "core/output_files.hpp"
+#include "core/run_lock.hpp"
+#include "core/task_checksum.hpp"
 #include "report/analysis.hpp"
 #include "report/claims.hpp"
 #include "report/figures.hpp"
@@ -40,7 +43,8 @@ struct ReportOptions {
 };
 
 void add_options(CLI::App& command, ReportOptions& o) {
-  command.add_option("results", o.results, "Results file of `priorbench run` (format priorbench-study-1)")->required();
+  command.add_option("results", o.results, "Results file of `priorbench run` (format priorbench-study-2 or -1)")
+      ->required();
   command.add_option("-o,--output", o.output, "Report directory (default: RESULTS without .h5, plus -report)")
       ->check(non_empty_path());
   command.add_flag("--force", o.force, "Replace the files of an earlier report in the directory (nothing else)");
@@ -74,6 +78,27 @@ void write_text(const fs::path& path, const std::string& text) {
   PB_REQUIRE(out.good(), "cannot write ", path.string());
 }
 
+// A file a run is still writing is reported as it stands: only its complete tasks.
+void warn_if_being_written(const std::string& results) {
+  const std::optional<LockHolder> holder = read_lock_holder(lock_path_for(results));
+  if (!holder || is_stale(*holder)) return;
+  std::cerr << "priorbench report: warning: " << results << " is being written by " << describe_holder(*holder)
+            << "; the report covers the tasks complete now" << std::endl;
+}
+
+void warn_about_records(const report::Results& results) {
+  if (!results.damaged.empty()) {
+    std::cerr << "priorbench report: warning: " << results.path << ": task(s) " << task_list_text(results.damaged)
+              << " are marked done but their rows do not match their checksums (damaged); they are left out "
+                 "(`priorbench run` on the file runs them again)"
+              << std::endl;
+  }
+  if (!results.checksums_recorded) {
+    std::cerr << "priorbench report: note: " << results.path << " is of format " << report::kResultsFormatV1
+              << ", which records no task checksums: its rows are read unverified" << std::endl;
+  }
+}
+
 void run_report(const ReportOptions& o) {
   const fs::path output = o.output.empty() ? default_output(o.results) : fs::path(o.output);
   PB_REQUIRE(fs::exists(o.results), "results file ", o.results, " does not exist");
@@ -81,11 +106,15 @@ void run_report(const ReportOptions& o) {
   // files of the previous report (its manifest), never anything else in the directory.
   OutputDirectory staging(output, "priorbench report");
   staging.check_writable(o.force);
+  // One writer per report directory (core/run_lock.hpp), held until the report is in place.
+  const FileLock lock(output, "priorbench report", command_line_text(),
+                      [](const std::string& line) { std::cerr << line << std::endl; });
   if (!o.no_figures) {
     report::find_plot_script(o.figures.script);
     report::check_plotting_available(o.figures.python);
   }
 
+  warn_if_being_written(o.results);
   const report::Results results = report::read_results(o.results);
   report::AnalysisOptions options;
   options.bootstrap = {o.bootstrap, o.level, o.seed};
@@ -124,6 +153,7 @@ void run_report(const ReportOptions& o) {
   write_text(dir / "report.md",
              report::report_markdown(analysis, report::claims_summary_markdown(claims, analysis), figures, files));
   staging.commit();
+  warn_about_records(results);  // after the report is in place: a refusal stays one line
 
   std::cout << "priorbench report: " << (results.study_name.empty() ? o.results : results.study_name) << " ("
             << o.results << ")\n"

@@ -16,6 +16,8 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/progress.hpp"
+#include "core/run_lock.hpp"
+#include "core/sha256.hpp"
 #include "core/version.hpp"
 #include "core/versions.hpp"
 #include "generative/torch/generator_loader.hpp"
@@ -104,6 +106,13 @@ CommandRunner register_run(CLI::App& app) {
     const auto directory = std::filesystem::absolute(options->output).parent_path();
     PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", options->output, ": directory ", directory.string(),
                " does not exist");
+    // One run per results file: the lock is held until this function returns or throws.
+    const auto lock = lock_on_rank0(options->output, "priorbench run", command_line_text(), session.comm());
+    if (lock) lock->remove_on_termination_signals();  // scancel and time limits leave no lock behind
+    // The model's identity: a results file is never resumed with another model. A model
+    // file that cannot be read is left to the loader below, which says what is wrong with it.
+    const bool model_readable = !study.model_file.empty() && std::filesystem::is_regular_file(study.model_file);
+    const std::string model_sha256 = model_readable ? file_sha256(study.model_file) : "";
     RunOptions run;
     run.output = options->output;
     run.max_tasks = options->max_tasks;
@@ -118,6 +127,12 @@ CommandRunner register_run(CLI::App& app) {
     const std::string shard =
         options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
     if (!shard.empty()) run.provenance["shard"] = shard;
+    if (!model_sha256.empty()) run.provenance["model_sha256"] = model_sha256;
+    // Refused before the model is loaded: another study or model, an older format, a file
+    // HDF5 cannot read. (ResultsFile checks again when it opens the file.)
+    if (std::filesystem::exists(options->output) && (study.model_file.empty() || model_readable)) {
+      run_on_rank0(session.comm(), [&] { check_resumable(options->output, study, model_sha256); });
+    }
     check_same_shard(options->output, shard);
     LazyMethodResources resources(
         study_resource_files(study),

@@ -59,8 +59,26 @@ Object open_file(const std::string& path, Mode mode) {
   PB_REQUIRE(path_exists(path), "file ", path, " does not exist");
   PB_REQUIRE(H5Fis_hdf5(path.c_str()) > 0, "file ", path, " is not an HDF5 file");
   const hid_t id = H5Fopen(path.c_str(), mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
-  PB_REQUIRE(id >= 0, "cannot open HDF5 file ", path);
+  if (id < 0) {
+    const std::string reason = error_stack_reason();
+    const bool truncated = reason.find("truncated") != std::string::npos;
+    PB_FAIL(
+        "cannot open HDF5 file ", path, reason.empty() ? "" : ": " + reason,
+        truncated ? " (the file is shorter than HDF5 recorded: cut off by a full disk or an interrupted copy)" : "");
+  }
   return {id, H5Fclose};
+}
+
+std::string error_stack_reason() {
+  std::string reason;
+  // Upward walks start at the innermost error, the one that says why.
+  const auto innermost = [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+    auto* text = static_cast<std::string*>(data);
+    if (text->empty() && error->desc != nullptr && error->desc[0] != '\0') *text = error->desc;
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &reason);
+  return reason;
 }
 
 Object create_group(hid_t location, const std::string& name) {
@@ -219,6 +237,10 @@ Shape shape_of(hid_t location, const std::string& name) {
 
 std::vector<double> read_doubles(hid_t location, const std::string& name, Shape* shape) {
   return read_dataset<double>(location, name, H5T_NATIVE_DOUBLE, shape);
+}
+
+std::vector<std::uint64_t> read_unsigned_integers(hid_t location, const std::string& name, Shape* shape) {
+  return read_dataset<std::uint64_t>(location, name, H5T_NATIVE_UINT64, shape);
 }
 
 std::vector<std::int64_t> read_integers(hid_t location, const std::string& name, Shape* shape) {

@@ -37,7 +37,12 @@ enum class Mode { read_only, read_write };
 
 // Creates `path`; refuses to replace an existing file unless `overwrite` is set.
 Object create_file(const std::string& path, bool overwrite);
+// A file HDF5 cannot open (truncated by a full disk or a killed copy, damaged) is an error
+// naming it and HDF5's reason ("truncated file: eof = ..., stored_eof = ...").
 Object open_file(const std::string& path, Mode mode = Mode::read_only);
+
+// The innermost description on HDF5's error stack ("" when empty): why a call failed.
+std::string error_stack_reason();
 
 Object create_group(hid_t location, const std::string& name);
 Object open_group(hid_t location, const std::string& name);
@@ -70,6 +75,7 @@ inline void write_attribute(hid_t location, const std::string& name, int value) 
 Shape shape_of(hid_t location, const std::string& name);
 std::vector<double> read_doubles(hid_t location, const std::string& name, Shape* shape = nullptr);
 std::vector<std::int64_t> read_integers(hid_t location, const std::string& name, Shape* shape = nullptr);
+std::vector<std::uint64_t> read_unsigned_integers(hid_t location, const std::string& name, Shape* shape = nullptr);
 std::string read_string(hid_t location, const std::string& name);
 
 bool has_attribute(hid_t location, const std::string& name);

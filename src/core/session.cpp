@@ -91,4 +91,22 @@ int world_rank() {
   return rank;
 }
 
+void run_on_rank0(MPI_Comm comm, const std::function<void()>& work) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string refusal;
+  if (rank == 0) {
+    try {
+      work();
+    } catch (const Error& error) {
+      refusal = error.what();
+    }
+  }
+  int length = static_cast<int>(refusal.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  refusal.resize(static_cast<std::size_t>(length));
+  if (length > 0) MPI_Bcast(refusal.data(), length, MPI_CHAR, 0, comm);
+  PB_REQUIRE(refusal.empty(), refusal);
+}
+
 }  // namespace priorbench

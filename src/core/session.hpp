@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,10 @@ SplitArguments split_petsc_arguments(int argc, const char* const* argv);
 
 // Rank in MPI_COMM_WORLD, usable before and after the session (0 when MPI is down).
 int world_rank();
+
+// Collective: runs `work` on rank 0 of `comm` only (a check of a shared file, a lock), and
+// throws the priorbench::Error it threw, with the same message, on every rank: every rank
+// learns a refusal, none is left waiting in a later collective call.
+void run_on_rank0(MPI_Comm comm, const std::function<void()>& work);
 
 }  // namespace priorbench

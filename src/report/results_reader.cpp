@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/task_checksum.hpp"
 
 namespace priorbench::report {
 namespace {
@@ -120,8 +121,11 @@ void read_header(hid_t file, Results& results) {
   PB_REQUIRE(h5::has_attribute(file, "format"), path, " is not a priorbench study results file: it has no 'format' ",
              "attribute (expected '", kResultsFormat, "', written by `priorbench run`)");
   const std::string format = text_attribute(file, "format");
-  PB_REQUIRE(format == kResultsFormat, path, ": format '", format, "' is not '", kResultsFormat,
-             "'; `priorbench report` reads the results of `priorbench run` only");
+  PB_REQUIRE(format == kResultsFormat || format == kResultsFormatV1, path, ": format '", format, "' is not '",
+             kResultsFormat, "' (or the older '", kResultsFormatV1,
+             "'); `priorbench report` reads the results of `priorbench run` only");
+  results.format = format;
+  results.model_sha256 = optional_text_attribute(file, "model_sha256");
   results.study_name = optional_text_attribute(file, "study_name");
   results.study_hash = optional_text_attribute(file, "study_hash");
   results.priorbench_version = optional_text_attribute(file, "priorbench_version");
@@ -172,6 +176,25 @@ void read_tasks(hid_t file, Results& results) {
   tasks.seconds = doubles(group, "seconds", t, one_per_task);
   tasks.truth_norm = doubles(group, "truth_norm", t, one_per_task);
   tasks.range_distance = doubles(group, "range_distance", t, one_per_task);
+}
+
+// Format 2: a task marked done counts only when its rows give its checksum; the others are
+// read as not done and listed as damaged.
+void apply_completion_records(hid_t file, Results& results) {
+  if (results.format != kResultsFormat) return;
+  TaskIntegrity integrity = verify_task_checksums(file);
+  PB_REQUIRE(integrity.complete.size() == results.tasks.size(), h5::describe(file, "tasks/checksum"), " has ",
+             integrity.complete.size(), " entries for ", results.tasks.size(), " tasks");
+  for (std::size_t i = 0; i < results.tasks.size(); ++i) {
+    results.tasks.done[i] = results.tasks.done[i] && integrity.complete[i];
+  }
+  results.damaged = std::move(integrity.damaged);
+  results.checksums_recorded = true;
+}
+
+void check_tasks(hid_t file, Results& results) {
+  h5::Object group = h5::open_group(file, "tasks");
+  TaskTable& tasks = results.tasks;
 
   // Kind names: the writer's /tasks attribute `truth_kind_names`, or `names` on the dataset.
   std::string names;
@@ -273,6 +296,8 @@ Results read_results(const std::string& path, bool with_reconstructions) {
   read_methods(file, results);
   read_tasks(file, results);
   read_metrics(file, results);
+  apply_completion_records(file, results);
+  check_tasks(file, results);
   read_operator_name(file, results);
   if (with_reconstructions) read_reconstructions(file, results);
   return results;

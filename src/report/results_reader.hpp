@@ -1,7 +1,10 @@
 #pragma once
-// Reads a results file of `priorbench run` (format `priorbench-study-1`, layout in
-// docs/results-format.md) into plain structs, serially. Anything else is refused with an
-// error naming the file and the offending object (file.h5:/tasks/sigma).
+// Reads a results file of `priorbench run` (formats `priorbench-study-2` and, from before
+// task checksums, `priorbench-study-1`; layout in docs/results-format.md) into plain
+// structs, serially. Anything else is refused with an error naming the file and the
+// offending object (file.h5:/tasks/sigma). In a file of format 2, a task marked done whose
+// rows do not give its checksum (core/task_checksum.hpp) is read as not done and listed in
+// Results::damaged.
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +14,8 @@
 
 namespace priorbench::report {
 
-inline constexpr const char* kResultsFormat = "priorbench-study-1";
+inline constexpr const char* kResultsFormat = "priorbench-study-2";
+inline constexpr const char* kResultsFormatV1 = "priorbench-study-1";  // no task checksums, no model SHA-256
 
 // The task table, one entry per task (done or not).
 struct TaskTable {
@@ -55,6 +59,10 @@ const char* source_tree_name(SourceTree tree);
 
 struct Results {
   std::string path;
+  std::string format;                 // kResultsFormat or kResultsFormatV1
+  std::string model_sha256;           // "" when not recorded (format 1, or a study without a model)
+  bool checksums_recorded = false;    // format 2: done tasks were verified against their checksums
+  std::vector<std::int64_t> damaged;  // marked done, rows not matching the checksum: read as not done
   std::string study_name;
   std::string study_hash;
   std::string study_text;

@@ -4,13 +4,18 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/output_files.hpp"
 #include "core/paths.hpp"
+#include "core/run_lock.hpp"
+#include "core/task_checksum.hpp"
 #include "study/provenance.hpp"
 #include "study/results_file.hpp"
 #include "study/tasks.hpp"
@@ -37,10 +42,12 @@ std::string read_text_dataset(hid_t file, const std::string& name, const std::st
 struct Shard {
   std::string path;
   std::string hash, code, study_text;
-  std::string git_dirty;  // "true", "false", or "unknown" (files from before it was recorded)
-  std::string shard;      // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
+  std::string git_dirty;     // "true", "false", or "unknown" (files from before it was recorded)
+  std::string shard;         // "I/N" of `priorbench run --shard`, empty for files written before it was recorded
+  std::string model_sha256;  // "" for a study without a model
   ImageShape shape;
-  std::vector<std::int64_t> done, data_size;
+  std::vector<std::int64_t> data_size;
+  std::vector<bool> done;  // complete by the task's completion record (core/task_checksum.hpp)
   std::map<std::string, std::vector<double>> metrics;  // T×M, row-major
   std::map<std::string, std::vector<double>> task_values;
   std::vector<double> truth, backprojection, zero_filled, sampling, mean, std;
@@ -60,11 +67,16 @@ Shard read_shard_header(const std::string& path) {
              " does not exist (did its job fail before it started?); rerun that shard, then merge again");
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
-  PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
+  PB_REQUIRE(format != kResultsFormatV1, "merge: shard ", path, " is of format ", kResultsFormatV1,
+             ", which records no task checksums to verify; merge it with the priorbench that wrote it, or rerun it");
+  PB_REQUIRE(format == kResultsFormat, path, " is not a priorbench study results file (format '", format, "')");
   shard.hash = read_text_attribute(file, "study_hash");
   shard.code = read_text_attribute(file, "git_version");
   shard.git_dirty = h5::has_attribute(file, "git_dirty") ? read_text_attribute(file, "git_dirty") : "unknown";
+  if (h5::has_attribute(file, "model_sha256")) shard.model_sha256 = read_text_attribute(file, "model_sha256");
   shard.study_text = read_text_dataset(file, "study_text", path);
+  PB_REQUIRE(study_hash(shard.study_text) == shard.hash, "merge: shard ", path, ": /study_text has hash ",
+             study_hash(shard.study_text), " but the attribute study_hash says ", shard.hash, "; the file is damaged");
   if (h5::has_attribute(file, "shard")) shard.shard = read_text_attribute(file, "shard");
   const std::int64_t height = h5::read_integer_attribute(file, "height");
   const std::int64_t width = h5::read_integer_attribute(file, "width");
@@ -90,7 +102,6 @@ void read_shard_data(Shard& shard, const ShardExtents& extents) {
   };
   const hsize_t t = extents.tasks, m = extents.methods, s = extents.saved, h = extents.height, w = extents.width;
   check("tasks/done", {t});
-  shard.done = h5::read_integers(file, "tasks/done");
   check("tasks/data_size", {t});
   shard.data_size = h5::read_integers(file, "tasks/data_size");
   for (const auto& name : result_metric_names()) {
@@ -110,6 +121,12 @@ void read_shard_data(Shard& shard, const ShardExtents& extents) {
   }
   shard.mean = doubles("reconstructions/mean", {s, m, h, w});
   shard.std = doubles("reconstructions/std", {s, m, h, w});
+  // A task counts only when its rows give its checksum; a damaged one stops the merge.
+  const TaskIntegrity integrity = verify_task_checksums(file);
+  PB_REQUIRE(integrity.damaged.empty(), "merge: shard ", shard.path, ": task(s) ", task_list_text(integrity.damaged),
+             " are marked done but their rows do not match their checksums (damaged); rerun that shard (it ",
+             "resumes past the damage), then merge again");
+  shard.done = integrity.complete;
 }
 
 TaskRecord record_of(const Shard& shard, std::int64_t task, std::size_t methods) {
@@ -181,23 +198,44 @@ ResultsProgress read_results_progress(const std::string& path, const StudySpec& 
   progress.exists = true;
   auto file = h5::open_file(path);
   const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
-  PB_REQUIRE(format == "priorbench-study-1", path, " is not a priorbench study results file (format '", format, "')");
+  PB_REQUIRE(format == kResultsFormat || format == kResultsFormatV1, path,
+             " is not a priorbench study results file (format '", format, "')");
   const std::string hash = read_text_attribute(file, "study_hash");
   PB_REQUIRE(hash == study_hash(study.text), path, " belongs to another study (study_hash ", hash, ", not ",
              study_hash(study.text), " of ", study.path, ")");
   const h5::Shape shape = h5::shape_of(file, "tasks/done");
   PB_REQUIRE(shape == h5::Shape{tasks.size()}, path, ":/tasks/done has shape ", h5::shape_text(shape), ", the study ",
              tasks.size(), " tasks");
-  const auto done = h5::read_integers(file, "tasks/done");
+  // A task of the current format counts only with a valid completion record.
+  std::vector<bool> done;
+  if (format == kResultsFormat) {
+    done = verify_task_checksums(file).complete;
+  } else {
+    const auto marked = h5::read_integers(file, "tasks/done");
+    done.assign(marked.begin(), marked.end());
+  }
   for (const Task& task : tasks) {
     if (task.id % shard_count == shard_index && done[static_cast<std::size_t>(task.id)]) ++progress.done;
   }
   return progress;
 }
 
-MergeSummary merge_results(const std::vector<std::string>& paths, const std::string& output) {
+MergeSummary merge_results(const std::vector<std::string>& paths, const std::string& output,
+                           const std::string& command) {
   PB_REQUIRE(!paths.empty(), "merge: no shard files given");
   PB_REQUIRE(!path_exists(output), "merge: output file ", output, " already exists");
+  check_output_directory(output);
+  // One writer per file: the output is ours while we write it, and no run may write a
+  // shard while it is read (a shard being written is refused, naming its run).
+  const auto notice = [](const std::string& line) { std::cerr << line << std::endl; };
+  const FileLock output_lock(output, "priorbench merge", command, notice);
+  std::vector<std::unique_ptr<FileLock>> shard_locks;
+  std::set<std::filesystem::path> locked;
+  for (const auto& path : paths) {
+    if (!path_exists(path)) continue;  // reported below, with the advice for a missing shard
+    if (!locked.insert(std::filesystem::weakly_canonical(path)).second) continue;  // a repeated shard: reported below
+    shard_locks.push_back(std::make_unique<FileLock>(path, "priorbench merge", command, notice));
+  }
   std::vector<Shard> shards;
   for (const auto& path : paths) {
     shards.push_back(read_shard_header(path));
@@ -209,6 +247,10 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
                first.code);
     PB_REQUIRE(shard.shape == first.shape, path, " holds images of ", shard.shape.height, "x", shard.shape.width,
                " but ", first.path, " of ", first.shape.height, "x", first.shape.width);
+    PB_REQUIRE(shard.model_sha256 == first.model_sha256, "merge: ", path, " was made with the model of SHA-256 ",
+               shard.model_sha256.empty() ? "(none)" : shard.model_sha256, " but ", first.path, " with ",
+               first.model_sha256.empty() ? "(none)" : first.model_sha256,
+               "; shards of different models are not merged");
   }
   const StudySpec study = parse_study(shards.front().study_text, paths.front() + ":/study_text");
   const std::vector<Task> tasks = enumerate_tasks(study);
@@ -240,10 +282,11 @@ MergeSummary merge_results(const std::vector<std::string>& paths, const std::str
   // under its unique name (still removed by `partial` if the merge fails).
   std::filesystem::remove(partial.path());
   {
-    ResultsFile merged(partial.path().string(), study, tasks, shards.front().shape, MPI_COMM_SELF,
-                       {{"git_version", shards.front().code},
-                        {"git_dirty", summary.git_dirty},
-                        {"merged_from", std::to_string(paths.size()) + " shards"}});
+    std::map<std::string, std::string> provenance = {{"git_version", shards.front().code},
+                                                     {"git_dirty", summary.git_dirty},
+                                                     {"merged_from", std::to_string(paths.size()) + " shards"}};
+    if (!shards.front().model_sha256.empty()) provenance["model_sha256"] = shards.front().model_sha256;
+    ResultsFile merged(partial.path().string(), study, tasks, shards.front().shape, MPI_COMM_SELF, provenance);
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Shard& shard = shards[static_cast<std::size_t>(owner[t])];
       merged.record(record_of(shard, static_cast<std::int64_t>(t), study.methods.size()), 0);

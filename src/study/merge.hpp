@@ -23,7 +23,11 @@ struct MergeSummary {
 // `output` appeared meanwhile, so a failed merge leaves nothing behind and replaces nothing.
 // A task done in no shard is reported by the shard it belongs to (shard files record
 // "I/N" in their `shard` attribute): "shard 1/2 (FILE) is incomplete: 3 of 18 tasks done".
-MergeSummary merge_results(const std::vector<std::string>& shards, const std::string& output);
+// Shards must be of format kResultsFormat with every task marked done passing its checksum,
+// all made with the same model (model_sha256). The output and every shard are locked
+// (core/run_lock.hpp) while the merge works; `command` is recorded in the locks.
+MergeSummary merge_results(const std::vector<std::string>& shards, const std::string& output,
+                           const std::string& command = "priorbench merge");
 
 // How far a results file has come with the tasks of shard I/N of `study` (the whole study
 // for 0/1): for `priorbench submit`, which skips finished shards and reports failed ones.

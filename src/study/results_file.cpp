@@ -8,16 +8,19 @@
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
+#include "core/session.hpp"
+#include "core/task_checksum.hpp"
 #include "methods/method_fields.hpp"
 
 namespace priorbench {
 namespace {
 
-constexpr const char* kFormat = "priorbench-study-1";
-
 h5::Object file_access(MPI_Comm comm) {
   h5::Object fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   PB_REQUIRE(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0, "cannot set up MPI-IO for HDF5");
+  // The 1.8 file format checksums HDF5's own metadata (superblock, object headers), so a
+  // damaged structure is reported by HDF5 instead of read; the rows have task checksums.
+  PB_REQUIRE(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0, "cannot set the HDF5 file format");
   return fapl;
 }
 
@@ -46,8 +49,11 @@ std::string read_text_attribute(hid_t location, const std::string& name) {
   h5::require_single_value(attribute, h5::describe(location, name));
   h5::Object stored(H5Aget_type(attribute), H5Tclose);
   if (H5Tis_variable_str(stored) > 0) return h5::read_string_attribute(location, name);
-  std::string value(H5Tget_size(stored), '\0');
+  // One byte more than stored: a string written without its terminator (h5py's
+  // fixed-length strings) would otherwise lose its last character to the terminator.
+  std::string value(H5Tget_size(stored) + 1, '\0');
   h5::Object type = fixed_string_type(value.size());
+  H5Tset_cset(type, H5Tget_cset(stored));  // HDF5 converts no string between ASCII (h5py's) and UTF-8
   PB_REQUIRE(H5Aread(attribute, type, value.data()) >= 0, "cannot read ", h5::describe(location, name));
   value.resize(std::strlen(value.c_str()));
   return value;
@@ -122,42 +128,95 @@ std::vector<std::int64_t> saved_task_ids(const std::vector<Task>& tasks, std::in
   return saved;
 }
 
+ResumeState check_resumable(const std::string& path, const StudySpec& study, const std::string& model_sha256) {
+  PB_REQUIRE(H5Fis_hdf5(path.c_str()) > 0, path, " exists and is not an HDF5 file; refusing to touch it");
+  const h5::Object file = h5::open_file(path);
+  const std::string format = h5::has_attribute(file, "format") ? read_text_attribute(file, "format") : "";
+  PB_REQUIRE(format != kResultsFormatV1, path, " is a results file of format ", kResultsFormatV1,
+             ", which records no task checksums or model SHA-256; this priorbench resumes ", kResultsFormat,
+             " files only: run to a new output file (report still reads this one)");
+  PB_REQUIRE(format == kResultsFormat, path, " is not a priorbench study results file (format '", format,
+             "'); refusing to touch it");
+  const std::string hash = read_text_attribute(file, "study_hash");
+  PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
+             study.path, " has ", study_hash(study.text), "); use another output file");
+  const std::string recorded = h5::has_attribute(file, "model_sha256") ? read_text_attribute(file, "model_sha256") : "";
+  PB_REQUIRE(recorded == model_sha256, path, " was made with the model of SHA-256 ",
+             recorded.empty() ? "(none)" : recorded, " but ", study.model_file.empty() ? "the study" : study.model_file,
+             " now has SHA-256 ", model_sha256.empty() ? "(none)" : model_sha256,
+             "; resuming would mix two models: restore that model or use another output file");
+  const TaskIntegrity integrity = verify_task_checksums(file);
+  return {integrity.complete, integrity.damaged};
+}
+
+namespace {
+
+// Rank 0 checks; every rank gets its verdict (the same error, or the same complete tasks).
+ResumeState check_resumable_on_rank0(const std::string& path, const StudySpec& study, const std::string& model_sha256,
+                                     std::size_t task_count, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  ResumeState state;
+  run_on_rank0(comm, [&] {
+    state = check_resumable(path, study, model_sha256);
+    PB_REQUIRE(state.complete.size() == task_count, path, ":/tasks/done has ", state.complete.size(),
+               " entries but the study has ", task_count, " tasks");
+  });
+  std::vector<std::int8_t> complete(task_count, 0);
+  if (rank == 0) std::copy(state.complete.begin(), state.complete.end(), complete.begin());
+  MPI_Bcast(complete.data(), static_cast<int>(task_count), MPI_INT8_T, 0, comm);
+  state.complete.assign(complete.begin(), complete.end());
+  std::int64_t damaged = static_cast<std::int64_t>(state.damaged.size());
+  MPI_Bcast(&damaged, 1, MPI_INT64_T, 0, comm);
+  state.damaged.resize(static_cast<std::size_t>(damaged));
+  if (damaged > 0) MPI_Bcast(state.damaged.data(), static_cast<int>(damaged), MPI_INT64_T, 0, comm);
+  return state;
+}
+
+std::string provenance_value(const std::map<std::string, std::string>& provenance, const std::string& key) {
+  const auto found = provenance.find(key);
+  return found == provenance.end() ? "" : found->second;
+}
+
+}  // namespace
+
 ResultsFile::ResultsFile(const std::string& path, const StudySpec& study, const std::vector<Task>& tasks,
                          ImageShape shape, MPI_Comm comm, const std::map<std::string, std::string>& provenance)
     : path_(path),
       comm_(comm),
+      tasks_(tasks),
       task_count_(static_cast<std::int64_t>(tasks.size())),
       method_count_(static_cast<std::int64_t>(study.methods.size())),
       saved_ids_(priorbench::saved_task_ids(tasks, study.saved_tasks)),
       shape_(shape) {
   int exists = path_exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm);  // rank 0's view decides, for every rank
-  h5::Object fapl = file_access(comm);
+  const std::string model_sha256 = provenance_value(provenance, "model_sha256");
+  done_.assign(tasks.size(), false);
   if (exists) {
-    PB_REQUIRE(H5Fis_hdf5(path.c_str()) > 0, path, " exists and is not an HDF5 file; refusing to touch it");
-    file_ = h5::Object(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
-    PB_REQUIRE(file_.id() >= 0, "cannot open ", path, " to resume");
-    const std::string format = h5::has_attribute(file_, "format") ? read_text_attribute(file_, "format") : "";
-    PB_REQUIRE(format == kFormat, path, " is not a priorbench study results file (format '", format,
-               "'); refusing to touch it");
-    const std::string hash = read_text_attribute(file_, "study_hash");
-    PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
-               study.path, " has ", study_hash(study.text), "); use another output file");
-    resumed_ = true;
-    // Which tasks the file saves is the file's: older files saved the first ones.
-    saved_ids_ = h5::read_integers(file_, "reconstructions/task");
-    mark_dirty_if_resumed_dirty(provenance);
+    ResumeState state = check_resumable_on_rank0(path, study, model_sha256, tasks.size(), comm);
+    done_ = std::move(state.complete);
+    damaged_ = std::move(state.damaged);
+    open_existing(provenance);
   } else {
+    h5::Object fapl = file_access(comm);
     file_ = h5::Object(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose);
     PB_REQUIRE(file_.id() >= 0, "cannot create results file ", path);
     create(study, tasks, shape, provenance);
   }
   open_datasets();
-  std::vector<std::int8_t> done(static_cast<std::size_t>(task_count_), 0);
-  PB_REQUIRE(H5Dread(datasets_.at("tasks/done"), H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done.data()) >= 0,
-             "cannot read ", path, ":/tasks/done");
-  done_.assign(done.begin(), done.end());
   H5Fflush(file_, H5F_SCOPE_GLOBAL);
+}
+
+// Collective: the file passed check_resumable on rank 0.
+void ResultsFile::open_existing(const std::map<std::string, std::string>& provenance) {
+  h5::Object fapl = file_access(comm_);
+  file_ = h5::Object(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+  PB_REQUIRE(file_.id() >= 0, "cannot open ", path_, " to resume");
+  resumed_ = true;
+  // Which tasks the file saves is the file's: older files saved the first ones.
+  saved_ids_ = h5::read_integers(file_, "reconstructions/task");
+  mark_dirty_if_resumed_dirty(provenance);
 }
 
 ResultsFile::~ResultsFile() = default;
@@ -175,7 +234,7 @@ void ResultsFile::mark_dirty_if_resumed_dirty(const std::map<std::string, std::s
 
 void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
                          const std::map<std::string, std::string>& provenance) {
-  write_text_attribute(file_, "format", kFormat);
+  write_text_attribute(file_, "format", kResultsFormat);
   write_text_attribute(file_, "study_name", study.name);
   write_text_attribute(file_, "study_hash", study_hash(study.text));
   for (const auto& [key, value] : provenance) write_text_attribute(file_, key, value);
@@ -211,6 +270,8 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
   for (const char* name : {"sigma", "seconds", "truth_norm", "range_distance"}) {
     create_dataset(tasks_group, name, H5T_IEEE_F64LE, {t}, &nan);
   }
+  const std::uint64_t no_record = 0;
+  create_dataset(tasks_group, "checksum", H5T_STD_U64LE, {t}, &no_record);
   create_dataset(tasks_group, "done", H5T_STD_I8LE, {t}, &not_done);
   write_text_attribute(tasks_group, "truth_kind_names", "test,generated,generated_noisy");
   h5::Object metrics(H5Gcreate2(file_, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -253,10 +314,17 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
 }
 
 void ResultsFile::open_datasets() {
-  std::vector<std::string> names = {
-      "tasks/data_size",      "tasks/rank",         "tasks/seconds",         "tasks/truth_norm",
-      "tasks/range_distance", "tasks/done",         "reconstructions/truth", "reconstructions/backprojection",
-      "reconstructions/mean", "reconstructions/std"};
+  std::vector<std::string> names = {"tasks/data_size",
+                                    "tasks/rank",
+                                    "tasks/seconds",
+                                    "tasks/truth_norm",
+                                    "tasks/range_distance",
+                                    "tasks/checksum",
+                                    "tasks/done",
+                                    "reconstructions/truth",
+                                    "reconstructions/backprojection",
+                                    "reconstructions/mean",
+                                    "reconstructions/std"};
   for (const auto& metric : result_metric_names()) {
     if (!is_late_metric(metric)) names.push_back("metrics/" + metric);
   }
@@ -266,14 +334,27 @@ void ResultsFile::open_datasets() {
   }
   // Added after the first results files were written: resumed files may lack them.
   std::vector<std::string> late = {"reconstructions/zero_filled", "reconstructions/sampling"};
-  for (const auto& metric : result_metric_names()) {
-    if (is_late_metric(metric)) late.push_back("metrics/" + metric);
-  }
   for (const auto& name : late) {
     if (h5::exists(file_, name)) {
       datasets_.emplace(name, h5::Object(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose));
     }
   }
+  // Every metric the file has, known here or not: a task's checksum covers them all, so a
+  // record writes every one of them (NaN where this version computes none).
+  h5::Object metrics = h5::open_group(file_, "metrics");
+  H5G_info_t info;
+  PB_REQUIRE(H5Gget_info(metrics, &info) >= 0, "cannot list ", path_, ":/metrics");
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t size = H5Lget_name_by_idx(metrics, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    PB_REQUIRE(size > 0, "cannot list ", path_, ":/metrics");
+    std::string name(static_cast<std::size_t>(size) + 1, '\0');
+    H5Lget_name_by_idx(metrics, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(size));
+    file_metrics_.push_back(name);
+    datasets_.emplace("metrics/" + name,
+                      h5::Object(H5Dopen2(file_, ("metrics/" + name).c_str(), H5P_DEFAULT), H5Dclose));
+  }
+  std::sort(file_metrics_.begin(), file_metrics_.end());
   const auto shape = h5::shape_of(file_, "metrics/relative_error");
   PB_REQUIRE(shape.size() == 2 && static_cast<std::int64_t>(shape[0]) == task_count_ &&
                  static_cast<std::int64_t>(shape[1]) == method_count_,
@@ -298,40 +379,104 @@ void ResultsFile::write_row(const std::string& dataset, std::int64_t row, const 
   }
 }
 
-void ResultsFile::record(const TaskRecord& record, int rank) {
-  const auto row = static_cast<hsize_t>(record.task);
+// Every metric dataset of the file gets the task's row, NaN for one this version does not
+// compute, so the file holds exactly what the checksum covers (also over an earlier,
+// damaged attempt at the task).
+void ResultsFile::write_metrics(const TaskRecord& record, TaskRows& rows, std::vector<std::vector<double>>& storage) {
   for (const auto& [name, values] : record.metrics) {
     PB_REQUIRE(static_cast<std::int64_t>(values.size()) == method_count_, "task ", record.task, ": metric ", name,
                " has ", values.size(), " values for ", method_count_, " methods");
-    if (is_late_metric(name) && !datasets_.count("metrics/" + name)) continue;
-    write_row("metrics/" + name, record.task, values.data(), values.size());
   }
+  const auto m = static_cast<std::size_t>(method_count_);
+  for (const auto& name : file_metrics_) {
+    const auto found = record.metrics.find(name);
+    const double* values = nullptr;
+    if (found != record.metrics.end()) {
+      values = found->second.data();
+    } else {
+      storage.emplace_back(m, std::numeric_limits<double>::quiet_NaN());
+      values = storage.back().data();
+    }
+    write_row("metrics/" + name, record.task, values, m);
+    rows.metric_rows.emplace_back(values, m);
+  }
+}
+
+// A saved task's row of every image dataset the file has: the record's images, NaN where
+// it has none (a method without an estimate, an operator without a sampling pattern, a
+// merged shard that did not save the task).
+void ResultsFile::write_images(const TaskRecord& record, TaskRows& rows, std::vector<std::vector<double>>& storage) {
+  const std::int64_t slot = saved_slot(record.task);
+  if (slot < 0) return;
+  const auto h = static_cast<hsize_t>(shape_.height), w = static_cast<hsize_t>(shape_.width);
+  const auto n = static_cast<std::size_t>(shape_.size()), m = static_cast<std::size_t>(method_count_);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto image_or_nan = [&](const std::vector<double>& image) {
+    PB_REQUIRE(image.empty() || image.size() == n, "task ", record.task, ": an image of ", image.size(), " pixels for ",
+               h, "x", w);
+    storage.push_back(image.empty() ? std::vector<double>(n, nan) : image);
+    return storage.back().data();
+  };
+  const auto per_method = [&](const std::vector<std::vector<double>>& images) {
+    std::vector<double> all(m * n, nan);
+    for (std::size_t k = 0; k < images.size() && k < m; ++k) {
+      if (images[k].size() == n) std::copy(images[k].begin(), images[k].end(), all.begin() + k * n);
+    }
+    storage.push_back(std::move(all));
+    return storage.back().data();
+  };
+  const auto row = static_cast<hsize_t>(slot);
+  for (const auto& name : checksummed_image_datasets()) {
+    const std::string dataset = "reconstructions/" + name;
+    if (!datasets_.count(dataset)) continue;
+    const bool methods = name == "mean" || name == "std";
+    const double* values = methods                    ? per_method(name == "mean" ? record.means : record.stds)
+                           : name == "truth"          ? image_or_nan(record.truth)
+                           : name == "backprojection" ? image_or_nan(record.backprojection)
+                           : name == "zero_filled"    ? image_or_nan(record.zero_filled)
+                                                      : image_or_nan(record.sampling);
+    if (methods) {
+      write_block(datasets_.at(dataset), H5T_NATIVE_DOUBLE, {row, 0, 0, 0}, {1, m, h, w}, values);
+    } else {
+      write_block(datasets_.at(dataset), H5T_NATIVE_DOUBLE, {row, 0, 0}, {1, h, w}, values);
+    }
+    rows.image_rows.emplace_back(values, methods ? m * n : n);
+  }
+}
+
+void ResultsFile::record(const TaskRecord& record, int rank) {
+  const auto row = static_cast<hsize_t>(record.task);
+  PB_REQUIRE(record.task >= 0 && record.task < task_count_, "internal error: task ", record.task, " is not one of the ",
+             task_count_, " tasks of ", path_);
+  const Task& task = tasks_[static_cast<std::size_t>(record.task)];
+  TaskRows rows{record.task,
+                static_cast<std::int64_t>(task.truth_kind),
+                task.truth_number,
+                task.test_index,
+                task.replicate,
+                task.sigma,
+                record.data_size,
+                rank,
+                record.seconds,
+                record.truth_norm,
+                record.range_distance,
+                {},
+                {}};
+  std::vector<std::vector<double>> storage;  // NaN rows; reserved so the spans into it stay valid
+  storage.reserve(file_metrics_.size() + checksummed_image_datasets().size());
+  write_metrics(record, rows, storage);
   const std::int64_t rank64 = rank;
   write_block(datasets_.at("tasks/data_size"), H5T_NATIVE_INT64, {row}, {1}, &record.data_size);
   write_block(datasets_.at("tasks/rank"), H5T_NATIVE_INT64, {row}, {1}, &rank64);
   write_row("tasks/seconds", record.task, &record.seconds, 1);
   write_row("tasks/truth_norm", record.task, &record.truth_norm, 1);
   write_row("tasks/range_distance", record.task, &record.range_distance, 1);
-  if (const std::int64_t slot = saved_slot(record.task); slot >= 0 && !record.truth.empty()) {
-    const auto image_row = static_cast<hsize_t>(slot);
-    const auto h = static_cast<hsize_t>(shape_.height), w = static_cast<hsize_t>(shape_.width);
-    write_block(datasets_.at("reconstructions/truth"), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w},
-                record.truth.data());
-    write_block(datasets_.at("reconstructions/backprojection"), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w},
-                record.backprojection.data());
-    for (const auto& [name, image] : {std::pair{"reconstructions/zero_filled", &record.zero_filled},
-                                      std::pair{"reconstructions/sampling", &record.sampling}}) {
-      if (image->empty() || !datasets_.count(name)) continue;
-      write_block(datasets_.at(name), H5T_NATIVE_DOUBLE, {image_row, 0, 0}, {1, h, w}, image->data());
-    }
-    for (std::size_t m = 0; m < record.means.size(); ++m) {
-      write_block(datasets_.at("reconstructions/mean"), H5T_NATIVE_DOUBLE, {image_row, m, 0, 0}, {1, 1, h, w},
-                  record.means[m].data());
-      write_block(datasets_.at("reconstructions/std"), H5T_NATIVE_DOUBLE, {image_row, m, 0, 0}, {1, 1, h, w},
-                  record.stds[m].data());
-    }
-  }
-  const std::int8_t done = 1;  // last: a task counts as done only once all of it is written
+  write_images(record, rows, storage);
+  // Last the completion record, then `done`: a task counts as done only once all of it is
+  // written, and as complete only while its rows still give the checksum.
+  const std::uint64_t checksum = task_checksum(rows);
+  write_block(datasets_.at("tasks/checksum"), H5T_NATIVE_UINT64, {row}, {1}, &checksum);
+  const std::int8_t done = 1;
   write_block(datasets_.at("tasks/done"), H5T_NATIVE_INT8, {row}, {1}, &done);
 }
 

@@ -15,10 +15,17 @@
 
 #include "core/hdf5.hpp"
 #include "core/image_shape.hpp"
+#include "core/task_checksum.hpp"
 #include "study/study_spec.hpp"
 #include "study/tasks.hpp"
 
 namespace priorbench {
+
+// The format `run` and `merge` write: per-task completion records (core/task_checksum.hpp)
+// and the model's SHA-256. Files of the first format are still read (report, submit) but
+// neither resumed nor merged: they carry no record to verify.
+inline constexpr const char* kResultsFormat = "priorbench-study-2";
+inline constexpr const char* kResultsFormatV1 = "priorbench-study-1";
 
 inline const std::vector<std::string>& result_metric_names() {
   static const std::vector<std::string> names = {
@@ -72,10 +79,22 @@ struct TaskRecord {
   std::vector<std::vector<double>> means, stds;
 };
 
+// What an existing results file holds for a resume, checked serially (on one rank) before
+// it is opened by all: its format is kResultsFormat, it belongs to `study`, it was made
+// with the model of SHA-256 `model_sha256` ("" for a study without a model), and which
+// tasks are complete by their completion records. Anything else is a one-line error naming
+// the file and what differs; nothing is written.
+struct ResumeState {
+  std::vector<bool> complete;         // per task
+  std::vector<std::int64_t> damaged;  // marked done, rows not matching their checksum: to run again
+};
+ResumeState check_resumable(const std::string& path, const StudySpec& study, const std::string& model_sha256);
+
 class ResultsFile {
  public:
-  // Collective. Creates `path`, or opens it to resume when it exists and `resume` is set;
-  // an existing file of another study (different text) is refused.
+  // Collective. Creates `path`, or opens it to resume when it exists (check_resumable on
+  // rank 0, every rank learning the outcome). `provenance` becomes root attributes of a new
+  // file; its `model_sha256` must match the one of a resumed file.
   ResultsFile(const std::string& path, const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
               MPI_Comm comm, const std::map<std::string, std::string>& provenance);
   ~ResultsFile();
@@ -84,20 +103,25 @@ class ResultsFile {
 
   // Tasks already complete in the file (all of them false for a new file).
   const std::vector<bool>& done() const { return done_; }
+  // Tasks marked done whose rows fail their checksum: not in done(), so they run again.
+  const std::vector<std::int64_t>& damaged() const { return damaged_; }
   bool resumed() const { return resumed_; }
   // The tasks whose images are saved (ascending ids), one row of /reconstructions each.
   const std::vector<std::int64_t>& saved_task_ids() const { return saved_ids_; }
   bool is_saved(std::int64_t task) const { return saved_slot(task) >= 0; }
 
-  // Independent: writes one task's record, `done` last. Any rank.
+  // Independent: writes one task's record, then its checksum, then `done`. Any rank.
   void record(const TaskRecord& record, int rank);
 
  private:
+  void open_existing(const std::map<std::string, std::string>& provenance);
   void create(const StudySpec& study, const std::vector<Task>& tasks, ImageShape shape,
               const std::map<std::string, std::string>& provenance);
   void open_datasets();
   void mark_dirty_if_resumed_dirty(const std::map<std::string, std::string>& provenance);
   void write_row(const std::string& dataset, std::int64_t row, const double* values, std::size_t count);
+  void write_metrics(const TaskRecord& record, TaskRows& rows, std::vector<std::vector<double>>& storage);
+  void write_images(const TaskRecord& record, TaskRows& rows, std::vector<std::vector<double>>& storage);
   // The row of /reconstructions holding `task`, or −1.
   std::int64_t saved_slot(std::int64_t task) const;
 
@@ -105,7 +129,10 @@ class ResultsFile {
   MPI_Comm comm_;
   h5::Object file_;
   std::map<std::string, h5::Object> datasets_;
+  std::vector<std::string> file_metrics_;  // every /metrics dataset of the file, by name: what a checksum covers
+  std::vector<Task> tasks_;
   std::vector<bool> done_;
+  std::vector<std::int64_t> damaged_;
   bool resumed_ = false;
   std::int64_t task_count_ = 0;
   std::int64_t method_count_ = 0;

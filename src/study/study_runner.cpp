@@ -280,6 +280,12 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
     ++in_shard;
     if (!results.done()[static_cast<std::size_t>(task.id)]) pending.push_back(task.id);
   }
+  if (rank == 0 && !results.damaged().empty()) {
+    std::cerr << "priorbench run: " << options.output << ": task(s) " << task_list_text(results.damaged())
+              << " were marked done but their rows do not match their checksums (damaged, e.g. by an interrupted "
+                 "write or copy); running them again"
+              << std::endl;
+  }
   RunSummary summary;
   summary.tasks = in_shard;
   summary.already_done = summary.tasks - static_cast<std::int64_t>(pending.size());

@@ -87,7 +87,7 @@ for name, edit in [("other_format.h5", lambda f: f.attrs.__setitem__("format", n
     with h5py.File(name, "r+") as f:
         edit(f)
 EOF
-expect_failure "format 'priorbench-solve-1' is not 'priorbench-study-1'" report other_format.h5
+expect_failure "format 'priorbench-solve-1' is not 'priorbench-study-2' (or the older 'priorbench-study-1')" report other_format.h5
 expect_failure "no_sigma.h5:/tasks/sigma does not exist" report no_sigma.h5
 expect_failure "bad_metric.h5:/metrics/psnr has shape \[3, 2\]; expected \[240, 2\]" report bad_metric.h5
 expect_failure "cannot import them" report synthetic.h5 -o no-python --python /bin/false
