@@ -460,7 +460,8 @@ TEST(LatentMcmcMethod, OptionsAreValidatedByName) {
   expect_error([&] { options.validate(field); }, {"--target_acceptance must be in (0, 1), got 1"});
   options = {};
   options.nuts.samples = 5;
-  expect_error([&] { options.validate(field); }, {"--samples must be at least 10, got 5"});
+  expect_error([&] { options.validate(field); },
+               {"--samples must be in [10, 10000000] (the limit of iterations per chain), got 5"});
   options = {};
   options.nuts.max_tree_depth = 0;
   expect_error([&] { options.validate(field); }, {"--max_tree_depth must be in [1, 20], got 0"});
@@ -469,7 +470,8 @@ TEST(LatentMcmcMethod, OptionsAreValidatedByName) {
   options.nuts.samples = 5;  // not the sampler's: ignored
   EXPECT_NO_THROW(options.validate(field));
   options.pcn.thinning = 0;
-  expect_error([&] { options.validate(field); }, {"--thinning must be at least 1"});
+  expect_error([&] { options.validate(field); },
+               {"--thinning must be in [1, 10000000] (the limit of iterations per chain), got 0"});
 }
 
 }  // namespace
