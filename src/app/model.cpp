@@ -65,9 +65,16 @@ void print_info(const TorchGenerator& generator) {
   if (!info.description.empty()) std::cout << "  description: " << info.description << "\n";
   if (info.test_elbo)
     std::cout << "  test ELBO " << std::fixed << std::setprecision(2) << *info.test_elbo << " nats/image\n";
+  if (info.test_bits_per_dim)
+    std::cout << "  test log-likelihood " << std::fixed << std::setprecision(4) << *info.test_bits_per_dim
+              << " bits per dimension (8-bit images, dequantized)\n";
   if (info.diagnostics) std::cout << info.diagnostics->summary();
   if (info.kind == GeneratorKind::gan) {
     std::cout << "  a GAN: Gamma = 0, no encoder; the laplace method needs a nugget eta^2 > 0\n";
+  }
+  if (info.kind == GeneratorKind::flow) {
+    std::cout << "  a normalizing flow: a bijection of the image space (m = n) with an exact density; inverse and "
+                 "log_det_jacobian checked at the probe, and inverse(decode(z)) = z there\n";
   }
   std::cout << "  note: a model file is code: loading and evaluating it runs its TorchScript with your rights; "
                "use only files you trust (docs/model-format.md)\n"
@@ -105,6 +112,7 @@ Dataset latents(const ModelOptions& o, const TorchGenerator& generator) {
 struct Evaluations {
   Dataset z;
   std::vector<double> means, variances;                  // batch x n, of z
+  std::vector<double> log_dets;                          // a flow's log|det ∂f⁻¹/∂x| at the means
   std::vector<double> encoder_means, encoder_variances;  // batch x m, of the images
   std::size_t images = 0;
 };
@@ -126,6 +134,11 @@ Evaluations evaluations(const ModelOptions& o, const TorchGenerator& generator) 
     }
     require_finite(e.means, n, o.model + ": decode(z) of the latents");
     require_finite(e.variances, n, o.model + ": the decoder variance of the latents");
+    if (const FlowDensity* flow = generator.flow()) {
+      e.log_dets.resize(batch);
+      flow->log_det_inverse(e.means, batch, e.log_dets);
+      require_finite(e.log_dets, 1, o.model + ": log_det_jacobian(decode(z)) of the latents");
+    }
   }
   if (!o.images.empty()) {
     const auto x = read_dataset("--encode", o.images);
@@ -158,6 +171,7 @@ void evaluate(const ModelOptions& o, const TorchGenerator& generator) {
     h5::write(file, "latents", e.z.values, {batch, m});
     h5::write(file, "means", e.means, {batch, height, width});
     h5::write(file, "decoder_variances", e.variances, {batch, height, width});
+    if (!e.log_dets.empty()) h5::write(file, "log_det_jacobians", e.log_dets, {batch});
   }
   if (e.images > 0) {
     h5::write(file, "encoder_means", e.encoder_means, {e.images, m});

@@ -1,4 +1,4 @@
-// `priorbench train`: a VAE (default) or a GAN generator on a training set (Fashion-MNIST by
+// `priorbench train`: a VAE (default), a GAN generator or a normalizing flow on a training set (Fashion-MNIST by
 // default), written as a TorchScript model file under the contract of docs/model-format.md.
 //
 // Sample runs:
@@ -8,6 +8,7 @@
 //   priorbench train -o model.pt --epochs 40 --resume --force   # continue from model.pt.checkpoint
 //   priorbench train --kind gan --architecture conv -o gan.pt --epochs 20
 //   priorbench train --kind gan -o gan.pt --samples-png s.png --quality-vae models/fmnist-vae-mlp-m16.pt
+//   priorbench train --kind flow -o flow.pt --couplings 4,4 --hidden 256,192 --samples-png s.png
 //
 // Training runs in one process: under mpirun, rank 0 trains and the other ranks wait.
 
@@ -29,6 +30,7 @@
 #include "core/version.hpp"
 #include "data/image_source.hpp"
 #include "diagnostics/sample_quality.hpp"
+#include "generative/torch/flow_training.hpp"
 #include "generative/torch/gan_training.hpp"
 #include "generative/torch/generator_loader.hpp"
 #include "generative/torch/torch_generator.hpp"
@@ -50,9 +52,17 @@ struct GanOnlyOptions {
   std::size_t quality_k = 3;
 };
 
+struct FlowOnlyOptions {
+  std::vector<std::size_t> couplings = FlowModelOptions{}.couplings;
+  std::string preprocessing = "none";
+  double alpha = FlowModelOptions{}.alpha;
+  double max_gradient_norm = FlowTrainingOptions{}.max_gradient_norm;
+};
+
 struct TrainOptions {
   VaeTrainingOptions training;
   GanOnlyOptions gan;
+  FlowOnlyOptions flow;
   std::string kind = "vae";
   std::string architecture = "mlp";
   std::string variance = "scalar";
@@ -65,12 +75,16 @@ struct TrainOptions {
   const CLI::Option* epochs = nullptr;
   const CLI::Option* batch_size = nullptr;
   const CLI::Option* learning_rate = nullptr;
+  const CLI::Option* hidden = nullptr;
 };
 
 void add_options(CLI::App& command, TrainOptions& o) {
   auto& t = o.training;
-  command.add_option("--kind", o.kind, "Generator family: vae, or gan (non-saturating loss with R1, Gamma = 0)")
-      ->check(CLI::IsMember({"vae", "gan"}))
+  command
+      .add_option("--kind", o.kind,
+                  "Generator family: vae, gan (non-saturating loss with R1, Gamma = 0) or flow (RealNVP, maximum "
+                  "likelihood)")
+      ->check(CLI::IsMember({"vae", "gan", "flow"}))
       ->capture_default_str();
   command.add_option("--architecture", o.architecture, "Architecture (the GAN generator is the VAE decoder)")
       ->check(CLI::IsMember({"mlp", "conv"}))
@@ -81,17 +95,19 @@ void add_options(CLI::App& command, TrainOptions& o) {
                   "conv: channels of the stride-2 layers, finest first, e.g. 8,16,32,64 (default: by image size, "
                   "docs/model-format.md)")
       ->delimiter(',');
-  command
-      .add_option("--hidden", t.model.hidden,
-                  "Dense widths in encoder order (mlp: all layers; conv: the last is the dense layer), e.g. 512,256")
-      ->delimiter(',')
-      ->capture_default_str();
+  o.hidden = command
+                 .add_option("--hidden", t.model.hidden,
+                             "Dense widths in encoder order (mlp: all layers; conv: the last is the dense layer), e.g. "
+                             "512,256; flow: the coupling networks' width per level (default 256,192)")
+                 ->delimiter(',')
+                 ->capture_default_str();
   command.add_option("--variance", o.variance, "Learned decoder variance: scalar or per-pixel (floor 1e-4)")
       ->check(CLI::IsMember({"scalar", "per-pixel"}))
       ->capture_default_str();
-  o.epochs = command.add_option("--epochs", t.epochs, "Passes over the training set (vae: 30, gan: 20)");
-  o.batch_size = command.add_option("--batch-size", t.batch_size, "Minibatch size (vae: 128, gan: 64)");
-  o.learning_rate = command.add_option("--learning-rate", t.learning_rate, "Adam learning rate (vae: 1e-3, gan: 2e-4)");
+  o.epochs = command.add_option("--epochs", t.epochs, "Passes over the training set (vae: 30, gan: 20, flow: 30)");
+  o.batch_size = command.add_option("--batch-size", t.batch_size, "Minibatch size (vae: 128, gan: 64, flow: 64)");
+  o.learning_rate =
+      command.add_option("--learning-rate", t.learning_rate, "Adam learning rate (vae: 1e-3, gan: 2e-4, flow: 1e-3)");
   command.add_option("--beta", t.beta, "Weight of the KL term (beta-ELBO)")->capture_default_str();
   command.add_option("--seed", t.seed, "Seed of the initialization, the order and the noise")->capture_default_str();
   command.add_option("--training", o.training_set, "Training set (see docs/data.md)")->capture_default_str();
@@ -116,7 +132,19 @@ void add_options(CLI::App& command, TrainOptions& o) {
       ->capture_default_str();
   command.add_option("--average-decay", o.gan.average_decay, "gan: decay of the generator's weight average")
       ->capture_default_str();
-  command.add_option("--samples-png", o.gan.samples_png, "gan: write a grid of 64 samples z ~ N(0, I) as PNG");
+  command.add_option("--couplings", o.flow.couplings, "flow: coupling steps per level (levels: their count)")
+      ->delimiter(',')
+      ->capture_default_str();
+  command
+      .add_option("--preprocessing", o.flow.preprocessing,
+                  "flow: none (centred pixels; the pixel-space MAP exists) or logit (RealNVP's; see "
+                  "docs/model-format.md)")
+      ->check(CLI::IsMember(flow_preprocessing_names()))
+      ->capture_default_str();
+  command.add_option("--alpha", o.flow.alpha, "flow: alpha of the logit pre-processing")->capture_default_str();
+  command.add_option("--max-gradient-norm", o.flow.max_gradient_norm, "flow: gradient norm clipping")
+      ->capture_default_str();
+  command.add_option("--samples-png", o.gan.samples_png, "gan, flow: write a grid of 64 samples z ~ N(0, I) as PNG");
   command.add_option("--quality-vae", o.gan.quality_vae,
                      "gan: after training, report nearest-training-neighbour distances and the precision/recall in "
                      "the encoder space of this VAE (docs/model-format.md)");
@@ -325,6 +353,44 @@ void run_gan(TrainOptions& o, const Session& session) {
   if (!o.gan.quality_vae.empty()) report_quality(o, training, data::load_training_set(o.test_set, o.test_limit));
 }
 
+FlowTrainingOptions flow_options(const TrainOptions& o) {
+  const auto& t = o.training;
+  FlowTrainingOptions flow;
+  flow.model.couplings = o.flow.couplings;
+  if (o.hidden->count() > 0) flow.model.hidden = t.model.hidden;
+  flow.model.alpha = o.flow.alpha;
+  flow.model.preprocessing = o.flow.preprocessing == "logit" ? FlowPreprocessing::logit : FlowPreprocessing::none;
+  flow.max_gradient_norm = o.flow.max_gradient_norm;
+  if (o.epochs->count() > 0) flow.epochs = t.epochs;
+  if (o.batch_size->count() > 0) flow.batch_size = t.batch_size;
+  if (o.learning_rate->count() > 0) flow.learning_rate = t.learning_rate;
+  flow.seed = t.seed;
+  flow.threads = t.threads;
+  flow.output = t.output;
+  flow.checkpoint = t.checkpoint;
+  flow.force = t.force;
+  flow.resume = t.resume;
+  flow.command_line = t.command_line;
+  return flow;
+}
+
+void run_flow(TrainOptions& o, const Session& session) {
+  auto flow = flow_options(o);
+  validate(flow.model);
+  check_outputs(o);
+  if (!o.gan.samples_png.empty()) check_output_directory(o.gan.samples_png, "--samples-png");
+  if (session.rank() != 0) return;
+  const auto training = data::load_training_set(o.training_set, o.training_limit);
+  const auto test = data::load_training_set(o.test_set, o.test_limit);
+  flow.model.shape = training.shape;
+  validate(flow.model);
+  train_flow(training, test, flow, std::cout);
+  if (!o.gan.samples_png.empty()) {
+    write_samples_png(o.gan.samples_png, *load_generator(flow.output, GeneratorRoute::automatic), flow.seed);
+    std::cout << "wrote " << o.gan.samples_png << std::endl;
+  }
+}
+
 void run(TrainOptions& o, const Session& session) {
   o.training.model.architecture = parse_architecture(o.architecture);
   o.training.model.variance = o.variance == "scalar" ? DecoderVariance::scalar : DecoderVariance::per_pixel;
@@ -334,6 +400,13 @@ void run(TrainOptions& o, const Session& session) {
                "--report: the training report is written for a VAE only; for a GAN use "
                "--samples-png and --quality-vae");
     run_gan(o, session);
+    return;
+  }
+  if (o.kind == "flow") {
+    PB_REQUIRE(o.report.empty() && o.gan.quality_vae.empty(),
+               "--report and --quality-vae are written for a VAE and a GAN; a flow reports its test bits per "
+               "dimension");
+    run_flow(o, session);
     return;
   }
   validate(o.training.model);
@@ -356,7 +429,8 @@ void run(TrainOptions& o, const Session& session) {
 }  // namespace
 
 CommandRunner register_train(CLI::App& app) {
-  auto* command = app.add_subcommand("train", "Train a VAE or a GAN and write it as a TorchScript model file");
+  auto* command =
+      app.add_subcommand("train", "Train a VAE, a GAN or a normalizing flow and write it as a TorchScript model file");
   auto options = std::make_shared<TrainOptions>();
   add_options(*command, *options);
   return [options](const Session& session) { run(*options, session); };

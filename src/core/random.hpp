@@ -35,6 +35,7 @@ enum class Purpose : std::uint64_t {
   report_bootstrap = 40,       // resampling in `priorbench report`, keyed by what each interval describes
   mri_split = 50,              // held-out slabs of MRI volumes (data/slab_split.hpp), keyed by world axis
   image_augmentation = 51,     // augmentation of training images (data/augmentation.hpp), keyed by epoch
+  flow_permutations = 52,      // the fixed permutations of a flow's layers (flow_model.cpp), keyed by layer
   test_values = 99,
 };
 

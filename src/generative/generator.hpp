@@ -38,6 +38,8 @@ struct GeneratorCounts {
   GeneratorCounts& operator+=(const GeneratorCounts& other);
 };
 
+class FlowDensity;
+
 class Generator {
  public:
   // Called once by decode_and_vjp with the decoded means of the whole batch (batch × n); it
@@ -56,6 +58,9 @@ class Generator {
   // How the decoder is evaluated, one word for results files: "torchscript", "native", …
   virtual std::string route() const = 0;
   virtual bool has_encoder() const = 0;
+  // The inverse and log-determinant of a normalizing flow (generative/flow_density.hpp);
+  // nullptr for a generator that is not a bijection (a VAE, a GAN).
+  virtual const FlowDensity* flow() const { return nullptr; }
 
   // μ(z) for `batch` latents (batch × m) into `means` (batch × n).
   void decode(std::span<const double> latents, std::size_t batch, std::span<double> means) const;

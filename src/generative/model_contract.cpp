@@ -167,16 +167,21 @@ GeneratorKind read_kind(const ModelAttributes& attributes, const std::string& na
   const auto& text = require<std::string>(attributes, name, "kind", "a str");
   const auto kind = parse_generator_kind(text);
   PB_REQUIRE(kind.has_value(), name, ": attribute kind is '", text, "'; expected 'vae', 'gan' or 'flow'");
-  PB_REQUIRE(*kind != GeneratorKind::flow, name,
-             ": kind 'flow' is part of the contract but this priorbench does not load flows yet");
   return *kind;
 }
 
-// A GAN is x = g(z): it has no decoder noise.
+// A GAN is x = g(z) and a flow a bijection x = f(z): neither has decoder noise, and a
+// flow's latent space is its image space (m = n).
 void check_kind_variance(const ModelInfo& info, const std::string& name) {
-  PB_REQUIRE(info.kind != GeneratorKind::gan || info.variance_kind == DecoderVariance::none, name,
-             ": attribute variance_kind is '", variance_kind_name(info.variance_kind),
-             "' but a model of kind 'gan' has Gamma = 0 (variance_kind 'none')");
+  if (info.kind == GeneratorKind::vae) return;
+  const auto kind = generator_kind_name(info.kind);
+  PB_REQUIRE(info.variance_kind == DecoderVariance::none, name, ": attribute variance_kind is '",
+             variance_kind_name(info.variance_kind), "' but a model of kind '", kind,
+             "' has Gamma = 0 (variance_kind 'none')");
+  const auto n = static_cast<std::size_t>(info.shape.size());
+  PB_REQUIRE(info.kind != GeneratorKind::flow || info.latent_dim == n, name, ": attribute latent_dim is ",
+             info.latent_dim, " but a flow is a bijection of the image space: latent_dim must be image_height x ",
+             "image_width = ", n);
 }
 
 }  // namespace
@@ -190,6 +195,7 @@ const std::vector<std::string>& model_attribute_names() {
                                                  "variance_kind",
                                                  "description",
                                                  "test_elbo",
+                                                 "test_bits_per_dim",
                                                  "training_log",
                                                  "diagnostics_kl",
                                                  "diagnostics_activity",
@@ -225,6 +231,7 @@ ModelInfo check_model_attributes(const ModelAttributes& attributes, const std::s
     info.description = require<std::string>(attributes, name, "description", "a str");
   }
   info.test_elbo = optional<double>(attributes, "test_elbo");
+  info.test_bits_per_dim = optional<double>(attributes, "test_bits_per_dim");
   info.training_log = optional<std::string>(attributes, "training_log").value_or("");
   info.diagnostics = read_diagnostics(attributes, info.latent_dim);
   return info;
@@ -246,6 +253,27 @@ void check_log_variance_shape(std::span<const std::int64_t> sizes, const ModelIn
              variance_kind_name(info.variance_kind), "' expects ",
              scalar ? shape_text(std::vector<std::int64_t>{batch})
                     : shape_text(std::vector<std::int64_t>{batch, info.shape.height, info.shape.width}));
+}
+
+void check_inverse_shape(std::span<const std::int64_t> sizes, const ModelInfo& info, std::int64_t batch,
+                         const std::string& name, const std::string& call) {
+  const auto m = static_cast<std::int64_t>(info.latent_dim);
+  PB_REQUIRE(equals(sizes, {batch, m}), name, ": ", call, " returned shape ", shape_text(sizes), "; expected [", batch,
+             ", ", m, "]");
+}
+
+void check_log_det_shape(std::span<const std::int64_t> sizes, std::int64_t batch, const std::string& name,
+                         const std::string& call) {
+  PB_REQUIRE(equals(sizes, {batch}), name, ": ", call, " returned shape ", shape_text(sizes), "; expected [", batch,
+             "]");
+}
+
+double flow_round_trip_tolerance(bool double_precision) { return double_precision ? 1e-6 : 1e-2; }
+
+void check_round_trip(double max_difference, double max_latent, double tolerance, const std::string& name) {
+  const double bound = tolerance * (1 + max_latent);
+  PB_REQUIRE(max_difference <= bound, name, ": inverse(decode(z)) differs from z by ", max_difference,
+             " at the probe (tolerance ", bound, "): decode and inverse are not inverse maps");
 }
 
 void check_encoding_shape(std::span<const std::int64_t> sizes, const ModelInfo& info, std::int64_t batch,

@@ -26,7 +26,7 @@ inline constexpr std::int64_t kOldestModelFormatVersion = 1;
 
 // The family of a generator (attribute `kind`): a VAE (decoder mean and variance Γ,
 // usually an encoder), a GAN (x = g(z), Γ = 0, no encoder) or a normalizing flow
-// (a bijection of Rⁿ, m = n; described by the contract, not yet loaded by this code).
+// (a bijection x = f(z) of Rⁿ, m = n, Γ = 0, with its inverse and log-determinant).
 enum class GeneratorKind { vae, gan, flow };
 std::string generator_kind_name(GeneratorKind kind);  // "vae", "gan", "flow"
 std::optional<GeneratorKind> parse_generator_kind(const std::string& text);
@@ -41,6 +41,7 @@ struct ModelInfo {
   std::string description;  // optional attribute; empty when absent
   // Optional provenance written by `priorbench train`.
   std::optional<double> test_elbo;
+  std::optional<double> test_bits_per_dim;  // a flow's test log-likelihood (flow_training.hpp)
   std::string training_log;
   std::optional<PosteriorCollapse> diagnostics;  // on the test images, at the end of training
 };
@@ -76,6 +77,18 @@ void check_decode_shape(std::span<const std::int64_t> sizes, const ModelInfo& in
                         const std::string& name, const std::string& call);
 void check_log_variance_shape(std::span<const std::int64_t> sizes, const ModelInfo& info, std::int64_t batch,
                               const std::string& name, const std::string& call);
+// A flow's inverse(x) ([B, m]) and log_det_jacobian(x) ([B]).
+void check_inverse_shape(std::span<const std::int64_t> sizes, const ModelInfo& info, std::int64_t batch,
+                         const std::string& name, const std::string& call);
+void check_log_det_shape(std::span<const std::int64_t> sizes, std::int64_t batch, const std::string& name,
+                         const std::string& call);
+// A flow's decode and inverse must undo each other: at the probe,
+// max |inverse(decode(z)) − z| ≤ tolerance · (1 + max |z|), with the tolerance of
+// flow_round_trip_tolerance for the dtype the probe ran in. It is loose against rounding
+// (a flow's float64 round trip is near 1e-13) and tight against a wrong inverse.
+double flow_round_trip_tolerance(bool double_precision);  // 1e-6 in float64, 1e-2 in float32
+void check_round_trip(double max_difference, double max_latent, double tolerance, const std::string& name);
+
 // One of the two tensors encode returns (mean or log variance).
 void check_encoding_shape(std::span<const std::int64_t> sizes, const ModelInfo& info, std::int64_t batch,
                           const std::string& name, const std::string& call);

@@ -212,6 +212,9 @@ native::NativeDecoderWeights decoder_weights(const torch::jit::Module& module, c
 
 NativeImport import_native_decoder(const TorchGenerator& generator) {
   const auto& module = generator.implementation().module;
+  if (generator.info().kind == GeneratorKind::flow) {
+    return {std::nullopt, "the native route has no flows (a flow runs on the torchscript route)"};
+  }
   try {
     const bool gan = generator.info().kind == GeneratorKind::gan;
     std::optional<GanModelOptions> gan_options;

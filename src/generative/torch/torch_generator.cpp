@@ -126,6 +126,60 @@ TorchGenerator::TorchGenerator(TorchGenerator&&) noexcept = default;
 TorchGenerator& TorchGenerator::operator=(TorchGenerator&&) noexcept = default;
 
 bool TorchGenerator::has_encoder() const { return impl_->info.has_encoder; }
+
+const FlowDensity* TorchGenerator::flow() const {
+  return impl_->info.kind == GeneratorKind::flow ? static_cast<const FlowDensity*>(this) : nullptr;
+}
+
+void TorchGenerator::require_flow(std::span<const double> images, std::size_t batch, std::span<double> out,
+                                  std::size_t out_per_item, const char* call) const {
+  PB_REQUIRE(impl_->info.kind == GeneratorKind::flow, impl_->path, ": ", call,
+             " needs a model of kind 'flow', this is '", generator_kind_name(impl_->info.kind), "'");
+  PB_REQUIRE(images.size() == batch * image_size() && out.size() == batch * out_per_item, impl_->path, ": ", call,
+             " of ", batch, " items needs ", batch * image_size(), " input values and ", batch * out_per_item,
+             " output values, got ", images.size(), " and ", out.size());
+}
+
+void TorchGenerator::inverse(std::span<const double> images, std::size_t batch, std::span<double> latents) const {
+  require_flow(images, batch, latents, latent_dimension(), "inverse");
+  if (batch == 0) return;
+  torch::NoGradGuard no_grad;
+  const auto x = view(images, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(image_size()));
+  copy_out(torch_detail::call_method(impl_->module, "inverse", {x}).toTensor(), latents);
+}
+
+void TorchGenerator::log_det_inverse(std::span<const double> images, std::size_t batch,
+                                     std::span<double> log_dets) const {
+  require_flow(images, batch, log_dets, 1, "log_det_inverse");
+  if (batch == 0) return;
+  torch::NoGradGuard no_grad;
+  const auto x = view(images, static_cast<std::int64_t>(batch), static_cast<std::int64_t>(image_size()));
+  copy_out(torch_detail::call_method(impl_->module, "log_det_jacobian", {x}).toTensor(), log_dets);
+}
+
+// One graph: x = f(z), ℓ(x) through the inverse, and the pullback of ⟨x, u⟩ − ℓ to z, so
+// autograd returns J_fᵀ u − ∇_z ℓ(f(z)) in one backward sweep.
+void TorchGenerator::decode_and_log_det_gradient(std::span<const double> latents, std::size_t batch,
+                                                 std::span<double> images, const CotangentFunction& cotangents,
+                                                 std::span<double> gradients, std::span<double> log_dets) const {
+  require_flow(images, batch, gradients, latent_dimension(), "decode_and_log_det_gradient");
+  PB_REQUIRE(latents.size() == batch * latent_dimension() && log_dets.size() == batch, impl_->path,
+             ": decode_and_log_det_gradient of ", batch, " items needs ", batch * latent_dimension(), " latents and ",
+             batch, " log-determinants");
+  if (batch == 0) return;
+  const auto b = static_cast<std::int64_t>(batch), n = static_cast<std::int64_t>(image_size());
+  torch::AutoGradMode grad_mode(true);
+  const auto z = view(latents, b, n).clone().requires_grad_(true);
+  const auto x = torch_detail::decode_flat(impl_->module, z, impl_->info);
+  copy_out(x.detach(), images);
+  std::vector<double> u(batch * image_size());
+  cotangents(images, u);
+  const auto log_det = torch_detail::call_method(impl_->module, "log_det_jacobian", {x}).toTensor();
+  const auto objective = (x * view(u, b, n)).sum() - log_det.sum();
+  copy_out(torch::autograd::grad({objective}, {z})[0], gradients);
+  copy_out(log_det.detach(), log_dets);
+  add_counts({.decoder_passes = b, .vjp = b});
+}
 const ModelInfo& TorchGenerator::info() const { return impl_->info; }
 const std::string& TorchGenerator::path() const { return impl_->path; }
 

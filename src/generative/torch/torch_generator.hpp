@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "generative/flow_density.hpp"
 #include "generative/generator.hpp"
 #include "generative/model_contract.hpp"
 
@@ -46,7 +47,10 @@ enum class JacobianMethod {
   reverse_rows,     // n reverse-mode passes, one row e_iᵀ J each
 };
 
-class TorchGenerator final : public Generator {
+// A model of kind "flow" is also a FlowDensity (flow() returns it): inverse,
+// log-determinant and the gradient of flow_map by Torch's autograd through the file's
+// inverse and log_det_jacobian methods.
+class TorchGenerator final : public Generator, public FlowDensity {
  public:
   // Throws priorbench::Error naming `path` and what is wrong when the file is missing, is
   // not a TorchScript archive, or breaks the contract.
@@ -58,6 +62,13 @@ class TorchGenerator final : public Generator {
   std::string description() const override;
   std::string route() const override { return "torchscript"; }
   bool has_encoder() const override;
+  const FlowDensity* flow() const override;
+
+  void inverse(std::span<const double> images, std::size_t batch, std::span<double> latents) const override;
+  void log_det_inverse(std::span<const double> images, std::size_t batch, std::span<double> log_dets) const override;
+  void decode_and_log_det_gradient(std::span<const double> latents, std::size_t batch, std::span<double> images,
+                                   const CotangentFunction& cotangents, std::span<double> gradients,
+                                   std::span<double> log_dets) const override;
 
   using Generator::jacobian;
   // J(z) by the given method (the public jacobian uses forward_batched); checked and counted
@@ -100,6 +111,9 @@ class TorchGenerator final : public Generator {
 
  private:
   void compute_jacobian(std::span<const double> latent, DenseMatrix& jacobian, JacobianMethod method) const;
+  // Throws unless this is a flow and the sizes fit (`out_per_item` outputs per item).
+  void require_flow(std::span<const double> images, std::size_t batch, std::span<double> out, std::size_t out_per_item,
+                    const char* call) const;
 
   std::unique_ptr<Impl> impl_;
 };

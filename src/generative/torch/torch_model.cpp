@@ -72,6 +72,23 @@ void check_probe_result(const at::Tensor& result, const std::string& name, const
   PB_REQUIRE(at::isfinite(result).all().item<bool>(), name, ": ", call, " returned non-finite values");
 }
 
+// A flow's inverse and log-determinant at the probe's images x = decode(z), and the round trip.
+void probe_flow(const torch::jit::Module& module, const ModelInfo& info, const std::string& name, const at::Tensor& z,
+                const at::Tensor& x, at::ScalarType dtype) {
+  const std::int64_t batch = z.size(0);
+  const std::string inverse_call = "inverse(x) on x = decode(z) of shape " + shape_text(x.sizes());
+  const auto latent = probe(name, inverse_call, [&] { return call_method(module, "inverse", {x}).toTensor(); });
+  check_inverse_shape(latent.sizes(), info, batch, name, inverse_call);
+  check_probe_result(latent, name, inverse_call, dtype);
+  const std::string log_det_call = "log_det_jacobian(x) on x = decode(z) of shape " + shape_text(x.sizes());
+  const auto log_det =
+      probe(name, log_det_call, [&] { return call_method(module, "log_det_jacobian", {x}).toTensor(); });
+  check_log_det_shape(log_det.sizes(), batch, name, log_det_call);
+  check_probe_result(log_det, name, log_det_call, dtype);
+  check_round_trip((latent - z).abs().max().item<double>(), z.abs().max().item<double>(),
+                   flow_round_trip_tolerance(dtype == at::kDouble), name);
+}
+
 }  // namespace
 
 std::string summarize(const std::exception& error) {
@@ -132,8 +149,13 @@ ModelInfo validate_module(const torch::jit::Module& module, const std::string& n
   if (info.variance_kind != DecoderVariance::none) {
     require_method(module, name, "decoder_log_variance", " (required by variance_kind '" + kind_text + "')");
   }
-  // A GAN has no encoder by the contract; an `encode` it carries anyway is not read.
-  info.has_encoder = info.kind != GeneratorKind::gan && module.find_method("encode").has_value();
+  if (info.kind == GeneratorKind::flow) {
+    require_method(module, name, "inverse", " (required by kind 'flow')");
+    require_method(module, name, "log_det_jacobian", " (required by kind 'flow')");
+  }
+  // Only a VAE has an encoder by the contract (a flow's inverse is not q(z|x)); an `encode`
+  // another kind carries anyway is not read.
+  info.has_encoder = info.kind == GeneratorKind::vae && module.find_method("encode").has_value();
 
   const auto dtype = module_dtype(module);
   const auto options = at::TensorOptions().dtype(dtype);
@@ -154,6 +176,8 @@ ModelInfo validate_module(const torch::jit::Module& module, const std::string& n
     check_log_variance_shape(log_variance.sizes(), info, batch, name, call);
     check_probe_result(log_variance, name, call, dtype);
   }
+
+  if (info.kind == GeneratorKind::flow) probe_flow(module, info, name, z, mean, dtype);
 
   if (info.has_encoder) {
     const auto x = at::zeros({batch, info.shape.height, info.shape.width}, options);
