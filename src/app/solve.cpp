@@ -66,6 +66,7 @@ struct SolveOptions {
   std::size_t mcmc_samples = 0;  // --mcmc-samples for the sampler chosen; 0: its default
   GaussianStdOptions std;
   LatentOptions latent;
+  FlowOptions flow;
   std::string output;
   bool force = false;
   std::string command_line;
@@ -98,6 +99,7 @@ std::string flag_of(const std::string& method, const std::string& key) {
                                                             {"rtol", "--rtol"}, {"likelihood", "--likelihood"},
                                                             {"tau2", "--tau2"}, {"file", "--prior-file"}};
   if (const auto found = shared.find(key); found != shared.end()) return found->second;
+  if (method.starts_with("flow_") && key == "map_prior_starts") return "--flow-prior-starts";
   const std::string prefix = method == "latent_mcmc" ? "--mcmc-" : "--" + method + "-";
   std::string flag = prefix + key;
   std::replace(flag.begin(), flag.end(), '_', '-');
@@ -175,7 +177,7 @@ void add_options(CLI::App& command, SolveOptions& o) {
   command
       .add_option("--method", o.methods,
                   "Comma-separated methods: white, empirical, file, laplace, latent_map, latent_laplace, "
-                  "latent_mcmc")
+                  "latent_mcmc, flow_map, flow_laplace (the last two need a --model of kind flow)")
       ->delimiter(',')
       ->capture_default_str();
   command.add_option("--seed", o.seed, "Seed of the noise, masks and samples")->capture_default_str();
@@ -206,6 +208,10 @@ void add_options(CLI::App& command, SolveOptions& o) {
   command.add_option("--laplace-nugget", o.laplace.nugget, "laplace: nugget eta^2 added to Gamma(z0)")
       ->capture_default_str();
   add_mcmc_options(command, o);
+  command
+      .add_option("--flow-prior-starts", o.flow.map_prior_starts,
+                  "flow_map, flow_laplace: prior draws among the flow MAP's starts (besides zero and adjoint)")
+      ->capture_default_str();
   command.add_option("--std", o.std.route, "Pixel std route: auto (the default), woodbury, dense, samples, none")
       ->transform(CLI::CheckedTransformer(choices<VarianceRoute>(variance_route_names())));
   command.add_option("--std-samples", o.std.samples, "Posterior samples for the sampled std")->capture_default_str();
@@ -231,6 +237,7 @@ MethodOptions method_options(const std::string& method, const SolveOptions& o) {
         }
         if constexpr (requires { typed.std; }) typed.std = o.std;
         if constexpr (requires { typed.latent; }) typed.latent = o.latent;
+        if constexpr (requires { typed.flow; }) typed.flow = o.flow;
       },
       options);
   return options;

@@ -15,7 +15,8 @@ namespace priorbench {
 namespace {
 
 struct TaoContext {
-  const LatentProblem* problem = nullptr;
+  const ObjectiveAndGradient* objective = nullptr;
+  MPI_Comm comm = MPI_COMM_NULL;
   std::vector<double> objectives;  // one per TAO iteration, from the monitor
   std::int64_t evaluations = 0;
   std::exception_ptr error;
@@ -29,10 +30,11 @@ double norm(std::span<const double> values) {
 
 // f and ∇f at z, identical on every rank: rank 0's numbers are broadcast so that TAO's
 // decisions (which every rank takes) cannot diverge by rounding.
-double evaluate_everywhere(const LatentProblem& problem, std::span<const double> latent, std::span<double> gradient) {
+double evaluate_everywhere(const ObjectiveAndGradient& objective, MPI_Comm comm, std::span<const double> latent,
+                           std::span<double> gradient) {
   std::vector<double> packed(gradient.size() + 1);
-  packed[0] = problem.objective_and_gradient(latent, std::span<double>(packed).subspan(1));
-  MPI_Bcast(packed.data(), static_cast<int>(packed.size()), MPI_DOUBLE, 0, problem.comm());
+  packed[0] = objective(latent, std::span<double>(packed).subspan(1));
+  MPI_Bcast(packed.data(), static_cast<int>(packed.size()), MPI_DOUBLE, 0, comm);
   std::copy(packed.begin() + 1, packed.end(), gradient.begin());
   return packed[0];
 }
@@ -43,7 +45,7 @@ PetscErrorCode tao_objective_and_gradient(Tao, Vec x, PetscReal* f, Vec g, void*
   try {
     const std::vector<double> latent = petsc::gather_all(x);
     std::vector<double> gradient(latent.size());
-    *f = evaluate_everywhere(*context.problem, latent, gradient);
+    *f = evaluate_everywhere(*context.objective, context.comm, latent, gradient);
     petsc::set_from_global(g, gradient);
     ++context.evaluations;
     return 0;
@@ -70,25 +72,27 @@ std::string tao_reason_name(int reason) {
   return std::string("TAO_") + (name != nullptr ? name : "UNKNOWN_REASON");
 }
 
-LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& options, std::string kind,
-                         std::vector<double> initial) {
-  const std::size_t m = problem.latent_dimension();
-  PB_REQUIRE(initial.size() == m, "latent MAP start '", kind, "' has length ", initial.size(), ", expected ", m);
+}  // namespace
+
+LatentMapStart minimize_with_tao(MPI_Comm comm, const ObjectiveAndGradient& objective, const LatentMapOptions& options,
+                                 std::string kind, std::vector<double> initial) {
+  const std::size_t m = initial.size();
   LatentMapStart start;
   start.kind = std::move(kind);
   start.solver = "lbfgs";
   start.initial = std::move(initial);
   std::vector<double> gradient(m);
-  start.initial_objective = evaluate_everywhere(problem, start.initial, gradient);
+  start.initial_objective = evaluate_everywhere(objective, comm, start.initial, gradient);
   start.initial_gradient_norm = norm(gradient);
 
   TaoContext context;
-  context.problem = &problem;
+  context.objective = &objective;
+  context.comm = comm;
   petsc::Optimizer tao;
-  PB_PETSC(TaoCreate(problem.comm(), tao.out()));
+  PB_PETSC(TaoCreate(comm, tao.out()));
   PB_PETSC(TaoSetOptionsPrefix(tao, options.options_prefix.c_str()));
   PB_PETSC(TaoSetType(tao, options.tao_type.c_str()));
-  auto solution = petsc::make_vector(problem.comm(), static_cast<PetscInt>(m));
+  auto solution = petsc::make_vector(comm, static_cast<PetscInt>(m));
   auto gradient_vector = petsc::make_vector_like(solution);
   petsc::set_from_global(solution, start.initial);
   PB_PETSC(TaoSetSolution(tao, solution));
@@ -122,13 +126,25 @@ LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& o
   start.reason_name = start.reason_history.back();
   start.evaluations = context.evaluations;
   start.latent = petsc::gather_all(solution);
-  start.objective = evaluate_everywhere(problem, start.latent, gradient);  // exact numbers at the point kept
+  start.objective = evaluate_everywhere(objective, comm, start.latent, gradient);  // exact numbers at the point kept
   start.gradient_norm = norm(gradient);
   start.status =
       judge_tao_run(start.reason, context.objectives, start.initial_gradient_norm, start.gradient_norm, options);
   start.accepted = start.status != "failed";
   start.objective_history = std::move(context.objectives);
   return start;
+}
+
+namespace {
+
+LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& options, std::string kind,
+                         std::vector<double> initial) {
+  const std::size_t m = problem.latent_dimension();
+  PB_REQUIRE(initial.size() == m, "latent MAP start '", kind, "' has length ", initial.size(), ", expected ", m);
+  const ObjectiveAndGradient objective = [&](std::span<const double> latent, std::span<double> gradient) {
+    return problem.objective_and_gradient(latent, gradient);
+  };
+  return minimize_with_tao(problem.comm(), objective, options, std::move(kind), std::move(initial));
 }
 
 std::vector<std::pair<std::string, std::vector<double>>> starting_points(const LatentProblem& problem,
@@ -217,32 +233,48 @@ LatentMapStart start_of(const LevenbergMarquardtRun& run, std::string kind, std:
 // in one batched decode, the Gauss–Newton models at the accepted ones.
 std::vector<LatentMapStart> run_levenberg_marquardt(const LatentProblem& problem, const LatentMapOptions& options,
                                                     std::vector<std::pair<std::string, std::vector<double>>> starts) {
-  const std::size_t m = problem.latent_dimension();
-  std::vector<double> points;
-  for (const auto& [kind, initial] : starts) {
-    PB_REQUIRE(initial.size() == m, "latent MAP start '", kind, "' has length ", initial.size(), ", expected ", m);
-    points.insert(points.end(), initial.begin(), initial.end());
-  }
   const GaussNewtonModels models = [&](std::span<const double> at, std::size_t count) {
+    const std::size_t m = problem.latent_dimension();
     std::vector<GaussNewtonModel> out;
-    for (std::size_t k = 0; k < count; ++k) {
-      out.push_back(broadcast_model(problem.gauss_newton_model(at.subspan(k * m, m)), problem.comm()));
-    }
+    for (std::size_t k = 0; k < count; ++k) out.push_back(problem.gauss_newton_model(at.subspan(k * m, m)));
     return out;
   };
   const BatchedObjectives objectives = [&](std::span<const double> at, std::size_t count, std::span<double> out) {
     problem.objectives(at, count, out);
-    broadcast_from_root(out, problem.comm());
   };
-  const auto runs = levenberg_marquardt(points, m, models, objectives, options.levenberg_marquardt);
+  return minimize_with_levenberg_marquardt(problem.comm(), problem.latent_dimension(), models, objectives, options,
+                                           std::move(starts));
+}
+
+}  // namespace
+
+std::vector<LatentMapStart> minimize_with_levenberg_marquardt(
+    MPI_Comm comm, std::size_t dimension, const GaussNewtonModels& models, const BatchedObjectives& objectives,
+    const LatentMapOptions& options, std::vector<std::pair<std::string, std::vector<double>>> starts) {
+  std::vector<double> points;
+  for (const auto& [kind, initial] : starts) {
+    PB_REQUIRE(initial.size() == dimension, "MAP start '", kind, "' has length ", initial.size(), ", expected ",
+               dimension);
+    points.insert(points.end(), initial.begin(), initial.end());
+  }
+  const GaussNewtonModels broadcast_models = [&](std::span<const double> at, std::size_t count) {
+    auto out = models(at, count);
+    for (auto& model : out) model = broadcast_model(std::move(model), comm);
+    return out;
+  };
+  const BatchedObjectives broadcast_objectives = [&](std::span<const double> at, std::size_t count,
+                                                     std::span<double> out) {
+    objectives(at, count, out);
+    broadcast_from_root(out, comm);
+  };
+  const auto runs =
+      levenberg_marquardt(points, dimension, broadcast_models, broadcast_objectives, options.levenberg_marquardt);
   std::vector<LatentMapStart> result;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     result.push_back(start_of(runs[k], std::move(starts[k].first), std::move(starts[k].second), options));
   }
   return result;
 }
-
-}  // namespace
 
 const std::vector<std::string>& latent_map_solver_names() {
   static const std::vector<std::string> names = {"lm", "lbfgs"};
@@ -270,8 +302,21 @@ LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions&
   } else {
     for (auto& [kind, initial] : starts) result.starts.push_back(run_start(problem, options, kind, std::move(initial)));
   }
-  for (const auto& start : result.starts) result.iterations += start.iterations;
+  keep_best_start(result, options, "the latent MAP");
+  result.image.resize(problem.image_size());
+  problem.generator().decode(result.latent, 1, result.image);
+  result.prior_term = 0.5 * norm(result.latent) * norm(result.latent);
+  result.misfit = result.objective - result.prior_term;
+  result.estimate = problem.forward().distribute_image(result.image);
 
+  result.generator_counts = meter.generator_counts();
+  result.operator_counts = meter.operator_counts();
+  result.seconds = meter.seconds();
+  return result;
+}
+
+void keep_best_start(LatentMapResult& result, const LatentMapOptions& options, const std::string& what) {
+  for (const auto& start : result.starts) result.iterations += start.iterations;
   // Best objective among accepted starts; if none was accepted, best overall, flagged.
   auto best_of = [&](bool accepted_only) {
     std::size_t best = result.starts.size();
@@ -286,13 +331,12 @@ LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions&
   };
   result.best_start = best_of(true);
   if (result.best_start == result.starts.size()) result.best_start = best_of(false);
-  PB_REQUIRE(result.best_start < result.starts.size(),
-             "every start of the latent MAP ended with a non-finite objective");
+  PB_REQUIRE(result.best_start < result.starts.size(), "every start of ", what, " ended with a non-finite objective");
   const LatentMapStart& kept = result.starts[result.best_start];
   result.converged = kept.accepted;
   if (!result.converged) {
     std::ostringstream message;
-    message << "no start of the latent MAP converged (";
+    message << "no start of " << what << " converged (";
     for (const auto& start : result.starts) {
       message << start.kind << ": " << start.reason_name << ", |grad| " << start.gradient_norm << "; ";
     }
@@ -304,16 +348,6 @@ LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions&
   result.latent = kept.latent;
   result.objective = kept.objective;
   result.gradient_norm = kept.gradient_norm;
-  result.image.resize(problem.image_size());
-  problem.generator().decode(result.latent, 1, result.image);
-  result.prior_term = 0.5 * norm(result.latent) * norm(result.latent);
-  result.misfit = result.objective - result.prior_term;
-  result.estimate = problem.forward().distribute_image(result.image);
-
-  result.generator_counts = meter.generator_counts();
-  result.operator_counts = meter.operator_counts();
-  result.seconds = meter.seconds();
-  return result;
 }
 
 }  // namespace priorbench

@@ -41,6 +41,8 @@
 // warning; with require_convergence it is an Error instead.
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -119,6 +121,28 @@ struct LatentMapResult {
 };
 
 LatentMapResult latent_map(const LatentProblem& problem, const LatentMapOptions& options = {});
+
+// f and ∇f at a point. Called on every rank of the communicator it is used with; rank 0's
+// numbers are broadcast, so TAO's decisions cannot diverge by rounding.
+using ObjectiveAndGradient = std::function<double(std::span<const double> point, std::span<double> gradient)>;
+
+// One TAO run (options.tao_type, tolerances, restarts after line-search failures, the
+// convergence rule above) from `initial`; the building block of the L-BFGS latent MAP and of
+// flow_map (inference/flow_map.hpp). `kind` names the start.
+LatentMapStart minimize_with_tao(MPI_Comm comm, const ObjectiveAndGradient& objective, const LatentMapOptions& options,
+                                 std::string kind, std::vector<double> initial);
+
+// Levenberg–Marquardt (levenberg_marquardt.hpp) from every start at once, each run judged
+// by the rule above; `models` and `objectives` are called on every rank and rank 0's
+// numbers are broadcast. The building block of the latent MAP and of flow_map.
+std::vector<LatentMapStart> minimize_with_levenberg_marquardt(
+    MPI_Comm comm, std::size_t dimension, const GaussNewtonModels& models, const BatchedObjectives& objectives,
+    const LatentMapOptions& options, std::vector<std::pair<std::string, std::vector<double>>> starts);
+
+// From result.starts: the kept start (best objective among the accepted, else the best
+// overall, flagged with a warning naming `what`, or an Error with require_convergence),
+// and result.best_start, converged, warning, iterations, latent, objective, gradient_norm.
+void keep_best_start(LatentMapResult& result, const LatentMapOptions& options, const std::string& what);
 
 // The convergence rule above, exposed for tests: the status of a TAO run that ended with
 // `reason` after the objective history `objectives` (one per iteration, starting with the

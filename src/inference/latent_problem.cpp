@@ -166,12 +166,7 @@ void LatentProblem::objectives_and_gradients(std::span<const double> latents, st
   std::vector<double> means(batch * n);
   const auto misfit_cotangents = [&](std::span<const double> decoded, std::span<double> cotangents) {
     for (std::size_t item = 0; item < batch; ++item) {
-      const std::vector<double> residual = residual_of(decoded.subspan(item * n, n));
-      std::vector<double> weighted = residual;  // Σ⁻¹ (y − A μ)
-      apply_noise_inverse(weighted);
-      values[item] = 0.5 * std::inner_product(residual.begin(), residual.end(), weighted.begin(), 0.0);
-      for (double& value : weighted) value = -value;
-      forward_.apply_transpose(weighted, cotangents.subspan(item * n, n));
+      values[item] = misfit_and_cotangent(decoded.subspan(item * n, n), cotangents.subspan(item * n, n));
     }
   };
   generator_->decode_and_vjp(latents, batch, means, misfit_cotangents, gradients);
@@ -180,6 +175,16 @@ void LatentProblem::objectives_and_gradients(std::span<const double> latents, st
     values[item] += 0.5 * std::inner_product(z.begin(), z.end(), z.begin(), 0.0);
     for (std::size_t j = 0; j < m; ++j) gradients[item * m + j] += z[j];
   }
+}
+
+double LatentProblem::misfit_and_cotangent(std::span<const double> image, std::span<double> cotangent) const {
+  const std::vector<double> residual = residual_of(image);
+  std::vector<double> weighted = residual;  // Σ⁻¹ (y − A x)
+  apply_noise_inverse(weighted);
+  const double misfit = 0.5 * std::inner_product(residual.begin(), residual.end(), weighted.begin(), 0.0);
+  for (double& value : weighted) value = -value;
+  forward_.apply_transpose(weighted, cotangent);
+  return misfit;
 }
 
 double LatentProblem::objective(std::span<const double> latent) const {

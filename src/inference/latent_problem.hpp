@@ -92,6 +92,10 @@ class LatentProblem {
   void objectives_and_gradients(std::span<const double> latents, std::size_t batch, std::span<double> values,
                                 std::span<double> gradients) const;
 
+  // Φ at an image x (n) instead of a latent, and its gradient in x, the cotangent
+  // u = −Aᵀ Σ⁻¹ (y − A x) whose pullback Jᵀu is ∇_z Φ(μ(z)) at x = μ(z).
+  double misfit_and_cotangent(std::span<const double> image, std::span<double> cotangent) const;
+
   Linearization linearize(std::span<const double> latent) const;
 
   // The Gauss–Newton model of f(z) = ½‖r(z)‖² + ½‖z‖², r = L⁻¹ (y − A μ(z)), at z:

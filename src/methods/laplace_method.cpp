@@ -58,8 +58,7 @@ class LaplaceMethod final : public ReconstructionMethod {
   // with σ²), so it must be stated. Checked before the latent MAP spends anything.
   void require_nugget(const Generator& generator) const {
     PB_REQUIRE(options_.nugget > 0 || generator.decoder_variance_kind() != DecoderVariance::none,
-               "laplace: the generator has no decoder variance (Gamma = 0, a GAN), so the prior J J^T is singular; "
-               "state a nugget eta^2 > 0 (study key nugget, solve --laplace-nugget)");
+               laplace_nugget_message());
   }
 
   LaplaceOptions options_;
@@ -67,6 +66,12 @@ class LaplaceMethod final : public ReconstructionMethod {
 };
 
 }  // namespace
+
+std::string laplace_nugget_message() {
+  return "laplace: the generator has no decoder variance (Gamma = 0, a GAN or a flow), so the prior J J^T has no "
+         "room off the generator's range (a GAN's is singular); state a nugget eta^2 > 0 (study key nugget, solve "
+         "--laplace-nugget)";
+}
 
 std::unique_ptr<ReconstructionMethod> make_laplace_method(const LaplaceOptions& options, GeneratorSource generator) {
   return std::make_unique<LaplaceMethod>(options, std::move(generator));

@@ -19,6 +19,9 @@ struct LaplaceOptions {
   void validate(const FieldNamer& field) const;
 };
 
+// The refusal of laplace without a nugget on a generator with Γ = 0.
+std::string laplace_nugget_message();
+
 std::unique_ptr<ReconstructionMethod> make_laplace_method(const LaplaceOptions& options, GeneratorSource generator);
 
 }  // namespace priorbench

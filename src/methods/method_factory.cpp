@@ -20,9 +20,10 @@ MethodOptions options_at(std::size_t index) {
 }  // namespace
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"white",      "empirical",      "file",       "laplace",
-                                                 "latent_map", "latent_laplace", "latent_mcmc"};
-  static_assert(std::variant_size_v<MethodOptions> == 7, "one name per alternative of MethodOptions");
+  static const std::vector<std::string> names = {"white",       "empirical",  "file",
+                                                 "laplace",     "latent_map", "latent_laplace",
+                                                 "latent_mcmc", "flow_map",   "flow_laplace"};
+  static_assert(std::variant_size_v<MethodOptions> == 9, "one name per alternative of MethodOptions");
   return names;
 }
 
@@ -42,7 +43,8 @@ MethodOptions default_method_options(const std::string& name, const std::string&
 bool needs_generator(const MethodOptions& options) {
   return std::holds_alternative<LaplaceOptions>(options) || std::holds_alternative<LatentMapMethodOptions>(options) ||
          std::holds_alternative<LatentLaplaceMethodOptions>(options) ||
-         std::holds_alternative<LatentMcmcOptions>(options);
+         std::holds_alternative<LatentMcmcOptions>(options) || std::holds_alternative<FlowMapMethodOptions>(options) ||
+         std::holds_alternative<FlowLaplaceMethodOptions>(options);
 }
 
 bool needs_training(const MethodOptions& options) {
@@ -52,6 +54,21 @@ bool needs_training(const MethodOptions& options) {
 
 void validate(const MethodOptions& options, const FieldNamer& field) {
   std::visit([&](const auto& typed) { typed.validate(field); }, options);
+}
+
+std::string generator_mismatch(const MethodOptions& options, const Generator& generator) {
+  const bool flow_method = std::holds_alternative<FlowMapMethodOptions>(options) ||
+                           std::holds_alternative<FlowLaplaceMethodOptions>(options);
+  if (flow_method && generator.flow() == nullptr) {
+    return method_name(options) + ": needs a normalizing flow (a model of kind 'flow'); " + generator.description() +
+           " is not one";
+  }
+  if (const auto* laplace = std::get_if<LaplaceOptions>(&options)) {
+    if (laplace->nugget <= 0 && generator.decoder_variance_kind() == DecoderVariance::none) {
+      return laplace_nugget_message();
+    }
+  }
+  return "";
 }
 
 std::unique_ptr<ReconstructionMethod> make_method(const MethodOptions& options, const MethodResources& resources) {
@@ -77,6 +94,12 @@ std::unique_ptr<ReconstructionMethod> make_method(const MethodOptions& options, 
     }
     std::unique_ptr<ReconstructionMethod> operator()(const LatentMcmcOptions& o) const {
       return make_latent_mcmc_method(o, resources.generator);
+    }
+    std::unique_ptr<ReconstructionMethod> operator()(const FlowMapMethodOptions& o) const {
+      return make_flow_map_method(o, resources.generator);
+    }
+    std::unique_ptr<ReconstructionMethod> operator()(const FlowLaplaceMethodOptions& o) const {
+      return make_flow_laplace_method(o, resources.generator);
     }
   };
   validate(options, [&](const std::string& key) { return method_name(options) + " option '" + key + "'"; });

@@ -29,6 +29,12 @@ void visit_latent_fields(LatentOptions& o, Visitor& v) {
 }
 
 template <class Visitor>
+void visit_flow_fields(FlowOptions& o, Visitor& v) {
+  v.choice("map_solver", o.map_solver, latent_map_solver_names());
+  v.integer("map_prior_starts", o.map_prior_starts);
+}
+
+template <class Visitor>
 struct MethodFields {
   Visitor& v;
   void operator()(WhiteOptions& o) const {
@@ -51,6 +57,8 @@ struct MethodFields {
     visit_std_fields(o.std, v);
   }
   void operator()(LatentMapMethodOptions& o) const { visit_latent_fields(o.latent, v); }
+  void operator()(FlowMapMethodOptions& o) const { visit_flow_fields(o.flow, v); }
+  void operator()(FlowLaplaceMethodOptions& o) const { visit_flow_fields(o.flow, v); }
   void operator()(LatentLaplaceMethodOptions& o) const { visit_latent_fields(o.latent, v); }
   // The sampler first: only its own keys follow, so a key of the other sampler is unknown.
   void operator()(LatentMcmcOptions& o) const {

@@ -42,6 +42,11 @@ void TaskInputs::check_before_running() const {
     const ImageShape model = resources_.generator()->image_shape();
     PB_REQUIRE(model == shape_, study_.path, ": field 'model.file' (", study_.model_file, ") makes images of ",
                model.height, "x", model.width, " but the test images are ", shape_.height, "x", shape_.width);
+    for (const auto& method : methods) {
+      const std::string mismatch = generator_mismatch(method.options, *resources_.generator());
+      PB_REQUIRE(mismatch.empty(), study_.path, ": method '", method.label, "' with model ", study_.model_file, ": ",
+                 mismatch);
+    }
   }
   OperatorSpec spec = study_.operator_spec;
   const auto check = [&](const std::string& field, const std::string& value) {

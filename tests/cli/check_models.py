@@ -15,6 +15,15 @@
     check_models.py python-gan VALUES.h5 EVALUATION.h5
         What `priorbench model` computed for a GAN scripted in PyTorch equals what PyTorch
         computed (make_python_gan.py), with a zero decoder variance.
+    check_models.py cpp-flow MODEL.pt EVALUATION.h5
+        A flow written by `priorbench train --kind flow` loads with torch.jit.load, declares
+        the version-2 contract (kind "flow", m = n, variance_kind "none"); in PyTorch
+        (float64) its decode reproduces what `priorbench model --samples` computed, inverse
+        undoes it, and log_det_jacobian equals log|det| of the inverse's Jacobian by
+        torch.autograd.functional.jacobian and torch.linalg.slogdet.
+    check_models.py python-flow VALUES.h5 EVALUATION.h5
+        What `priorbench model` computed for a flow scripted in PyTorch equals what PyTorch
+        computed (make_python_flow.py).
     check_models.py same-parameters A.pt B.pt
         Two model files hold bitwise the same parameters (a resumed run equals an
         uninterrupted one).
@@ -109,6 +118,42 @@ def python_gan(values_path, evaluation_path):
         close("GAN decoder variance (zero)", actual["decoder_variances"][()], np.zeros_like(expected["means"][()]), 0.0)
 
 
+def cpp_flow(model_path, evaluation_path):
+    model = torch.jit.load(model_path)
+    for name, kind in [("format_version", int), ("kind", str), ("latent_dim", int), ("image_height", int),
+                       ("image_width", int), ("variance_kind", str), ("description", str), ("training_log", str),
+                       ("test_bits_per_dim", float), ("architecture", str), ("preprocessing", str)]:
+        value = getattr(model, name)
+        if not isinstance(value, kind):
+            sys.exit("FAIL attribute %s is %r, expected a %s" % (name, value, kind.__name__))
+    n = model.image_height * model.image_width
+    if model.format_version != 2 or model.kind != "flow" or model.variance_kind != "none" or model.latent_dim != n:
+        sys.exit("FAIL contract attributes: %d %s %s %d" % (model.format_version, model.kind, model.variance_kind,
+                                                            model.latent_dim))
+    model = model.double()
+    with h5py.File(evaluation_path, "r") as f:
+        z = torch.from_numpy(f["latents"][()])
+        means = f["means"][()]
+    with torch.no_grad():
+        x = model.decode(z)
+        close("flow decode(z) PyTorch vs priorbench", x.numpy(), means)
+        close("flow inverse(decode(z)) = z", model.inverse(x).numpy(), z.numpy(), 1e-10)
+    for k in range(2):
+        point = x[k].reshape(n)
+        jacobian = torch.autograd.functional.jacobian(lambda v: model.inverse(v.reshape(1, n)).reshape(n), point)
+        close("flow log_det_jacobian vs slogdet (image %d)" % k,
+              model.log_det_jacobian(point.reshape(1, n)).detach().numpy(),
+              torch.linalg.slogdet(jacobian)[1].reshape(1).numpy(), 1e-8)
+
+
+def python_flow(values_path, evaluation_path):
+    with h5py.File(values_path, "r") as expected, h5py.File(evaluation_path, "r") as actual:
+        close("latents passed through", actual["latents"][()], expected["z"][()], 0.0)
+        close("flow decode(z) priorbench vs PyTorch", actual["means"][()], expected["means"][()])
+        close("flow log_det_jacobian(decode(z)) priorbench vs PyTorch", actual["log_det_jacobians"][()],
+              expected["log_dets"][()])
+
+
 def same_parameters(first, second):
     a, b = torch.jit.load(first), torch.jit.load(second)
     pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
@@ -122,7 +167,7 @@ def same_parameters(first, second):
 
 if __name__ == "__main__":
     commands = {"cpp-model": cpp_model, "python-model": python_model, "cpp-gan": cpp_gan, "python-gan": python_gan,
-                "same-parameters": same_parameters}
+                "cpp-flow": cpp_flow, "python-flow": python_flow, "same-parameters": same_parameters}
     if len(sys.argv) != 4 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -126,7 +126,7 @@ TEST(GanMethods, LaplaceWithoutANuggetIsRefusedBeforeAnyWork) {
   problem();                   // its truth is decoded once, before the count
   const auto before = tiny_gan()->counts();
   expect_error([&] { run(options); },
-               {"laplace: the generator has no decoder variance (Gamma = 0, a GAN)", "state a nugget eta^2 > 0"});
+               {"laplace: the generator has no decoder variance (Gamma = 0, a GAN or a flow)", "state a nugget eta^2 > 0"});
   EXPECT_EQ(tiny_gan()->counts().decoder_passes, before.decoder_passes) << "no latent MAP before the refusal";
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end test of `priorbench train --kind flow` and of flow model files (contract
+# version 2, kind "flow"): a tiny training run (256 images, 2 epochs) with its sample PNG,
+# whose flow PyTorch loads, decodes and inverts as priorbench does, with log_det_jacobian
+# equal to slogdet of the inverse's autograd Jacobian (tests/cli/check_models.py cpp-flow);
+# a flow scripted in PyTorch (make_python_flow.py) that priorbench evaluates to PyTorch's
+# numbers; a resumed run equal to an uninterrupted one; the contract's refusals; and `solve`
+# with flow_map and flow_laplace, refused with a VAE, and a study refusing them before its
+# results file exists.
+set -euo pipefail
+priorbench=$1
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.bash
+source "$here/common.bash"
+python=/usr/bin/python3
+vae="$here/../../models/fmnist-vae-mlp-m16.pt"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export PRIORBENCH_TORCH_THREADS=1
+
+tiny=(--kind flow --couplings 2,2 --hidden 16 --training-limit 256 --test-limit 64 --batch-size 32 --seed 5)
+
+# 1. Train, with the sample grid.
+"$priorbench" train "${tiny[@]}" --epochs 2 -o flow.pt --samples-png flow.png | tee train.log
+for pattern in "priorbench train --kind flow: normalizing flow (RealNVP, multi-scale): centred pixels" \
+  "epoch   1/2  training bits/dim" "epoch   2/2  training bits/dim" "test bits/dim" "training time" \
+  "processor time" "wrote flow.pt" "wrote flow.png"; do
+  grep -q -- "$pattern" train.log || { echo "FAIL: '$pattern' missing from the training output" >&2; exit 1; }
+done
+[ "$(head -c 8 flow.png | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || { echo "FAIL: flow.png is not a PNG" >&2; exit 1; }
+
+# 2. C++ → Python: the contract's attributes; PyTorch decodes and inverts as priorbench does.
+"$priorbench" model flow.pt --samples 8 --seed 2 -o flow-eval.h5 | tee model.log
+grep -q "kind flow, latent_dim 784" model.log
+grep -q "test log-likelihood .* bits per dimension" model.log
+grep -q "a normalizing flow: a bijection of the image space" model.log
+"$python" "$here/check_models.py" cpp-flow flow.pt flow-eval.h5
+
+# 3. Python → C++: a flow scripted in PyTorch.
+"$python" "$here/make_python_flow.py" python-flow.pt python-flow-values.h5
+"$priorbench" model python-flow.pt --latents python-flow-values.h5:z -o python-flow-eval.h5 >python-model.log
+grep -q "kind flow" python-model.log
+"$python" "$here/check_models.py" python-flow python-flow-values.h5 python-flow-eval.h5
+
+# 4. Stopped after one epoch and resumed: the same flow as the uninterrupted run.
+"$priorbench" train "${tiny[@]}" --epochs 1 -o resumed.pt >/dev/null
+"$priorbench" train "${tiny[@]}" --epochs 2 -o resumed.pt --resume --force | tee resume.log
+grep -q "resumed from resumed.pt.checkpoint after epoch 1" resume.log
+"$python" "$here/check_models.py" same-parameters flow.pt resumed.pt
+expect_failure "was written by a run with other options (preprocessing none in the checkpoint, logit now)" \
+  train "${tiny[@]}" --epochs 3 -o resumed.pt --resume --force --preprocessing logit
+
+# 5. The contract's refusals and bad options, one line each.
+"$python" "$here/make_python_flow.py" broken.pt unused.h5 --broken-inverse
+expect_failure "broken.pt: inverse(decode(z)) differs from z by" model broken.pt
+expect_failure "--couplings: 1 to 64 coupling steps per level, got 0" train "${tiny[@]}" --couplings 0 -o x.pt
+expect_failure "--report and --quality-vae are written for a VAE and a GAN" train "${tiny[@]}" -o x.pt --report x.h5
+[ ! -e x.pt ] || { echo "FAIL: a refused train left x.pt" >&2; exit 1; }
+
+# 6. solve with the flow; the flow methods refuse a VAE.
+solve=(solve --image fashion-mnist:test:3 --operator inpaint --data-size 300 --sigma 0.1 --seed 1 --training-limit 500)
+"$priorbench" "${solve[@]}" --model flow.pt --method flow_map,flow_laplace,latent_map -o flow-solve.h5 | tee solve.log
+for method in flow_map flow_laplace latent_map; do
+  grep -q "^ *$method" solve.log || { echo "FAIL: $method missing from the solve output" >&2; exit 1; }
+done
+grep -q "gauss-newton" solve.log
+expect_failure "flow_map: needs a normalizing flow (a model of kind 'flow')" "${solve[@]}" --model "$vae" \
+  --method flow_map -o refused.h5
+[ ! -e refused.h5 ] || { echo "FAIL: a refused solve left refused.h5" >&2; exit 1; }
+
+# 7. A study with flow_laplace and a VAE fails before its results file exists.
+cat >mismatch.toml <<TOML
+[study]
+name = "mismatch"
+seed = 1
+[model]
+file = "$vae"
+[data]
+training = "fashion-mnist"
+training_limit = 100
+[truth]
+kinds = ["test"]
+test_indices = [0]
+[operator]
+name = "identity"
+[noise]
+sigmas = [0.1]
+[[method]]
+name = "flow_laplace"
+TOML
+expect_failure "mismatch.toml: method 'flow_laplace' with model $vae: flow_laplace: needs a normalizing flow" \
+  run mismatch.toml -o mismatch.h5
+[ ! -e mismatch.h5 ] || { echo "FAIL: a refused study left mismatch.h5" >&2; exit 1; }
+echo "cli.train_flow: all checks passed"
