@@ -9,6 +9,11 @@
 // VAE at 28² (untrained, written at start-up; timings do not depend on the weights) and the
 // shipped 64² MRI conv VAE (models/mri-vae-conv-64.pt, m = 32).
 //
+// The shipped normalizing flow (models/fmnist-flow-realnvp.pt, m = n = 784; TorchScript
+// only) under `flow/`: decode, inverse and log-determinant at batch 1 and 16, one JVP and one
+// VJP, flow_map's objective gradient (decode_and_log_det_gradient: a decode, the inverse
+// inside log_det_jacobian and one backward sweep through both) and the 784 × 784 Jacobian.
+//
 // Roofline in the same run, both of its roofs: `roofline/dgemm:512` times a square DGEMM of
 // 512, and `NAME/roofline/stream` reads an array as large as model NAME's weights
 // (DASUM over it, repeated: the weights stay in whichever cache level holds them, as they do
@@ -44,6 +49,7 @@
 #include <unistd.h>
 
 #include "core/random.hpp"
+#include "generative/flow_density.hpp"
 #include "generative/native/native_generator.hpp"
 #include "generative/torch/generator_loader.hpp"
 #include "generative/torch/vae_model.hpp"
@@ -252,6 +258,107 @@ void bench_torch_jacobian(benchmark::State& state, const std::string& name, Jaco
   }
 }
 
+const Generator& shipped_flow() {
+  static const auto flow = load_generator(source_model("fmnist-flow-realnvp.pt"), GeneratorRoute::torchscript);
+  return *flow;
+}
+
+void bench_flow_decode(benchmark::State& state, std::size_t batch) {
+  const auto& g = shipped_flow();
+  const auto z = normals(batch * g.latent_dimension(), 1);
+  std::vector<double> x(batch * g.image_size());
+  for (auto _ : state) {
+    g.decode(z, batch, x);
+    benchmark::DoNotOptimize(x.data());
+  }
+}
+
+// The images the flow's inverse and log-determinant are timed at: decoded prior draws.
+std::vector<double> flow_images(std::size_t batch) {
+  const auto& g = shipped_flow();
+  std::vector<double> x(batch * g.image_size());
+  g.decode(normals(batch * g.latent_dimension(), 1), batch, x);
+  return x;
+}
+
+void bench_flow_inverse(benchmark::State& state, std::size_t batch) {
+  const auto x = flow_images(batch);
+  std::vector<double> z(x.size());
+  for (auto _ : state) {
+    shipped_flow().flow()->inverse(x, batch, z);
+    benchmark::DoNotOptimize(z.data());
+  }
+}
+
+void bench_flow_log_det(benchmark::State& state, std::size_t batch) {
+  const auto x = flow_images(batch);
+  std::vector<double> log_dets(batch);
+  for (auto _ : state) {
+    shipped_flow().flow()->log_det_inverse(x, batch, log_dets);
+    benchmark::DoNotOptimize(log_dets.data());
+  }
+}
+
+void bench_flow_jvp(benchmark::State& state) {
+  const auto& g = shipped_flow();
+  const auto z = normals(g.latent_dimension(), 2), v = normals(g.latent_dimension(), 3);
+  std::vector<double> out(g.image_size());
+  for (auto _ : state) {
+    g.jvp(z, v, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
+void bench_flow_vjp(benchmark::State& state) {
+  const auto& g = shipped_flow();
+  const auto z = normals(g.latent_dimension(), 2), u = normals(g.image_size(), 4);
+  std::vector<double> out(g.latent_dimension());
+  for (auto _ : state) {
+    g.vjp(z, u, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
+// flow_map's gradient piece for the misfit ½‖f(z) − x‖²: cotangents f(z) − x.
+void bench_flow_objective_gradient(benchmark::State& state) {
+  const auto& g = shipped_flow();
+  const auto z = normals(g.latent_dimension(), 2), target = normals(g.image_size(), 5);
+  std::vector<double> x(g.image_size()), gradient(g.latent_dimension()), log_det(1);
+  const auto misfit = [&](std::span<const double> images, std::span<double> cotangents) {
+    for (std::size_t i = 0; i < images.size(); ++i) cotangents[i] = images[i] - target[i];
+  };
+  for (auto _ : state) {
+    g.flow()->decode_and_log_det_gradient(z, 1, x, misfit, gradient, log_det);
+    benchmark::DoNotOptimize(gradient.data());
+  }
+}
+
+void bench_flow_jacobian(benchmark::State& state) {
+  const auto& g = shipped_flow();
+  const auto z = normals(g.latent_dimension(), 2);
+  DenseMatrix jacobian;
+  for (auto _ : state) {
+    g.jacobian(z, jacobian);
+    benchmark::DoNotOptimize(jacobian.data());
+  }
+}
+
+void register_flow_benchmarks() {
+  const auto add = [](const std::string& label, auto&&... arguments) {
+    benchmark::RegisterBenchmark(("flow/torchscript/" + label).c_str(), arguments...)->Unit(benchmark::kMicrosecond);
+  };
+  for (const std::size_t batch : {1, 16}) {
+    const auto suffix = "/batch:" + std::to_string(batch);
+    add("decode" + suffix, bench_flow_decode, batch);
+    add("inverse" + suffix, bench_flow_inverse, batch);
+    add("log_det" + suffix, bench_flow_log_det, batch);
+  }
+  add("jvp", bench_flow_jvp);
+  add("vjp", bench_flow_vjp);
+  add("decode_and_log_det_gradient", bench_flow_objective_gradient);
+  add("jacobian", bench_flow_jacobian);
+}
+
 const bool kRegistered = [] {
   benchmark::RegisterBenchmark("roofline/dgemm:512", bench_dgemm)->Unit(benchmark::kMicrosecond);
   for (const std::string name : {"mlp", "conv", "mri64"}) {
@@ -280,6 +387,7 @@ const bool kRegistered = [] {
                                  JacobianMethod::reverse_rows)
         ->Unit(benchmark::kMicrosecond);
   }
+  register_flow_benchmarks();
   return true;
 }();
 

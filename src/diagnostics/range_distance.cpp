@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/random.hpp"
+#include "generative/flow_density.hpp"
 
 namespace priorbench {
 namespace {
@@ -213,6 +214,13 @@ RangeDistanceResult distance_to_range(const Generator& generator, std::span<cons
     PB_REQUIRE(options.extra_starts[extra].size() == m, "distance to the range: extra start ", extra, " has length ",
                options.extra_starts[extra].size(), ", expected the latent dimension ", m);
     starts.emplace_back("extra_" + std::to_string(extra), options.extra_starts[extra]);
+  }
+  if (const FlowDensity* flow = generator.flow()) {
+    std::vector<double> latent(m);
+    flow->inverse(image, 1, latent);
+    if (std::all_of(latent.begin(), latent.end(), [](double value) { return std::isfinite(value); })) {
+      starts.assign(1, {"inverse", std::move(latent)});
+    }
   }
   PB_REQUIRE(!starts.empty(), "distance to the range: no starting points (all kinds switched off)");
 

@@ -30,6 +30,10 @@
 // Purpose::range_distance_starts, stream = draw number); then `extra_starts` (e.g. the
 // latent MAP). The smallest distance over all starts is kept: it is an upper bound of the
 // true minimum in any case, and the minimum itself when its start converged.
+// A normalizing flow maps onto the whole image space: its one start is z = f⁻¹(x†)
+// ("inverse"), where the residual is the round trip's rounding (the other starts would
+// spend tens of n×n Jacobians finding the same zero); when f⁻¹(x†) is not finite (x†
+// outside a logit flow's support) the usual starts are used.
 //
 // Every rank runs the same replicated computation and returns the same result; there is
 // no communication.

@@ -4,9 +4,9 @@
 # whose flow PyTorch loads, decodes and inverts as priorbench does, with log_det_jacobian
 # equal to slogdet of the inverse's autograd Jacobian (tests/cli/check_models.py cpp-flow);
 # a flow scripted in PyTorch (make_python_flow.py) that priorbench evaluates to PyTorch's
-# numbers; a resumed run equal to an uninterrupted one; the contract's refusals; and `solve`
-# with flow_map and flow_laplace, refused with a VAE, and a study refusing them before its
-# results file exists.
+# numbers; a resumed run equal to an uninterrupted one; the contract's refusals; `solve`
+# with flow_map and flow_laplace, refused with a VAE; `inspect` (a range distance of zero);
+# and a study refusing a flow method with a VAE before its results file exists.
 set -euo pipefail
 priorbench=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,7 +69,22 @@ expect_failure "flow_map: needs a normalizing flow (a model of kind 'flow')" "${
   --method flow_map -o refused.h5
 [ ! -e refused.h5 ] || { echo "FAIL: a refused solve left refused.h5" >&2; exit 1; }
 
-# 7. A study with flow_laplace and a VAE fails before its results file exists.
+# 7. inspect with the flow: the spectrum of A J(z*) over all n latent directions, and a
+#    distance to the range of zero (a flow maps onto the whole image space).
+"$priorbench" inspect --model flow.pt --image fashion-mnist:test:0 --operator inpaint --data-size 196 --sigma 0.05 \
+  -o inspect.h5 | tee inspect.log
+grep -q "sensitivity M = A J(z\*) (196 x 784)" inspect.log
+"$python" - <<'PY'
+import h5py
+with h5py.File("inspect.h5", "r") as f:
+    distance = f["range_distance"].attrs["relative_distance"]
+    kind = f["range_distance"].attrs["best_start_kind"]
+    assert distance < 1e-8, "a flow's range is the whole image space, relative distance %g" % distance
+    assert kind == "inverse", "a flow's range distance starts at its inverse, not %s" % kind
+    print("ok   inspect.h5 of the flow: relative distance to the range %.2g from the inverse" % distance)
+PY
+
+# 8. A study with flow_laplace and a VAE fails before its results file exists.
 cat >mismatch.toml <<TOML
 [study]
 name = "mismatch"
