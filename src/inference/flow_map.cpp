@@ -27,7 +27,8 @@ std::vector<std::pair<std::string, std::vector<double>>> starting_points(const L
   const std::size_t n = problem.latent_dimension();
   std::vector<std::pair<std::string, std::vector<double>>> starts;
   if (options.zero_start) starts.emplace_back("zero", std::vector<double>(n, 0.0));
-  // The data's own image, clamped into the open unit box the flow maps onto.
+  // The data's own image, clamped to [0.02, 0.98]: inside the support of any flow (a logit
+  // flow's is a box around [0, 1]) and a plausible image where Aᵀy is not one.
   std::vector<double> image = problem.adjoint_image(), latent(n);
   for (double& value : image) value = std::clamp(value, 0.02, 0.98);
   flow_of(problem).inverse(image, 1, latent);
