@@ -1,5 +1,6 @@
-// `priorbench train`: a VAE (default), a GAN generator or a normalizing flow on a training set (Fashion-MNIST by
-// default), written as a TorchScript model file under the contract of docs/model-format.md.
+// `priorbench train`: a VAE (default), a GAN generator or a normalizing flow on a training
+// set (Fashion-MNIST by default), written as a TorchScript model file under the contract of
+// docs/model-format.md.
 //
 // Sample runs:
 //   priorbench train -o models/fmnist-vae-mlp-m16.pt --epochs 30 --report report.h5

@@ -178,8 +178,11 @@ void TorchGenerator::decode_and_log_det_gradient(std::span<const double> latents
   const auto objective = (x * view(u, b, n)).sum() - log_det.sum();
   copy_out(torch::autograd::grad({objective}, {z})[0], gradients);
   copy_out(log_det.detach(), log_dets);
+  // Counted as a decode and a VJP per item, like decode_and_vjp; the inverse pass inside ℓ
+  // and its share of the backward sweep are not separate counts (GeneratorCounts has none).
   add_counts({.decoder_passes = b, .vjp = b});
 }
+
 const ModelInfo& TorchGenerator::info() const { return impl_->info; }
 const std::string& TorchGenerator::path() const { return impl_->path; }
 
