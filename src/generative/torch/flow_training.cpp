@@ -266,28 +266,14 @@ FlowTrainingResult train_flow(const data::ImageSet& training, const data::ImageS
     result.seconds += record.seconds;
     result.cpu_seconds += record.cpu_seconds;
   }
-  {
-    std::ostringstream line;
-    line << "training time " << std::fixed << std::setprecision(1) << result.seconds << " s wall-clock ("
-         << duration_text(result.seconds) << "), " << result.cpu_seconds << " s processor time ("
-         << duration_text(result.cpu_seconds) << ") over " << result.history.size() << " epochs; test bits/dim "
-         << std::setprecision(4) << result.history.back().test_bits_per_dim;
-    log.line(line.str());
-  }
-
   for (auto& parameter : parameters) parameter.requires_grad_(false);
-  set_attribute(flow, "test_bits_per_dim", c10::FloatType::get(), result.history.back().test_bits_per_dim);
-  set_attribute(flow, "training_bits_per_dim", c10::FloatType::get(), result.history.back().training_bits_per_dim);
-  set_attribute(flow, "training_seconds", c10::FloatType::get(), result.seconds);
-  set_attribute(flow, "training_cpu_seconds", c10::FloatType::get(), result.cpu_seconds);
-  const std::string command = options.command_line.empty() ? "" : "command: " + options.command_line + "\n";
-  set_attribute(flow, "training_log", c10::StringType::get(), command + log.text());
-  torch_detail::validate_module(flow, options.output);
-  PB_REQUIRE(options.force || !std::filesystem::exists(options.output), "output model ", options.output,
-             " appeared during training; pass --force to replace it");
-  write_atomically(options.output, [&](const std::string& temporary) { flow.save(temporary); });
-  log.line("wrote " + options.output + " (" + std::to_string(std::filesystem::file_size(options.output)) +
-           " bytes); checkpoint " + checkpoint_path);
+  const auto& last = result.history.back();
+  set_attribute(flow, "test_bits_per_dim", c10::FloatType::get(), last.test_bits_per_dim);
+  set_attribute(flow, "training_bits_per_dim", c10::FloatType::get(), last.training_bits_per_dim);
+  std::ostringstream summary;
+  summary << "; test bits/dim " << std::fixed << std::setprecision(4) << last.test_bits_per_dim;
+  write_trained_model(flow, {options.output, checkpoint_path, options.command_line, options.force, ""}, result.seconds,
+                      result.cpu_seconds, result.history.size(), summary.str(), log);
   result.log = log.text();
   return result;
 }

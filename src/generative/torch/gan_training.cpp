@@ -363,25 +363,10 @@ GanTrainingResult train_gan(const data::ImageSet& training, const GanTrainingOpt
     result.seconds += record.seconds;
     result.cpu_seconds += record.cpu_seconds;
   }
-  {
-    std::ostringstream line;
-    line << "training time " << std::fixed << std::setprecision(1) << result.seconds << " s wall-clock ("
-         << duration_text(result.seconds) << "), " << result.cpu_seconds << " s processor time ("
-         << duration_text(result.cpu_seconds) << ") over " << result.history.size() << " epochs";
-    log.line(line.str());
-  }
-
-  auto& model = state.average;
-  set_attribute(model, "training_seconds", c10::FloatType::get(), result.seconds);
-  set_attribute(model, "training_cpu_seconds", c10::FloatType::get(), result.cpu_seconds);
-  const std::string command = options.command_line.empty() ? "" : "command: " + options.command_line + "\n";
-  set_attribute(model, "training_log", c10::StringType::get(), command + log.text());
-  torch_detail::validate_module(model, options.output);
-  PB_REQUIRE(options.force || !std::filesystem::exists(options.output), "output model ", options.output,
-             " appeared during training; pass --force to replace it");
-  write_atomically(options.output, [&](const std::string& temporary) { model.save(temporary); });
-  log.line("wrote " + options.output + " (" + std::to_string(std::filesystem::file_size(options.output)) +
-           " bytes, the generator's moving average); checkpoint " + checkpoint_path);
+  write_trained_model(
+      state.average,
+      {options.output, checkpoint_path, options.command_line, options.force, ", the generator's moving average"},
+      result.seconds, result.cpu_seconds, result.history.size(), "", log);
   result.log = log.text();
   return result;
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -91,5 +92,26 @@ void set_attribute(torch::jit::Module& module, const std::string& name, const c1
 }
 
 c10::List<double> double_list(const std::vector<double>& values) { return c10::List<double>(values); }
+
+void write_trained_model(torch::jit::Module& model, const TrainedModelOutput& output, double seconds,
+                         double cpu_seconds, std::size_t epochs, const std::string& summary_suffix, ProgressLog& log) {
+  {
+    std::ostringstream line;
+    line << "training time " << std::fixed << std::setprecision(1) << seconds << " s wall-clock ("
+         << duration_text(seconds) << "), " << cpu_seconds << " s processor time (" << duration_text(cpu_seconds)
+         << ") over " << epochs << " epochs" << summary_suffix;
+    log.line(line.str());
+  }
+  set_attribute(model, "training_seconds", c10::FloatType::get(), seconds);
+  set_attribute(model, "training_cpu_seconds", c10::FloatType::get(), cpu_seconds);
+  const std::string command = output.command_line.empty() ? "" : "command: " + output.command_line + "\n";
+  set_attribute(model, "training_log", c10::StringType::get(), command + log.text());
+  validate_module(model, output.output);
+  PB_REQUIRE(output.force || !std::filesystem::exists(output.output), "output model ", output.output,
+             " appeared during training; pass --force to replace it");
+  write_atomically(output.output, [&](const std::string& temporary) { model.save(temporary); });
+  log.line("wrote " + output.output + " (" + std::to_string(std::filesystem::file_size(output.output)) + " bytes" +
+           output.written_note + "); checkpoint " + output.checkpoint);
+}
 
 }  // namespace priorbench::torch_detail::training

@@ -79,4 +79,21 @@ class ProgressLog {
   std::string log_;
 };
 
+// Where and how a trained model is written (write_trained_model).
+struct TrainedModelOutput {
+  std::string output;        // the model file
+  std::string checkpoint;    // named in the last progress line
+  std::string command_line;  // stored at the head of training_log
+  bool force = false;        // replace a file that appeared at `output` during training
+  std::string written_note;  // after the byte count in the last line, e.g. ", the moving average"
+};
+
+// The end of a GAN's or a flow's training: the line with the training time (wall-clock and
+// processor, over `epochs`, then `summary_suffix`), the provenance attributes
+// training_seconds, training_cpu_seconds and training_log (the command line and every
+// progress line), the contract check, and the atomic write of `model` — refused when a file
+// appeared at the output during training and `force` is off.
+void write_trained_model(torch::jit::Module& model, const TrainedModelOutput& output, double seconds,
+                         double cpu_seconds, std::size_t epochs, const std::string& summary_suffix, ProgressLog& log);
+
 }  // namespace priorbench::torch_detail::training
