@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "core/error.hpp"
-#include "core/random.hpp"
 #include "generative/flow_density.hpp"
 
 namespace priorbench {
@@ -22,10 +21,9 @@ double squared_norm(std::span<const double> values) {
   return std::inner_product(values.begin(), values.end(), values.begin(), 0.0);
 }
 
-std::vector<std::pair<std::string, std::vector<double>>> starting_points(const LatentProblem& problem,
-                                                                         const LatentMapOptions& options) {
+MapStarts starting_points(const LatentProblem& problem, const LatentMapOptions& options) {
   const std::size_t n = problem.latent_dimension();
-  std::vector<std::pair<std::string, std::vector<double>>> starts;
+  MapStarts starts;
   if (options.zero_start) starts.emplace_back("zero", std::vector<double>(n, 0.0));
   // The data's own image, clamped to [0.02, 0.98]: inside the support of any flow (a logit
   // flow's is a box around [0, 1]) and a plausible image where Aᵀy is not one.
@@ -35,15 +33,7 @@ std::vector<std::pair<std::string, std::vector<double>>> starting_points(const L
   if (std::all_of(latent.begin(), latent.end(), [](double value) { return std::isfinite(value); })) {
     starts.emplace_back("adjoint", std::move(latent));
   }
-  for (int k = 0; k < options.prior_draw_starts; ++k) {
-    std::vector<double> draw(n);
-    CounterRandom(options.seed, options.task, Purpose::latent_map_starts, static_cast<std::uint64_t>(k))
-        .fill_normal(draw, 0);
-    starts.emplace_back("prior_draw_" + std::to_string(k), std::move(draw));
-  }
-  for (std::size_t k = 0; k < options.extra_starts.size(); ++k) {
-    starts.emplace_back("extra_" + std::to_string(k), options.extra_starts[k]);
-  }
+  append_drawn_starts(options, n, starts);
   return starts;
 }
 

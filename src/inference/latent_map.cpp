@@ -147,25 +147,16 @@ LatentMapStart run_start(const LatentProblem& problem, const LatentMapOptions& o
   return minimize_with_tao(problem.comm(), objective, options, std::move(kind), std::move(initial));
 }
 
-std::vector<std::pair<std::string, std::vector<double>>> starting_points(const LatentProblem& problem,
-                                                                         const LatentMapOptions& options) {
+MapStarts starting_points(const LatentProblem& problem, const LatentMapOptions& options) {
   const std::size_t m = problem.latent_dimension();
-  std::vector<std::pair<std::string, std::vector<double>>> starts;
+  MapStarts starts;
   if (options.zero_start) starts.emplace_back("zero", std::vector<double>(m, 0.0));
   if (options.encoder_start && problem.generator().has_encoder()) {
     std::vector<double> mean(m), variance(m);
     problem.generator().encode(problem.adjoint_image(), mean, variance);
     starts.emplace_back("encoder", std::move(mean));
   }
-  for (int k = 0; k < options.prior_draw_starts; ++k) {
-    std::vector<double> draw(m);
-    CounterRandom(options.seed, options.task, Purpose::latent_map_starts, static_cast<std::uint64_t>(k))
-        .fill_normal(draw, 0);
-    starts.emplace_back("prior_draw_" + std::to_string(k), std::move(draw));
-  }
-  for (std::size_t k = 0; k < options.extra_starts.size(); ++k) {
-    starts.emplace_back("extra_" + std::to_string(k), options.extra_starts[k]);
-  }
+  append_drawn_starts(options, m, starts);
   PB_REQUIRE(!starts.empty(),
              "the latent MAP has no starting point (zero_start, encoder_start, prior_draw_starts "
              "and extra_starts are all off)");
@@ -232,7 +223,7 @@ LatentMapStart start_of(const LevenbergMarquardtRun& run, std::string kind, std:
 // All starts advanced together by Levenberg–Marquardt: the trial points of each iteration
 // in one batched decode, the Gauss–Newton models at the accepted ones.
 std::vector<LatentMapStart> run_levenberg_marquardt(const LatentProblem& problem, const LatentMapOptions& options,
-                                                    std::vector<std::pair<std::string, std::vector<double>>> starts) {
+                                                    MapStarts starts) {
   const GaussNewtonModels models = [&](std::span<const double> at, std::size_t count) {
     const std::size_t m = problem.latent_dimension();
     std::vector<GaussNewtonModel> out;
@@ -248,9 +239,10 @@ std::vector<LatentMapStart> run_levenberg_marquardt(const LatentProblem& problem
 
 }  // namespace
 
-std::vector<LatentMapStart> minimize_with_levenberg_marquardt(
-    MPI_Comm comm, std::size_t dimension, const GaussNewtonModels& models, const BatchedObjectives& objectives,
-    const LatentMapOptions& options, std::vector<std::pair<std::string, std::vector<double>>> starts) {
+std::vector<LatentMapStart> minimize_with_levenberg_marquardt(MPI_Comm comm, std::size_t dimension,
+                                                              const GaussNewtonModels& models,
+                                                              const BatchedObjectives& objectives,
+                                                              const LatentMapOptions& options, MapStarts starts) {
   std::vector<double> points;
   for (const auto& [kind, initial] : starts) {
     PB_REQUIRE(initial.size() == dimension, "MAP start '", kind, "' has length ", initial.size(), ", expected ",
@@ -274,6 +266,18 @@ std::vector<LatentMapStart> minimize_with_levenberg_marquardt(
     result.push_back(start_of(runs[k], std::move(starts[k].first), std::move(starts[k].second), options));
   }
   return result;
+}
+
+void append_drawn_starts(const LatentMapOptions& options, std::size_t dimension, MapStarts& starts) {
+  for (int k = 0; k < options.prior_draw_starts; ++k) {
+    std::vector<double> draw(dimension);
+    CounterRandom(options.seed, options.task, Purpose::latent_map_starts, static_cast<std::uint64_t>(k))
+        .fill_normal(draw, 0);
+    starts.emplace_back("prior_draw_" + std::to_string(k), std::move(draw));
+  }
+  for (std::size_t k = 0; k < options.extra_starts.size(); ++k) {
+    starts.emplace_back("extra_" + std::to_string(k), options.extra_starts[k]);
+  }
 }
 
 const std::vector<std::string>& latent_map_solver_names() {

@@ -44,6 +44,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/petsc.hpp"
@@ -132,12 +133,20 @@ using ObjectiveAndGradient = std::function<double(std::span<const double> point,
 LatentMapStart minimize_with_tao(MPI_Comm comm, const ObjectiveAndGradient& objective, const LatentMapOptions& options,
                                  std::string kind, std::vector<double> initial);
 
+// Named starting points, in the order they are run.
+using MapStarts = std::vector<std::pair<std::string, std::vector<double>>>;
+
+// Appends the starts every MAP shares after its own: `prior_draw_starts` draws z ~ N(0, I)
+// of length `dimension` (keyed as above) and then `extra_starts`.
+void append_drawn_starts(const LatentMapOptions& options, std::size_t dimension, MapStarts& starts);
+
 // Levenberg–Marquardt (levenberg_marquardt.hpp) from every start at once, each run judged
 // by the rule above; `models` and `objectives` are called on every rank and rank 0's
 // numbers are broadcast. The building block of the latent MAP and of flow_map.
-std::vector<LatentMapStart> minimize_with_levenberg_marquardt(
-    MPI_Comm comm, std::size_t dimension, const GaussNewtonModels& models, const BatchedObjectives& objectives,
-    const LatentMapOptions& options, std::vector<std::pair<std::string, std::vector<double>>> starts);
+std::vector<LatentMapStart> minimize_with_levenberg_marquardt(MPI_Comm comm, std::size_t dimension,
+                                                              const GaussNewtonModels& models,
+                                                              const BatchedObjectives& objectives,
+                                                              const LatentMapOptions& options, MapStarts starts);
 
 // From result.starts: the kept start (best objective among the accepted, else the best
 // overall, flagged with a warning naming `what`, or an Error with require_convergence),

@@ -124,7 +124,8 @@ TEST(Flow, LogDeterminantEqualsTheDenseJacobiansByLU) {
     EXPECT_NEAR(log_det[0], reference, 1e-8) << "stream " << stream;
     double off_diagonal = 0;
     for (std::size_t j = 0; j < n; ++j) {
-      for (std::size_t i = 0; i < n; ++i) off_diagonal = std::max(off_diagonal, i == j ? 0.0 : std::abs(jacobian(i, j)));
+      for (std::size_t i = 0; i < n; ++i)
+        off_diagonal = std::max(off_diagonal, i == j ? 0.0 : std::abs(jacobian(i, j)));
     }
     EXPECT_GT(off_diagonal, 1e-2) << "the couplings should mix pixels (a diagonal Jacobian tests little)";
   }

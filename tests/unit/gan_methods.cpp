@@ -125,8 +125,8 @@ TEST(GanMethods, LaplaceWithoutANuggetIsRefusedBeforeAnyWork) {
   pb::LaplaceOptions options;  // nugget 0, z0 = latent_map
   problem();                   // its truth is decoded once, before the count
   const auto before = tiny_gan()->counts();
-  expect_error([&] { run(options); },
-               {"laplace: the generator has no decoder variance (Gamma = 0, a GAN or a flow)", "state a nugget eta^2 > 0"});
+  expect_error([&] { run(options); }, {"laplace: the generator has no decoder variance (Gamma = 0, a GAN or a flow)",
+                                       "state a nugget eta^2 > 0"});
   EXPECT_EQ(tiny_gan()->counts().decoder_passes, before.decoder_passes) << "no latent MAP before the refusal";
 }
 
