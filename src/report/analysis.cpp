@@ -113,6 +113,7 @@ class Analyzer {
     compare_methods();
     contraction_in_sigma();
     contraction_in_data_size();
+    summarize_time();
     return std::move(analysis_);
   }
 
@@ -154,15 +155,41 @@ class Analyzer {
     mixing.min_ess_bulk = quartiles(finite_values(ess));
   }
 
+  void summarize_time() {
+    TimeSummary& time = analysis_.time;
+    std::set<std::int64_t> ranks;
+    for (const std::size_t t : done_) {
+      time.task_seconds += tasks_.seconds[t];
+      ranks.insert(tasks_.rank[t]);
+    }
+    time.ranks = ranks.size();
+    for (const double sigma : analysis_.sigmas) {
+      std::vector<double> seconds;
+      for (const std::size_t t : done_) {
+        if (tasks_.sigma[t] == sigma) seconds.push_back(tasks_.seconds[t]);
+      }
+      time.median_task_seconds_by_sigma.push_back(quartiles(seconds).median);
+    }
+    for (std::size_t m = 0; m < method_count(); ++m) {
+      std::vector<double> seconds;
+      if (results_.has_metric("seconds")) {
+        for (const std::size_t t : done_) seconds.push_back(results_.metric("seconds").at(t, m));
+      }
+      time.median_method_seconds.push_back(seconds.empty() ? kNaN : quartiles(finite_values(seconds)).median);
+    }
+  }
+
   void count_runs() {
     summarize_mixing();
     analysis_.method_runs = done_.size() * method_count();
     analysis_.sampled_std_per_method.assign(method_count(), 0);
+    analysis_.nonconverged_per_method.assign(method_count(), 0);
     analysis_.converged_recorded = results_.has_metric("converged");
     for (const std::size_t t : done_) {
       for (std::size_t m = 0; m < method_count(); ++m) {
         if (analysis_.converged_recorded && results_.metric("converged").at(t, m) == 0) {
           analysis_.nonconverged.push_back({static_cast<std::int64_t>(t), m});
+          ++analysis_.nonconverged_per_method[m];
         }
         if (results_.has_metric("std_exact") && results_.metric("std_exact").at(t, m) == 0) {
           ++analysis_.sampled_std_per_method[m];

@@ -138,6 +138,16 @@ struct MixingSummary {
   Quartiles min_ess_bulk;
 };
 
+// Where the run's time went: the task time of the done tasks (wall seconds of each task,
+// summed), the ranks that ran them, the median task by σ and the median method run.
+// Timings differ between runs of the same study; they are reported, never compared.
+struct TimeSummary {
+  double task_seconds = 0;
+  std::size_t ranks = 0;
+  std::vector<double> median_task_seconds_by_sigma;  // parallel to Analysis::sigmas
+  std::vector<double> median_method_seconds;         // per method; NaN without /metrics/seconds
+};
+
 struct Analysis {
   const Results* results = nullptr;
   AnalysisOptions options;
@@ -157,7 +167,9 @@ struct Analysis {
   std::vector<NonConvergedRun> nonconverged;
   std::vector<std::size_t> sampled_std_per_method;
   MixingSummary mixing;
+  TimeSummary time;
   std::size_t method_runs = 0;  // done tasks × methods
+  std::vector<std::size_t> nonconverged_per_method;
 
   const std::string& method_name(std::size_t method) const { return results->methods[method]; }
   std::string kind_name(std::int64_t kind) const { return results->truth_kind_name(kind); }

@@ -834,6 +834,34 @@ std::string code_line(const Results& r) {
   return line + "; whether the source tree was clean is not recorded (the file predates the flag).\n";
 }
 
+namespace {
+
+// A duration in the unit a reader takes in at a glance, to 3 significant digits.
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds)) return "–";
+  if (seconds >= 3600) return printf_number("%.3g", seconds / 3600) + " h";
+  if (seconds >= 60) return printf_number("%.3g", seconds / 60) + " min";
+  return printf_number("%.3g", seconds) + " s";
+}
+
+std::string time_line(const Analysis& a) {
+  const TimeSummary& time = a.time;
+  std::ostringstream out;
+  out << "- **Time**: " << duration_text(time.task_seconds) << " of task time (wall time of the " << a.done_count
+      << " done tasks, summed) on " << time.ranks << (time.ranks == 1 ? " rank" : " ranks") << "; median task by σ: ";
+  for (std::size_t i = 0; i < a.sigmas.size(); ++i) {
+    out << (i ? ", " : "") << sigma_text(a.sigmas[i]) << ": " << duration_text(time.median_task_seconds_by_sigma[i]);
+  }
+  out << "; median run by method: ";
+  for (std::size_t m = 0; m < time.median_method_seconds.size(); ++m) {
+    out << (m ? ", " : "") << a.method_name(m) << " " << duration_text(time.median_method_seconds[m]);
+  }
+  out << ". Timings differ between runs.\n";
+  return out.str();
+}
+
+}  // namespace
+
 std::string overview_markdown(const Analysis& a) {
   const Results& r = *a.results;
   std::ostringstream out;
@@ -858,13 +886,14 @@ std::string overview_markdown(const Analysis& a) {
   } else if (a.nonconverged.empty()) {
     out << "- **Convergence**: all " << a.method_runs << " method runs converged.\n";
   } else {
-    std::vector<std::size_t> per_method(r.methods.size(), 0);
-    for (const auto& run : a.nonconverged) ++per_method[run.method];
     out << "- **WARNING: " << a.nonconverged.size() << " of " << a.method_runs << " method runs did not converge** (";
     bool first = true;
     for (std::size_t m = 0; m < r.methods.size(); ++m) {
-      if (per_method[m] == 0) continue;
-      out << (first ? "" : ", ") << r.methods[m] << ": " << per_method[m];
+      const std::size_t failed = a.nonconverged_per_method[m];
+      if (failed == 0) continue;
+      const std::size_t converged = a.done_count - failed;
+      out << (first ? "" : "; ") << r.methods[m] << ": " << failed << " of " << a.done_count << ", so " << converged
+          << " converged, " << printf_number("%.1f", 100.0 * double(converged) / double(a.done_count)) << " %";
       first = false;
     }
     out << "). They are included in every statistic; cells holding them are marked †; the list is in "
@@ -879,6 +908,7 @@ std::string overview_markdown(const Analysis& a) {
         << printf_number("%.3g", mix.max_rhat.q3) << "], up to " << printf_number("%.3g", mix.largest_rhat)
         << "; smallest bulk ESS per run: median " << printf_number("%.3g", mix.min_ess_bulk.median) << ".\n";
   }
+  out << time_line(a);
   std::size_t sampled = 0;
   for (const auto count : a.sampled_std_per_method) sampled += count;
   out << "- **Sampled (inexact) std**: " << sampled << " of " << a.method_runs << " method runs";

@@ -172,6 +172,28 @@ def main(results_path, params_path, report, stdout_path):
     check(f"WARNING: {params['nonconverged']} of {runs} method runs did not converge" in stdout,
           "stdout does not flag the non-converged runs")
     check(f"Sampled (inexact) std**: {params['sampled_std']} of {runs}" in stdout, "stdout lacks the sampled-std count")
+    with h5py.File(results_path, "r") as f:
+        converged = f["metrics/converged"][()][done]
+        task_seconds = f["tasks/seconds"][()][done]
+        ranks = len(set(f["tasks/rank"][()][done]))
+        method_seconds = f["metrics/seconds"][()][done]
+    for m, method in enumerate(methods):
+        failed = int(np.sum(converged[:, m] == 0))
+        if failed:
+            ok = int(done.sum()) - failed
+            check(f"{method}: {failed} of {int(done.sum())}, so {ok} converged, {100 * ok / done.sum():.1f} %" in stdout,
+                  f"stdout lacks {method}'s converged count and fraction")
+
+    def duration(seconds):
+        if seconds >= 3600:
+            return f"{seconds / 3600:.3g} h"
+        return f"{seconds / 60:.3g} min" if seconds >= 60 else f"{seconds:.3g} s"
+    time_line = (f"**Time**: {duration(task_seconds.sum())} of task time (wall time of the {int(done.sum())} done "
+                 f"tasks, summed) on {ranks} rank{'s' if ranks > 1 else ''}")
+    check(time_line in stdout, f"stdout lacks the line '{time_line}'")
+    for m, method in enumerate(methods):
+        median = f"{method} {duration(float(np.median(method_seconds[:, m])))}"
+        check(median in stdout, f"stdout lacks the median run time '{median}'")
     check(len(rows(os.path.join(report, "nonconverged.csv"))) == params["nonconverged"], "nonconverged.csv rows")
     check("†" in open(os.path.join(report, "compact.md")).read(), "compact.md does not mark non-converged cells")
     compact_md = open(os.path.join(report, "compact.md")).read()
