@@ -1,5 +1,6 @@
 // `priorbench inspect`: the seeds' sensitivity analysis (DESIGN §3) for one model, image,
-// operator and noise level — the latent MAP z*, the SVD of M = A J(z*), Fisher
+// operator and noise level — the MAP z* (a VAE's or GAN's latent MAP; a normalizing
+// flow's pixel-space MAP with its exact density, flow_map), the SVD of M = A J(z*), Fisher
 // information, identifiable directions, Cramér–Rao bounds, the images J v_i of the
 // leading and trailing directions (PNG), the image's distance to the generator's range,
 // and the model's posterior-collapse diagnostics. Layout: docs/diagnostics.md.
@@ -20,6 +21,7 @@
 #include "diagnostics/sensitivity.hpp"
 #include "generative/posterior_collapse.hpp"
 #include "generative/torch/generator_loader.hpp"
+#include "inference/flow_map.hpp"
 #include "inference/latent_map.hpp"
 #include "inference/latent_problem.hpp"
 #include "methods/observation.hpp"
@@ -108,6 +110,22 @@ void draw_directions(const std::string& path, const SensitivityResult& result, s
                  static_cast<std::size_t>(result.image_shape.width), count, true);
 }
 
+// The point of the analysis: for a flow, the MAP of its exact pixel-space posterior
+// (flow_map), where the data-misfit Hessian in z, MᵀM/σ², is the Gauss–Newton part of the
+// posterior's curvature that flow_laplace uses; for a VAE or GAN, the latent MAP.
+struct AnalysisPoint {
+  std::string method;  // "flow_map" or "latent_map": also the output group's name
+  LatentMapResult map;
+};
+
+AnalysisPoint find_analysis_point(const LatentProblem& problem, std::uint64_t seed) {
+  const bool flow = problem.generator().flow() != nullptr;
+  LatentMapOptions options = flow ? default_flow_map_options() : LatentMapOptions{};
+  options.seed = seed;
+  if (flow) return {"flow_map", flow_map(problem, options)};
+  return {"latent_map", latent_map(problem, options)};
+}
+
 }  // namespace
 
 CommandRunner register_inspect(CLI::App& app) {
@@ -135,9 +153,8 @@ CommandRunner register_inspect(CLI::App& app) {
     LatentProblemOptions problem_options;
     problem_options.likelihood = parse_likelihood(o.likelihood);
     const LatentProblem problem(generator, forward, observation.data, o.sigma, problem_options);
-    LatentMapOptions map_options;
-    map_options.seed = o.seed;
-    const LatentMapResult map = latent_map(problem, map_options);
+    const AnalysisPoint point = find_analysis_point(problem, o.seed);
+    const LatentMapResult& map = point.map;
     const SensitivityResult sensitivity = analyze_sensitivity(generator, forward, o.sigma, map.latent);
     RangeDistanceOptions range_options;
     range_options.seed = o.seed;
@@ -161,11 +178,14 @@ CommandRunner register_inspect(CLI::App& app) {
       h5::write_attribute(file, "sigma", o.sigma);
       h5::write_attribute(file, "seed", static_cast<std::int64_t>(o.seed));
       h5::write_attribute(file, "command_line", command_line_text());
+      h5::write_attribute(file, "analysis_point", point.method);
       h5::write(file, "truth", image.pixels, {hsize_t(image.shape.height), hsize_t(image.shape.width)});
-      auto map_group = h5::create_group(file, "latent_map");
+      auto map_group = h5::create_group(file, point.method);
       h5::write(map_group, "latent", map.latent);
       h5::write(map_group, "image", map.image, {hsize_t(image.shape.height), hsize_t(image.shape.width)});
       h5::write_attribute(map_group, "objective", map.objective);
+      h5::write_attribute(map_group, "misfit", map.misfit);
+      h5::write_attribute(map_group, "prior_term", map.prior_term);
       h5::write_attribute(map_group, "converged", static_cast<std::int64_t>(map.converged));
       h5::write_attribute(map_group, "reason", map.starts.empty() ? "" : map.starts[map.best_start].reason_name);
       auto sensitivity_group = h5::create_group(file, "sensitivity");
@@ -182,7 +202,8 @@ CommandRunner register_inspect(CLI::App& app) {
 
     std::cout << "priorbench inspect: " << image.source << ", operator " << forward->name()
               << " (d = " << forward->rows() << "), sigma = " << o.sigma << "\n"
-              << "latent MAP: objective " << map.objective << (map.converged ? "" : " (NOT converged)") << "\n"
+              << (point.method == "flow_map" ? "flow MAP (exact density)" : "latent MAP") << ": objective "
+              << map.objective << (map.converged ? "" : " (NOT converged)") << "\n"
               << sensitivity.summary() << "\n"
               << range.summary() << "\n";
     if (collapse) std::cout << collapse->summary() << "\n";

@@ -69,14 +69,39 @@ expect_failure "flow_map: needs a normalizing flow (a model of kind 'flow')" "${
   --method flow_map -o refused.h5
 [ ! -e refused.h5 ] || { echo "FAIL: a refused solve left refused.h5" >&2; exit 1; }
 
-# 7. inspect with the flow: the spectrum of A J(z*) over all n latent directions, and a
-#    distance to the range of zero (a flow maps onto the whole image space).
+# 7. inspect with the flow: the point is the flow MAP (exact density); the spectrum of
+#    A J(z*) over all n latent directions, whose images J v_i PyTorch's forward-mode
+#    Jacobian-vector products reproduce; a distance to the range of zero (a flow maps onto
+#    the whole image space).
 "$priorbench" inspect --model flow.pt --image fashion-mnist:test:0 --operator inpaint --data-size 196 --sigma 0.05 \
   -o inspect.h5 | tee inspect.log
 grep -q "sensitivity M = A J(z\*) (196 x 784)" inspect.log
+grep -q "flow MAP (exact density): objective" inspect.log
 "$python" - <<'PY'
 import h5py
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+flow = torch.jit.load("flow.pt").double()
 with h5py.File("inspect.h5", "r") as f:
+    assert f.attrs["analysis_point"] == "flow_map", f.attrs["analysis_point"]
+    point = f["flow_map"]
+    assert point.attrs["converged"] == 1, "the flow MAP of inspect did not converge"
+    z = torch.from_numpy(point["latent"][()])
+    assert np.array_equal(f["sensitivity/latent"][()], z.numpy()), "the SVD is not at the flow MAP"
+    decode = lambda latent: flow.decode(latent.unsqueeze(0)).reshape(-1)
+    image = decode(z).detach().numpy()
+    assert np.allclose(point["image"][()].reshape(-1), image, rtol=0, atol=1e-10), "image != decode(z*)"
+    v = f["sensitivity/right_vectors"][()]
+    shown = f["sensitivity/direction_images"][()].reshape(len(v), -1)
+    for i in (0, 1, 195, 196, 783):
+        _, jv = torch.autograd.functional.jvp(decode, z, torch.from_numpy(v[i]))
+        error = np.max(np.abs(shown[i] - jv.numpy())) / max(np.max(np.abs(jv.numpy())), 1e-300)
+        assert error < 1e-8, "direction image %d differs from J(z*) v_i by %g (relative)" % (i, error)
+    s = f["sensitivity/singular_values"][()]
+    assert np.all(s[196:] <= 1e-6 * s[0]), "d = 196 < n: the trailing singular values must be zero"
+    print("ok   inspect.h5 of the flow: at the flow MAP; J v_i equal PyTorch's to 1e-8")
     distance = f["range_distance"].attrs["relative_distance"]
     kind = f["range_distance"].attrs["best_start_kind"]
     assert distance < 1e-8, "a flow's range is the whole image space, relative distance %g" % distance
