@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -86,6 +87,47 @@ void print_summary(const RunSummary& summary, const std::string& output, const s
   std::cout << "; " << Progress::format_duration(summary.seconds) << "; results in " << output << std::endl;
 }
 
+// The identity of a study's models, recorded as `model_sha256`: with [model] alone, the
+// SHA-256 of its file (as results files have always recorded it); with [models.NAME] too,
+// the SHA-256 of the lines "NAME SHA-256" of every model ("model" for [model]), so a
+// results file is never resumed with any of them changed. Empty when a model file cannot
+// be read: the loader then says what is wrong with it.
+struct ModelIdentity {
+  std::string sha256;
+  std::string description;  // the `models` attribute: "NAME FILE SHA-256" per line
+};
+
+ModelIdentity model_identity(const StudySpec& study) {
+  std::vector<std::pair<std::string, std::string>> models;  // (name, file)
+  if (!study.model_file.empty()) models.emplace_back("model", study.model_file);
+  for (const auto& [name, model] : study.named_models) models.emplace_back("models." + name, model.file);
+  ModelIdentity identity;
+  std::string lines;
+  for (const auto& [name, file] : models) {
+    if (!std::filesystem::is_regular_file(file)) return {};
+    const std::string sha256 = file_sha256(file);
+    lines += name + " " + sha256 + "\n";
+    identity.description += name + " " + file + " " + sha256 + "\n";
+    if (study.named_models.empty()) identity.sha256 = sha256;
+  }
+  if (!study.named_models.empty()) {
+    Sha256 hash;
+    hash.update(lines.data(), lines.size());
+    identity.sha256 = hex_text(hash.finish());
+  }
+  return identity;
+}
+
+// Each model file with its route ([model] route, [models.NAME] route; the study refuses
+// one file given two routes).
+GeneratorLoader study_model_loader(const StudySpec& study) {
+  std::map<std::string, GeneratorRoute> routes{{study.model_file, study.model_route}};
+  for (const auto& [name, model] : study.named_models) routes[model.file] = model.route;
+  return [routes](const std::string& path) -> std::shared_ptr<const Generator> {
+    return load_generator(path, routes.at(path));
+  };
+}
+
 }  // namespace
 
 CommandRunner register_run(CLI::App& app) {
@@ -109,10 +151,9 @@ CommandRunner register_run(CLI::App& app) {
     // One run per results file: the lock is held until this function returns or throws.
     const auto lock = lock_on_rank0(options->output, "priorbench run", command_line_text(), session.comm());
     if (lock) lock->remove_on_termination_signals();  // scancel and time limits leave no lock behind
-    // The model's identity: a results file is never resumed with another model. A model
-    // file that cannot be read is left to the loader below, which says what is wrong with it.
-    const bool model_readable = !study.model_file.empty() && std::filesystem::is_regular_file(study.model_file);
-    const std::string model_sha256 = model_readable ? file_sha256(study.model_file) : "";
+    // The models' identity: a results file is never resumed with another model.
+    const ModelIdentity models = model_identity(study);
+    const bool has_models = !study.model_file.empty() || !study.named_models.empty();
     RunOptions run;
     run.output = options->output;
     run.max_tasks = options->max_tasks;
@@ -127,21 +168,22 @@ CommandRunner register_run(CLI::App& app) {
     const std::string shard =
         options->shard.empty() ? "" : std::to_string(run.shard_index) + "/" + std::to_string(run.shard_count);
     if (!shard.empty()) run.provenance["shard"] = shard;
-    if (!model_sha256.empty()) run.provenance["model_sha256"] = model_sha256;
+    if (!models.sha256.empty()) run.provenance["model_sha256"] = models.sha256;
+    if (!study.named_models.empty() && !models.description.empty()) run.provenance["models"] = models.description;
     // Refused before the model is loaded: another study or model, an older format, a file
     // HDF5 cannot read. (ResultsFile checks again when it opens the file.)
-    if (std::filesystem::exists(options->output) && (study.model_file.empty() || model_readable)) {
-      run_on_rank0(session.comm(), [&] { check_resumable(options->output, study, model_sha256); });
+    if (std::filesystem::exists(options->output) && (!has_models || !models.sha256.empty())) {
+      run_on_rank0(session.comm(), [&] { check_resumable(options->output, study, models.sha256); });
     }
     check_same_shard(options->output, shard);
-    LazyMethodResources resources(
-        study_resource_files(study),
-        [route = study.model_route](const std::string& path) -> std::shared_ptr<const Generator> {
-          return load_generator(path, route);
-        });
-    // The model is loaded (and checked) before the results file exists; its route is recorded.
+    LazyMethodResources resources(study_resource_files(study), study_model_loader(study));
+    // The models are loaded (and checked) before the results file exists; their routes are recorded.
     if (!study.model_file.empty()) run.provenance["generator_route"] = resources.view().generator()->route();
-    const RunSummary summary = run_study(study, run, resources.view(), session.comm());
+    for (const auto& [name, model] : study.named_models) {
+      run.provenance["generator_route_" + name] = resources.view(name).generator()->route();
+    }
+    const RunSummary summary = run_study(
+        study, run, [&resources](const std::string& model) { return resources.view(model); }, session.comm());
     if (session.rank() == 0) print_summary(summary, options->output, run.log);
   };
 }

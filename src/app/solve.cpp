@@ -337,7 +337,7 @@ std::string text_of(double value) {
 // Each method draws from its own random stream (method i: task i), as solve always has.
 std::vector<SolvedMethod> run_methods(const SolveOptions& o, const Problem& problem) {
   const Observation& observation = problem.observation;
-  ResourceFiles files{o.training, o.training_limit, o.model, observation.shape, "--training", "--model"};
+  ResourceFiles files{o.training, o.training_limit, o.model, observation.shape, "--training", "--model", {}};
   LazyMethodResources resources(
       std::move(files), [route = o.generator_route](const std::string& path) -> std::shared_ptr<const Generator> {
         return load_generator(path, route);

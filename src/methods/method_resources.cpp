@@ -8,8 +8,9 @@ namespace priorbench {
 LazyMethodResources::LazyMethodResources(ResourceFiles files, GeneratorLoader loader)
     : files_(std::move(files)), loader_(std::move(loader)) {}
 
-MethodResources LazyMethodResources::view() {
-  return {[this] { return training(); }, [this] { return generator(); }};
+MethodResources LazyMethodResources::view(const std::string& model) {
+  PB_REQUIRE(model.empty() || files_.named_models.count(model) > 0, "no model named '", model, "'");
+  return {[this] { return training(); }, [this, model] { return generator(model); }};
 }
 
 TrainingImages LazyMethodResources::training() {
@@ -25,17 +26,20 @@ TrainingImages LazyMethodResources::training() {
   return {training_->count, pixels_per_image, training_->pixels};
 }
 
-std::shared_ptr<const Generator> LazyMethodResources::generator() {
-  if (!generator_) {
-    PB_REQUIRE(!files_.model_file.empty(), files_.model_name, " is needed by a generator-based method but not set");
-    auto generator = loader_(files_.model_file);
+std::shared_ptr<const Generator> LazyMethodResources::generator(const std::string& model) {
+  auto& loaded = generators_[model];
+  if (!loaded) {
+    const NamedModelFile named =
+        model.empty() ? NamedModelFile{files_.model_file, files_.model_name} : files_.named_models.at(model);
+    PB_REQUIRE(!named.file.empty(), named.field, " is needed by a generator-based method but not set");
+    auto generator = loader_(named.file);
     const ImageShape expected = files_.image_shape;
-    PB_REQUIRE(expected.size() == 0 || generator->image_shape() == expected, files_.model_name, " ", files_.model_file,
+    PB_REQUIRE(expected.size() == 0 || generator->image_shape() == expected, named.field, " ", named.file,
                " makes images of ", generator->image_shape().height, "x", generator->image_shape().width,
                " but the unknown image is ", expected.height, "x", expected.width);
-    generator_ = std::move(generator);
+    loaded = std::move(generator);
   }
-  return generator_;
+  return loaded;
 }
 
 }  // namespace priorbench

@@ -1,11 +1,13 @@
 #pragma once
 // MethodResources made from files: the training set (for white's τ² and the empirical
-// prior) and the generator model, each loaded on first use and kept while this object
-// lives, shared by every method of a study or a solve. The generator comes from a loader
+// prior) and the generator models — a default one and, for a study comparing prior
+// families, named others — each loaded on first use and kept while this object lives,
+// shared by every method of a study or a solve. The generator comes from a loader
 // the caller passes (the Torch model loader lives in src/generative/torch/, which the
 // method layer does not link).
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +19,11 @@ namespace priorbench {
 
 using GeneratorLoader = std::function<std::shared_ptr<const Generator>(const std::string& path)>;
 
+struct NamedModelFile {
+  std::string file;
+  std::string field;  // how errors name it ("studies/x.toml: field 'models.gan.file'")
+};
+
 struct ResourceFiles {
   std::string training_set;  // an image specification (docs/data.md)
   std::size_t training_limit = 0;
@@ -25,6 +32,7 @@ struct ResourceFiles {
   std::string
       training_name;       // how errors name the training set ("--training", "studies/x.toml: field 'data.training'")
   std::string model_name;  // and the model ("--model", "studies/x.toml: field 'model.file'")
+  std::map<std::string, NamedModelFile> named_models;  // by name; none for `solve`
 };
 
 class LazyMethodResources {
@@ -33,17 +41,18 @@ class LazyMethodResources {
   LazyMethodResources(const LazyMethodResources&) = delete;
   LazyMethodResources& operator=(const LazyMethodResources&) = delete;
 
-  // Valid while this object lives.
-  MethodResources view();
+  // Valid while this object lives. `model`: "" for the default model, else a name of
+  // ResourceFiles::named_models (checked here, before anything loads).
+  MethodResources view(const std::string& model = "");
 
  private:
   TrainingImages training();
-  std::shared_ptr<const Generator> generator();
+  std::shared_ptr<const Generator> generator(const std::string& model);
 
   ResourceFiles files_;
   GeneratorLoader loader_;
   std::optional<data::ImageSet> training_;
-  std::shared_ptr<const Generator> generator_;
+  std::map<std::string, std::shared_ptr<const Generator>> generators_;  // by model name, "" the default
 };
 
 }  // namespace priorbench

@@ -36,10 +36,14 @@ MethodSpec read_method_table(const toml::table& table, const std::string& path, 
   spec.label = head.get<std::string>("label", spec.name);
   PB_REQUIRE(!spec.label.empty(), head.where("label"), " must not be empty");
   spec.options = default_method_options(spec.name, head.where("name"));
+  spec.model = head.get<std::string>("model", "");
+  PB_REQUIRE(!head.has("model") || !spec.model.empty(), head.where("model"),
+             " must name one of the study's [models.NAME] tables, not be empty");
 
   TableReader options(&table, path, "method." + spec.label);
   options.skip("name");
   options.skip("label");
+  options.skip("model");
   TableFields fields(options);
   visit_fields(spec.options, fields);
   options.refuse_unknown(" for method '" + spec.name + "'" + field_context(spec.options));

@@ -15,6 +15,7 @@ namespace priorbench {
 struct MethodSpec {
   std::string name;   // method_name(options)
   std::string label;  // column name in results and tables
+  std::string model;  // "": the study's [model]; otherwise the name of one of its [models.NAME]
   MethodOptions options;
 };
 

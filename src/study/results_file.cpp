@@ -10,6 +10,7 @@
 #include "core/paths.hpp"
 #include "core/session.hpp"
 #include "core/task_checksum.hpp"
+#include "methods/method_factory.hpp"
 #include "methods/method_fields.hpp"
 
 namespace priorbench {
@@ -141,10 +142,13 @@ ResumeState check_resumable(const std::string& path, const StudySpec& study, con
   PB_REQUIRE(hash == study_hash(study.text), path, " was written by a different study (study_hash ", hash, ", ",
              study.path, " has ", study_hash(study.text), "); use another output file");
   const std::string recorded = h5::has_attribute(file, "model_sha256") ? read_text_attribute(file, "model_sha256") : "";
-  PB_REQUIRE(recorded == model_sha256, path, " was made with the model of SHA-256 ",
-             recorded.empty() ? "(none)" : recorded, " but ", study.model_file.empty() ? "the study" : study.model_file,
-             " now has SHA-256 ", model_sha256.empty() ? "(none)" : model_sha256,
-             "; resuming would mix two models: restore that model or use another output file");
+  const bool several = !study.named_models.empty();
+  const std::string now = several ? "the study's models ([model] and [models.NAME]) now have SHA-256 "
+                                  : (study.model_file.empty() ? "the study" : study.model_file) + " now has SHA-256 ";
+  PB_REQUIRE(recorded == model_sha256, path, " was made with the model", several ? "s" : "", " of SHA-256 ",
+             recorded.empty() ? "(none)" : recorded, " but ", now, model_sha256.empty() ? "(none)" : model_sha256,
+             "; resuming would mix two models: restore ", several ? "those models" : "that model",
+             " or use another output file");
   const TaskIntegrity integrity = verify_task_checksums(file);
   return {integrity.complete, integrity.damaged};
 }
@@ -253,6 +257,11 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
     h5::Object group(H5Gcreate2(methods, method.label.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     write_text_attribute(group, "name", method.name);
     write_text_attribute(group, "options", describe_fields(method.options));
+    // Which of the study's models the method used: "model" ([model]) or "models.NAME";
+    // only in studies that name models (older files and single-model studies: [model]).
+    if (!study.named_models.empty() && needs_generator(method.options)) {
+      write_text_attribute(group, "model", method.model.empty() ? "model" : "models." + method.model);
+    }
   }
   write_text_attribute(methods, "labels", labels);
 

@@ -260,7 +260,7 @@ class TaskRunner {
 
 }  // namespace
 
-RunSummary run_study(const StudySpec& study, const RunOptions& options, const MethodResources& resources,
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const ModelResources& resources,
                      MPI_Comm comm) {
   const auto start = std::chrono::steady_clock::now();
   int rank = 0;
@@ -268,7 +268,7 @@ RunSummary run_study(const StudySpec& study, const RunOptions& options, const Me
   const std::vector<Task> tasks = enumerate_tasks(study);
   const TaskInputs context(study, resources);
   std::vector<std::unique_ptr<ReconstructionMethod>> methods;
-  for (const auto& spec : study.methods) methods.push_back(make_method(spec.options, resources));
+  for (const auto& spec : study.methods) methods.push_back(make_method(spec.options, resources(spec.model)));
 
   ResultsFile results(options.output, study, tasks, context.shape(), comm, options.provenance);
   PB_REQUIRE(options.shard_count >= 1 && options.shard_index >= 0 && options.shard_index < options.shard_count,

@@ -12,6 +12,7 @@
 
 #include "methods/method.hpp"
 #include "study/study_spec.hpp"
+#include "study/task_inputs.hpp"
 
 namespace priorbench {
 
@@ -49,8 +50,8 @@ struct RunOptions {
   std::string log;
 };
 
-// `resources` give the methods and the generated truths their training set and generator.
-RunSummary run_study(const StudySpec& study, const RunOptions& options, const MethodResources& resources,
-                     MPI_Comm comm);
+// `resources` give the methods and the generated truths their training set and generators
+// (each method those of its model).
+RunSummary run_study(const StudySpec& study, const RunOptions& options, const ModelResources& resources, MPI_Comm comm);
 
 }  // namespace priorbench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -55,13 +56,52 @@ void read_study_table(const toml::table& root, StudySpec& spec) {
   study.refuse_unknown();
 }
 
+GeneratorRoute read_route(TableReader& model) {
+  const std::string route = model.get<std::string>("route", route_name(GeneratorRoute::automatic));
+  return static_cast<GeneratorRoute>(parse_choice(
+      route, generator_route_names(), [&](const std::string& key) { return model.where(key); }, "route"));
+}
+
+bool is_model_name(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxModelNameBytes &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+}
+
+// [models.NAME] tables: each a model file and route, as [model].
+void read_named_models(const toml::table& root, StudySpec& spec) {
+  const toml::table* models = table_of(root, "models", spec.path);
+  if (models == nullptr) return;
+  for (const auto& [key, node] : *models) {
+    const std::string name(key.str());
+    PB_REQUIRE(is_model_name(name), spec.path, ": model name '", name, "' in [models] must be 1 to ",
+               kMaxModelNameBytes, " letters, digits, '_' or '-'");
+    const toml::table* table = node.as_table();
+    PB_REQUIRE(table != nullptr, spec.path, ": 'models.", name, "' must be a table ([models.", name, "])");
+    TableReader model(table, spec.path, "models." + name);
+    NamedModel named;
+    named.file = model.require<std::string>("file");
+    PB_REQUIRE(!named.file.empty(), model.where("file"), " must not be empty");
+    named.route = read_route(model);
+    model.refuse_unknown();
+    spec.named_models.emplace(name, std::move(named));
+  }
+  // The loader finds a model's route by its file: one file, one route.
+  std::map<std::string, GeneratorRoute> routes;
+  if (!spec.model_file.empty()) routes.emplace(spec.model_file, spec.model_route);
+  for (const auto& [name, model] : spec.named_models) {
+    const auto [found, added] = routes.emplace(model.file, model.route);
+    PB_REQUIRE(added || found->second == model.route, spec.path, ": field 'models.", name, ".route' is ",
+               route_name(model.route), " but the same file ", model.file, " is loaded with route ",
+               route_name(found->second), " elsewhere in the study; give it one route");
+  }
+}
+
 void read_data_tables(const toml::table& root, StudySpec& spec) {
   TableReader model(table_of(root, "model", spec.path), spec.path, "model");
   spec.model_file = model.get<std::string>("file", "");
-  const std::string route = model.get<std::string>("route", route_name(spec.model_route));
-  spec.model_route = static_cast<GeneratorRoute>(parse_choice(
-      route, generator_route_names(), [&](const std::string& key) { return model.where(key); }, "route"));
+  spec.model_route = read_route(model);
   model.refuse_unknown();
+  read_named_models(root, spec);
 
   TableReader data(table_of(root, "data", spec.path), spec.path, "data");
   spec.training_set = data.get<std::string>("training", spec.training_set);
@@ -182,6 +222,13 @@ void check_task_count(const StudySpec& spec) {
              " tasks a study may have");
 }
 
+std::string known_models(const StudySpec& spec) {
+  if (spec.named_models.empty()) return " (it has none)";
+  std::string names;
+  for (const auto& [name, model] : spec.named_models) names += (names.empty() ? "" : ", ") + name;
+  return " (known: " + names + ")";
+}
+
 void read_methods(const toml::table& root, StudySpec& spec) {
   PB_REQUIRE(root.contains("method"), spec.path, ": at least one [[method]] is required");
   const toml::array* methods = root.get("method")->as_array();
@@ -193,8 +240,15 @@ void read_methods(const toml::table& root, StudySpec& spec) {
     MethodSpec method = read_method_table(*table, spec.path, i);
     PB_REQUIRE(labels.insert(method.label).second, spec.path, ": two methods share the label '", method.label,
                "'; give one a distinct 'label'");
-    PB_REQUIRE(!needs_generator(method.options) || !spec.model_file.empty(), spec.path, ": method '", method.label,
-               "' needs a generator: set [model] file");
+    if (!method.model.empty()) {
+      PB_REQUIRE(spec.named_models.count(method.model) > 0, spec.path, ": field 'method.", method.label,
+                 ".model' names '", method.model, "', which is not a [models.NAME] table of the study",
+                 known_models(spec));
+      PB_REQUIRE(needs_generator(method.options), spec.path, ": field 'method.", method.label, ".model': method '",
+                 method.name, "' uses no generator; remove the field");
+    }
+    PB_REQUIRE(!needs_generator(method.options) || !study_model_file(spec, method.model).empty(), spec.path,
+               ": method '", method.label, "' needs a generator: set [model] file");
     spec.methods.push_back(std::move(method));
   }
 }
@@ -214,8 +268,9 @@ StudySpec parse_study(const std::string& text, const std::string& path) {
   for (const auto& [key, node] : root) {
     const std::string name(key.str());
     PB_REQUIRE(name == "study" || name == "model" || name == "data" || name == "truth" || name == "operator" ||
-                   name == "noise" || name == "method",
-               path, ": unknown table '", name, "' (known: study, model, data, truth, operator, noise, method)");
+                   name == "noise" || name == "method" || name == "models",
+               path, ": unknown table '", name,
+               "' (known: study, model, models, data, truth, operator, noise, method)");
   }
   read_study_table(root, spec);
   read_data_tables(root, spec);
@@ -245,8 +300,22 @@ ResourceFiles study_resource_files(const StudySpec& study) {
   files.training_limit = study.training_limit;
   files.model_file = study.model_file;
   files.training_name = study.path + ": field 'data.training'";
-  files.model_name = study.path + ": field 'model.file'";
+  files.model_name = study_model_field(study, "");
+  for (const auto& [name, model] : study.named_models) {
+    files.named_models[name] = {model.file, study_model_field(study, name)};
+  }
   return files;
+}
+
+const std::string& study_model_file(const StudySpec& study, const std::string& model) {
+  if (model.empty()) return study.model_file;
+  const auto found = study.named_models.find(model);
+  PB_REQUIRE(found != study.named_models.end(), study.path, ": no model '", model, "' in [models]");
+  return found->second.file;
+}
+
+std::string study_model_field(const StudySpec& study, const std::string& model) {
+  return study.path + ": field '" + (model.empty() ? std::string("model") : "models." + model) + ".file'";
 }
 
 }  // namespace priorbench

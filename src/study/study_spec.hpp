@@ -4,6 +4,7 @@
 // and validated here once; every error names the file, the field and the value.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,16 @@
 namespace priorbench {
 
 enum class TruthKind { test, generated, generated_noisy };
+
+// A generator model of the study besides [model]: [models.NAME] with `file` and `route`.
+// Methods choose one by `model = "NAME"`, so one study can compare prior families (a VAE,
+// a GAN, a flow) on the same tasks; truths and range distances use [model].
+struct NamedModel {
+  std::string file;
+  GeneratorRoute route = GeneratorRoute::automatic;
+};
+// A model name is a label (attributes, messages): letters, digits, '_' and '-'.
+inline constexpr std::size_t kMaxModelNameBytes = 64;
 const char* truth_kind_name(TruthKind kind);
 
 struct StudySpec {
@@ -26,6 +37,7 @@ struct StudySpec {
 
   std::string model_file;  // [model] file; needed by generator-based methods and generated truths
   GeneratorRoute model_route = GeneratorRoute::automatic;  // [model] route (docs/model-format.md)
+  std::map<std::string, NamedModel> named_models;          // [models.NAME], by name
   std::string training_set = "fashion-mnist";
   std::size_t training_limit = 0;
   std::string test_set = "fashion-mnist:test";
@@ -58,8 +70,13 @@ inline constexpr std::size_t kMaxStudyNameBytes = 256;
 
 StudySpec read_study(const std::string& path);
 
-// The training set and model a study's methods load (methods/method_resources.hpp).
+// The training set and models a study's methods load (methods/method_resources.hpp).
 ResourceFiles study_resource_files(const StudySpec& study);
+
+// The file of a study's model: [model] for "", [models.NAME] otherwise (which must exist).
+const std::string& study_model_file(const StudySpec& study, const std::string& model);
+// How messages name it: "s.toml: field 'model.file'" or "s.toml: field 'models.NAME.file'".
+std::string study_model_field(const StudySpec& study, const std::string& model);
 StudySpec parse_study(const std::string& text, const std::string& path);
 
 }  // namespace priorbench

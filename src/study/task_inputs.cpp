@@ -13,8 +13,8 @@
 
 namespace priorbench {
 
-TaskInputs::TaskInputs(const StudySpec& study, const MethodResources& resources)
-    : study_(study), resources_(resources) {
+TaskInputs::TaskInputs(const StudySpec& study, ModelResources resources)
+    : study_(study), model_resources_(std::move(resources)), resources_(model_resources_("")) {
   const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
   if (wants_test) {
     test_images_ = data::load_training_set(study.test_set);
@@ -31,23 +31,29 @@ TaskInputs::TaskInputs(const StudySpec& study, const MethodResources& resources)
 }
 
 // What every task would otherwise find out one by one, after the results file exists: the
-// training set (loaded now when a method needs it; the tasks share it), the model's image
-// size, and each data size against the operator and n.
+// training set (loaded now when a method needs it; the tasks share it), each model's image
+// size and kind against the methods that use it, and each data size against the operator
+// and n.
 void TaskInputs::check_before_running() const {
   const auto& methods = study_.methods;
   if (std::any_of(methods.begin(), methods.end(), [](const auto& m) { return needs_training(m.options); })) {
     resources_.training();
   }
-  if (!study_.model_file.empty()) {
-    const ImageShape model = resources_.generator()->image_shape();
-    PB_REQUIRE(model == shape_, study_.path, ": field 'model.file' (", study_.model_file, ") makes images of ",
-               model.height, "x", model.width, " but the test images are ", shape_.height, "x", shape_.width);
+  const auto check_model = [&](const std::string& name) {
+    const std::string& file = study_model_file(study_, name);
+    if (file.empty()) return;
+    const auto generator = model_resources_(name).generator();
+    const ImageShape model = generator->image_shape();
+    PB_REQUIRE(model == shape_, study_model_field(study_, name), " (", file, ") makes images of ", model.height, "x",
+               model.width, " but the test images are ", shape_.height, "x", shape_.width);
     for (const auto& method : methods) {
-      const std::string mismatch = generator_mismatch(method.options, *resources_.generator());
-      PB_REQUIRE(mismatch.empty(), study_.path, ": method '", method.label, "' with model ", study_.model_file, ": ",
-                 mismatch);
+      if (method.model != name) continue;
+      const std::string mismatch = generator_mismatch(method.options, *generator);
+      PB_REQUIRE(mismatch.empty(), study_.path, ": method '", method.label, "' with model ", file, ": ", mismatch);
     }
-  }
+  };
+  check_model("");
+  for (const auto& [name, model] : study_.named_models) check_model(name);
   OperatorSpec spec = study_.operator_spec;
   const auto check = [&](const std::string& field, const std::string& value) {
     try {

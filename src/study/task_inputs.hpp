@@ -6,10 +6,12 @@
 // Also the truth's distance to the generator's range, the floor of latent estimates.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "data/image_set.hpp"
@@ -21,11 +23,16 @@
 
 namespace priorbench {
 
+// The resources of each model of a study, by name ("" the [model], otherwise a
+// [models.NAME]): a method gets those of its `model` field; truths and range distances
+// those of [model].
+using ModelResources = std::function<MethodResources(const std::string& model)>;
+
 // What every task of the study shares, loaded once per rank: the test images and, through
 // `resources`, the generator. Operators live on PETSC_COMM_SELF (a task runs on one rank).
 class TaskInputs {
  public:
-  TaskInputs(const StudySpec& study, const MethodResources& resources);
+  TaskInputs(const StudySpec& study, ModelResources resources);
 
   ImageShape shape() const { return shape_; }
   std::vector<double> truth(const Task& task) const;
@@ -42,7 +49,8 @@ class TaskInputs {
   void check_before_running() const;
 
   const StudySpec& study_;
-  const MethodResources& resources_;
+  ModelResources model_resources_;
+  MethodResources resources_;  // of [model]
   std::optional<data::ImageSet> test_images_;
   ImageShape shape_;
   mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;

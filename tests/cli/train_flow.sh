@@ -132,4 +132,42 @@ TOML
 expect_failure "mismatch.toml: method 'flow_laplace' with model $vae: flow_laplace: needs a normalizing flow" \
   run mismatch.toml -o mismatch.h5
 [ ! -e mismatch.h5 ] || { echo "FAIL: a refused study left mismatch.h5" >&2; exit 1; }
+
+# 9. The same study with the flow named ([models.flow]) and chosen by the flow method:
+#    it runs beside the VAE's latent_map on the same tasks; the results record which model
+#    each method used and the SHA-256 of both; a changed flow file refuses the resume.
+cp flow.pt named-flow.pt
+sed -e 's/^name = "mismatch"/name = "families"/' -e '/^name = "flow_laplace"/a model = "flow"' mismatch.toml >families.toml
+cat >>families.toml <<TOML
+[models.flow]
+file = "named-flow.pt"
+[[method]]
+name = "latent_map"
+TOML
+"$priorbench" run families.toml -o families.h5 >families.log
+"$python" - <<'PY'
+import hashlib
+
+import h5py
+import numpy as np
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+def text(attribute):
+    return attribute.decode() if isinstance(attribute, bytes) else attribute
+
+vae = [line.split('"')[1] for line in open("families.toml") if line.startswith("file")][0]
+with h5py.File("families.h5", "r") as f:
+    assert text(f["methods/flow_laplace"].attrs["model"]) == "models.flow", f["methods/flow_laplace"].attrs["model"]
+    assert text(f["methods/latent_map"].attrs["model"]) == "model", f["methods/latent_map"].attrs["model"]
+    lines = "model %s\nmodels.flow %s\n" % (sha(vae), sha("named-flow.pt"))
+    assert text(f.attrs["model_sha256"]) == hashlib.sha256(lines.encode()).hexdigest(), "model_sha256 is not over both models"
+    assert "models.flow named-flow.pt " + sha("named-flow.pt") in text(f.attrs["models"]), f.attrs["models"]
+    assert np.all(f["metrics/converged"][()] == 1), "a method of the families study did not converge"
+    print("ok   families.h5: flow_laplace ran with [models.flow], latent_map with [model]; both hashed")
+PY
+cp python-flow.pt named-flow.pt
+expect_failure "resuming would mix two models: restore those models or use another output file" \
+  run families.toml -o families.h5
 echo "cli.train_flow: all checks passed"

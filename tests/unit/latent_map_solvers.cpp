@@ -37,7 +37,7 @@ TEST(LatentMapSolvers, LevenbergMarquardtMatchesOrBeatsLbfgsOnEveryQuickstartTas
   pb::LazyMethodResources files(pb::study_resource_files(study),
                                 [](const std::string& path) { return pb::load_generator(path); });
   const pb::MethodResources resources = files.view();
-  const pb::TaskInputs inputs(study, resources);
+  const pb::TaskInputs inputs(study, [&resources](const std::string&) { return resources; });
   const auto tasks = pb::enumerate_tasks(study);
   ASSERT_EQ(tasks.size(), 36u);
   for (const pb::Task& task : tasks) {

@@ -2,7 +2,8 @@
 // (study/method_tables.hpp, methods/method_fields.hpp): every key lands in its field,
 // defaults stay where a key is absent, every error names the file, the field and the
 // value, numbers that would wrap are refused, and the options recorded in a results file
-// list every field with the value it ran with. And the provenance rule of `priorbench run`:
+// list every field with the value it ran with; named models ([models.NAME]) and a method's
+// choice among them. And the provenance rule of `priorbench run`:
 // results under results/ only from a clean source tree, unless --allow-dirty.
 
 #include <gtest/gtest.h>
@@ -211,4 +212,55 @@ TEST(StudyMethods, TheSamplerRecordsItsOwnKeys) {
     const pb::StudySpec again = parse("[[method]]\nname = \"latent_mcmc\"\n" + pb::describe_fields(method.options));
     EXPECT_EQ(pb::describe_fields(again.methods[0].options), pb::describe_fields(method.options));
   }
+}
+
+// [models.NAME] and a method's `model`: a study that compares prior families names its
+// generators and lets each generator method choose one.
+TEST(StudyModels, MethodsChooseANamedModelOrTheDefault) {
+  const pb::StudySpec study = parse(
+      "[models.gan]\nfile = \"gan.pt\"\n[models.flow]\nfile = \"flow.pt\"\nroute = \"torchscript\"\n"
+      "[[method]]\nname = \"latent_map\"\n"
+      "[[method]]\nname = \"latent_map\"\nlabel = \"gan_map\"\nmodel = \"gan\"\n"
+      "[[method]]\nname = \"flow_map\"\nmodel = \"flow\"\n"
+      "[[method]]\nname = \"white\"\n");
+  ASSERT_EQ(study.named_models.size(), 2u);
+  EXPECT_EQ(study.named_models.at("gan").file, "gan.pt");
+  EXPECT_EQ(study.named_models.at("gan").route, pb::GeneratorRoute::automatic);
+  EXPECT_EQ(study.named_models.at("flow").route, pb::GeneratorRoute::torchscript);
+  EXPECT_EQ(study.methods[0].model, "");
+  EXPECT_EQ(study.methods[1].model, "gan");
+  EXPECT_EQ(study.methods[2].model, "flow");
+  EXPECT_EQ(pb::study_model_file(study, ""), "model.pt");
+  EXPECT_EQ(pb::study_model_file(study, "gan"), "gan.pt");
+  EXPECT_EQ(pb::study_model_field(study, "flow"), "s.toml: field 'models.flow.file'");
+  const pb::ResourceFiles files = pb::study_resource_files(study);
+  EXPECT_EQ(files.named_models.at("flow").file, "flow.pt");
+  EXPECT_EQ(files.named_models.at("flow").field, "s.toml: field 'models.flow.file'");
+  EXPECT_EQ(files.model_name, "s.toml: field 'model.file'");
+}
+
+TEST(StudyModels, ErrorsNameTheModelAndTheMethod) {
+  const auto refused = [](const std::string& methods, const std::vector<std::string>& fragments) {
+    expect_error([&] { parse(methods); }, fragments);
+  };
+  const std::string gan = "[models.gan]\nfile = \"gan.pt\"\n";
+  refused(gan + "[[method]]\nname = \"latent_map\"\nmodel = \"flow\"\n",
+          {"s.toml: field 'method.latent_map.model' names 'flow', which is not a [models.NAME] table of the study",
+           "(known: gan)"});
+  refused("[[method]]\nname = \"latent_map\"\nmodel = \"gan\"\n", {"names 'gan'", "(it has none)"});
+  refused(gan + "[[method]]\nname = \"white\"\nmodel = \"gan\"\n",
+          {"s.toml: field 'method.white.model': method 'white' uses no generator; remove the field"});
+  refused(gan + "[[method]]\nname = \"latent_map\"\nmodel = \"\"\n",
+          {"s.toml: field 'method[0].model' must name one of the study's [models.NAME] tables, not be empty"});
+  refused("[models.\"a b\"]\nfile = \"x.pt\"\n[[method]]\nname = \"white\"\n",
+          {"s.toml: model name 'a b' in [models] must be 1 to 64 letters, digits, '_' or '-'"});
+  refused("[models]\ngan = \"gan.pt\"\n[[method]]\nname = \"white\"\n",
+          {"s.toml: 'models.gan' must be a table ([models.gan])"});
+  refused("[models.gan]\nroute = \"native\"\n[[method]]\nname = \"white\"\n",
+          {"s.toml: field 'models.gan.file' is required"});
+  refused("[models.gan]\nfile = \"gan.pt\"\nlatent = 3\n[[method]]\nname = \"white\"\n",
+          {"unknown field 'models.gan.latent'"});
+  refused("[models.again]\nfile = \"model.pt\"\nroute = \"torchscript\"\n[[method]]\nname = \"white\"\n",
+          {"s.toml: field 'models.again.route' is torchscript but the same file model.pt is loaded with route "
+           "automatic elsewhere in the study; give it one route"});
 }
