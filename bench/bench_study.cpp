@@ -77,7 +77,7 @@ void study_throughput(benchmark::State& state) {
     if (rank == 0) std::filesystem::remove(options.output);
     MPI_Barrier(MPI_COMM_WORLD);
     summary = pb::run_study(
-        study, options, [&view](const std::string&) { return view; }, MPI_COMM_WORLD);
+        study, options, [&resources](const std::string& model) { return resources.view(model); }, MPI_COMM_WORLD);
     state.SetIterationTime(summary.seconds);
     MPI_Barrier(MPI_COMM_WORLD);
     if (rank == 0) std::filesystem::remove(options.output);
