@@ -79,6 +79,14 @@ def sources_of(root, text):
     return files
 
 
+def source_numbers(root, text):
+    """Every number token of the sources a section names."""
+    found = set()
+    for path in sources_of(root, text):
+        found.update(numbers(path.read_text(errors="replace")))
+    return found
+
+
 def unsourced_numbers(root, readme):
     """(section, number, line) for every quoted number not in the section's sources, and
     the number of results sections and numbers checked."""
@@ -87,9 +95,7 @@ def unsourced_numbers(root, readme):
         if not is_results_section(text):
             continue
         checked_sections += 1
-        found = set()
-        for path in sources_of(root, text):
-            found.update(numbers(path.read_text(errors="replace")))
+        found = source_numbers(root, text)
         for line in text.splitlines()[1:]:
             if line.lstrip().startswith("!["):
                 continue
@@ -107,9 +113,7 @@ def mutated_readmes(root, readme):
     for title, text in sections(readme):
         if not is_results_section(text):
             continue
-        found = set()
-        for path in sources_of(root, text):
-            found.update(numbers(path.read_text(errors="replace")))
+        found = source_numbers(root, text)
         for line in text.splitlines()[1:]:
             decimals = [n for n in quantities(line) if "." in n]
             if not decimals or line.lstrip().startswith("!["):
