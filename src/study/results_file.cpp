@@ -105,11 +105,11 @@ std::string study_hash(const std::string& text) {
 
 std::vector<std::int64_t> saved_task_ids(const std::vector<Task>& tasks, std::int64_t count) {
   std::vector<std::vector<std::int64_t>> by_kind;  // in the order kinds first appear
-  std::vector<TruthKind> kinds;
+  std::vector<std::int64_t> kinds;
   for (const Task& task : tasks) {
-    const auto found = std::find(kinds.begin(), kinds.end(), task.truth_kind);
+    const auto found = std::find(kinds.begin(), kinds.end(), task.truth_kind_code);
     if (found == kinds.end()) {
-      kinds.push_back(task.truth_kind);
+      kinds.push_back(task.truth_kind_code);
       by_kind.push_back({task.id});
     } else {
       by_kind[static_cast<std::size_t>(found - kinds.begin())].push_back(task.id);
@@ -282,7 +282,9 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
   const std::uint64_t no_record = 0;
   create_dataset(tasks_group, "checksum", H5T_STD_U64LE, {t}, &no_record);
   create_dataset(tasks_group, "done", H5T_STD_I8LE, {t}, &not_done);
-  write_text_attribute(tasks_group, "truth_kind_names", "test,generated,generated_noisy");
+  std::string kind_names;
+  for (const auto& name : truth_kind_names(study)) kind_names += (kind_names.empty() ? "" : ",") + name;
+  write_text_attribute(tasks_group, "truth_kind_names", kind_names);
   h5::Object metrics(H5Gcreate2(file_, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   for (const auto& name : result_metric_names()) create_dataset(metrics, name, H5T_IEEE_F64LE, {t, m}, &nan);
   h5::Object saved(H5Gcreate2(file_, "reconstructions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -305,7 +307,7 @@ void ResultsFile::create(const StudySpec& study, const std::vector<Task>& tasks,
     std::vector<std::int64_t> kind, number, test_index, data_size, replicate;
     std::vector<double> sigma;
     for (const Task& task : tasks) {
-      kind.push_back(static_cast<std::int64_t>(task.truth_kind));
+      kind.push_back(task.truth_kind_code);
       number.push_back(task.truth_number);
       test_index.push_back(task.test_index);
       data_size.push_back(task.data_size);
@@ -459,7 +461,7 @@ void ResultsFile::record(const TaskRecord& record, int rank) {
              task_count_, " tasks of ", path_);
   const Task& task = tasks_[static_cast<std::size_t>(record.task)];
   TaskRows rows{record.task,
-                static_cast<std::int64_t>(task.truth_kind),
+                task.truth_kind_code,
                 task.truth_number,
                 task.test_index,
                 task.replicate,

@@ -37,7 +37,9 @@ inline const std::vector<std::string>& result_metric_names() {
       // uncertainty and the range/null split (issue 14)
       "coverage_50", "coverage_90", "mean_interval_width_50", "mean_interval_width_90", "interval_score_50",
       "interval_score_90", "interval_score_95", "crps", "range_error", "null_error", "split_iterations",
-      "split_ksp_reason", "latent_credible_level"};
+      "split_ksp_reason", "latent_credible_level",
+      // the truth's distance to the range of the method's own generator (issue 15)
+      "range_distance"};
   return names;
 }
 
@@ -61,7 +63,8 @@ inline bool is_late_metric(const std::string& name) {
                                              "null_error",
                                              "split_iterations",
                                              "split_ksp_reason",
-                                             "latent_credible_level"};
+                                             "latent_credible_level",
+                                             "range_distance"};
   return late.count(name) > 0;
 }
 

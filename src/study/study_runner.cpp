@@ -215,7 +215,10 @@ class TaskRunner {
     const Vec data = observation.data;
     const RangeProjector projector(forward);
     const std::vector<double> truth_latent = context_.truth_latent(task);
-    const TruthReference reference{truth, &projector, truth_latent};
+    // z† means something only in the latent space of the model that made the truth: a
+    // method of another model (a GAN against a VAE's truth) gets none, even when the two
+    // latent dimensions agree.
+    const TruthReference own_model{truth, &projector, truth_latent}, other_model{truth, &projector, {}};
 
     TaskRecord record;
     record.task = task.id;
@@ -233,11 +236,13 @@ class TaskRunner {
       record.sampling = forward->sampling_pattern();
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
+      const TruthReference& reference = study_.methods[m].model == task.truth_model ? own_model : other_model;
       const MethodRun method_run = run_method(*methods_[m], study_.methods[m], observation, task.id, reference, log_);
       not_converged += method_run.converged ? 0 : 1;
       mixing.add(m, method_run);
       add_method_metrics(record, method_run);
       add_uncertainty_metrics(record, method_run);
+      record.metrics["range_distance"].push_back(own_range_distance(study_.methods[m], task, truth_pixels));
       if (saved) {
         const bool estimated = method_run.metrics.has_value();
         record.means.push_back(
@@ -251,6 +256,13 @@ class TaskRunner {
   }
 
  private:
+  // The floor of a generator method is the distance to its own generator's range: a GAN's
+  // latent_map is judged against the GAN's range, not the [model]'s (docs/results-format.md).
+  double own_range_distance(const MethodSpec& method, const Task& task, std::span<const double> truth) const {
+    if (!needs_generator(method.options)) return std::numeric_limits<double>::quiet_NaN();
+    return context_.range_distance(task, truth, method.model);
+  }
+
   const StudySpec& study_;
   const TaskInputs& context_;
   std::vector<std::unique_ptr<ReconstructionMethod>>& methods_;

@@ -29,6 +29,10 @@ const char* truth_kind_name(TruthKind kind) {
   return "?";
 }
 
+std::string truth_kind_name(const TruthKindSpec& kind) {
+  return kind.model.empty() ? truth_kind_name(kind.kind) : truth_kind_name(kind.kind) + ("." + kind.model);
+}
+
 namespace {
 
 const toml::table* table_of(const toml::table& root, const std::string& key, const std::string& path) {
@@ -96,6 +100,36 @@ void read_named_models(const toml::table& root, StudySpec& spec) {
   }
 }
 
+std::string known_models(const StudySpec& spec) {
+  if (spec.named_models.empty()) return " (it has none)";
+  std::string names;
+  for (const auto& [name, model] : spec.named_models) names += (names.empty() ? "" : ", ") + name;
+  return " (known: " + names + ")";
+}
+
+// "test", "generated", "generated_noisy", or one of the last two with ".NAME" of a
+// [models.NAME] table (read before [truth]).
+TruthKindSpec parse_truth_kind(const std::string& name, const StudySpec& spec) {
+  const auto dot = name.find('.');
+  const std::string base = name.substr(0, dot);
+  TruthKindSpec kind;
+  if (base == "test" && dot == std::string::npos) {
+    kind.kind = TruthKind::test;
+  } else if (base == "generated") {
+    kind.kind = TruthKind::generated;
+  } else if (base == "generated_noisy") {
+    kind.kind = TruthKind::generated_noisy;
+  } else {
+    PB_FAIL(spec.path, ": field 'truth.kinds' has unknown kind '", name,
+            "' (valid: test, generated, generated_noisy, generated.NAME, generated_noisy.NAME)");
+  }
+  if (dot == std::string::npos) return kind;
+  kind.model = name.substr(dot + 1);
+  PB_REQUIRE(spec.named_models.count(kind.model) > 0, spec.path, ": field 'truth.kinds' has '", name, "', but '",
+             kind.model, "' is not a [models.NAME] table of the study", known_models(spec));
+  return kind;
+}
+
 void read_data_tables(const toml::table& root, StudySpec& spec) {
   TableReader model(table_of(root, "model", spec.path), spec.path, "model");
   spec.model_file = model.get<std::string>("file", "");
@@ -113,17 +147,11 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
 
   PB_REQUIRE(root.contains("truth"), spec.path, ": table [truth] is required");
   TableReader truth(table_of(root, "truth", spec.path), spec.path, "truth");
-  for (const auto& kind : truth.get_array<std::string>("kinds")) {
-    if (kind == "test") {
-      spec.truth_kinds.push_back(TruthKind::test);
-    } else if (kind == "generated") {
-      spec.truth_kinds.push_back(TruthKind::generated);
-    } else if (kind == "generated_noisy") {
-      spec.truth_kinds.push_back(TruthKind::generated_noisy);
-    } else {
-      PB_FAIL(spec.path, ": field 'truth.kinds' has unknown kind '", kind,
-              "' (valid: test, generated, generated_noisy)");
-    }
+  for (const auto& name : truth.get_array<std::string>("kinds")) {
+    const TruthKindSpec kind = parse_truth_kind(name, spec);
+    PB_REQUIRE(std::find(spec.truth_kinds.begin(), spec.truth_kinds.end(), kind) == spec.truth_kinds.end(), spec.path,
+               ": field 'truth.kinds' lists '", name, "' twice");
+    spec.truth_kinds.push_back(kind);
   }
   PB_REQUIRE(!spec.truth_kinds.empty(), spec.path, ": field 'truth.kinds' must list at least one kind");
   spec.test_indices = truth.get_array<std::int64_t>("test_indices");
@@ -141,14 +169,16 @@ void read_data_tables(const toml::table& root, StudySpec& spec) {
   PB_REQUIRE(spec.generated_count >= 0, spec.path, ": field 'truth.generated_count' must be non-negative, got ",
              spec.generated_count);
   truth.refuse_unknown();
-  const bool wants_test = std::count(spec.truth_kinds.begin(), spec.truth_kinds.end(), TruthKind::test) > 0;
+  const bool wants_test = std::count(spec.truth_kinds.begin(), spec.truth_kinds.end(), TruthKindSpec{}) > 0;
   const bool wants_generated = spec.truth_kinds.size() > (wants_test ? 1u : 0u);
   PB_REQUIRE(!wants_test || !spec.test_indices.empty(), spec.path,
              ": truth kind 'test' needs 'truth.test_indices' or 'truth.test_count'");
   PB_REQUIRE(!wants_generated || spec.generated_count > 0, spec.path,
              ": generated truth kinds need 'truth.generated_count' > 0");
-  PB_REQUIRE(!wants_generated || !spec.model_file.empty(), spec.path,
-             ": generated truth kinds need a generator: set [model] file");
+  for (const TruthKindSpec& kind : spec.truth_kinds) {
+    PB_REQUIRE(kind.kind == TruthKind::test || !kind.model.empty() || !spec.model_file.empty(), spec.path,
+               ": truth kind '", truth_kind_name(kind), "' needs a generator: set [model] file");
+  }
 }
 
 // operator.data_sizes, or operator.accelerations (fourier only), not both.
@@ -209,8 +239,9 @@ void read_problem_tables(const toml::table& root, StudySpec& spec) {
 // replicate), refused above kMaxStudyTasks before any task exists.
 void check_task_count(const StudySpec& spec) {
   std::uint64_t truths = 0;
-  for (const TruthKind kind : spec.truth_kinds) {
-    truths += kind == TruthKind::test ? spec.test_indices.size() : static_cast<std::uint64_t>(spec.generated_count);
+  for (const TruthKindSpec& kind : spec.truth_kinds) {
+    truths +=
+        kind.kind == TruthKind::test ? spec.test_indices.size() : static_cast<std::uint64_t>(spec.generated_count);
   }
   const std::uint64_t axis = spec.data_sizes.size() + spec.accelerations.size();
   const std::array<std::uint64_t, 4> factors = {truths, axis, spec.sigmas.size(),
@@ -220,13 +251,6 @@ void check_task_count(const StudySpec& spec) {
              " data sizes x ", spec.sigmas.size(), " noise levels x ", spec.replicates, " replicates make ",
              count ? std::to_string(*count) : "more than 2^64", " tasks, above the limit of ", kMaxStudyTasks,
              " tasks a study may have");
-}
-
-std::string known_models(const StudySpec& spec) {
-  if (spec.named_models.empty()) return " (it has none)";
-  std::string names;
-  for (const auto& [name, model] : spec.named_models) names += (names.empty() ? "" : ", ") + name;
-  return " (known: " + names + ")";
 }
 
 void read_methods(const toml::table& root, StudySpec& spec) {
@@ -316,6 +340,23 @@ const std::string& study_model_file(const StudySpec& study, const std::string& m
 
 std::string study_model_field(const StudySpec& study, const std::string& model) {
   return study.path + ": field '" + (model.empty() ? std::string("model") : "models." + model) + ".file'";
+}
+
+std::vector<std::string> truth_kind_names(const StudySpec& study) {
+  std::vector<std::string> names = {truth_kind_name(TruthKind::test), truth_kind_name(TruthKind::generated),
+                                    truth_kind_name(TruthKind::generated_noisy)};
+  for (const TruthKindSpec& kind : study.truth_kinds) {
+    if (!kind.model.empty()) names.push_back(truth_kind_name(kind));
+  }
+  return names;
+}
+
+std::int64_t truth_kind_code(const StudySpec& study, const TruthKindSpec& kind) {
+  const auto names = truth_kind_names(study);
+  const auto found = std::find(names.begin(), names.end(), truth_kind_name(kind));
+  PB_REQUIRE(found != names.end(), "internal error: truth kind '", truth_kind_name(kind), "' is not one of study ",
+             study.path);
+  return found - names.begin();
 }
 
 }  // namespace priorbench

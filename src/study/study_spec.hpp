@@ -17,6 +17,16 @@ namespace priorbench {
 
 enum class TruthKind { test, generated, generated_noisy };
 
+// A kind of truth of a study: test images, or images a generator makes. Generated kinds
+// come from [model] ("generated", "generated_noisy") or from [models.NAME]
+// ("generated.NAME", "generated_noisy.NAME"), so a study of several prior families can
+// give each family truths on its own range.
+struct TruthKindSpec {
+  TruthKind kind = TruthKind::test;
+  std::string model;  // "" for [model]; empty for test truths
+  bool operator==(const TruthKindSpec&) const = default;
+};
+
 // A generator model of the study besides [model]: [models.NAME] with `file` and `route`.
 // Methods choose one by `model = "NAME"`, so one study can compare prior families (a VAE,
 // a GAN, a flow) on the same tasks; truths and range distances use [model].
@@ -27,6 +37,8 @@ struct NamedModel {
 // A model name is a label (attributes, messages): letters, digits, '_' and '-'.
 inline constexpr std::size_t kMaxModelNameBytes = 64;
 const char* truth_kind_name(TruthKind kind);
+// "test", "generated", "generated_noisy", "generated.NAME" or "generated_noisy.NAME".
+std::string truth_kind_name(const TruthKindSpec& kind);
 
 struct StudySpec {
   std::string path;  // where it was read from, for messages
@@ -42,7 +54,7 @@ struct StudySpec {
   std::size_t training_limit = 0;
   std::string test_set = "fashion-mnist:test";
 
-  std::vector<TruthKind> truth_kinds;
+  std::vector<TruthKindSpec> truth_kinds;
   std::vector<std::int64_t> test_indices;  // which test images (test truths)
   int generated_count = 0;                 // truths per generated kind
 
@@ -78,5 +90,13 @@ const std::string& study_model_file(const StudySpec& study, const std::string& m
 // How messages name it: "s.toml: field 'model.file'" or "s.toml: field 'models.NAME.file'".
 std::string study_model_field(const StudySpec& study, const std::string& model);
 StudySpec parse_study(const std::string& text, const std::string& path);
+
+// The truth-kind names of a study as its results file numbers them (the /tasks attribute
+// `truth_kind_names`): the three kinds of [model] first, whether the study uses them or
+// not, so that studies without named-model kinds keep the codes 0, 1, 2 of every earlier
+// file; then each named-model kind in the order the study lists it.
+std::vector<std::string> truth_kind_names(const StudySpec& study);
+// The code of `kind` in truth_kind_names (the /tasks dataset `truth_kind`).
+std::int64_t truth_kind_code(const StudySpec& study, const TruthKindSpec& kind);
 
 }  // namespace priorbench

@@ -15,7 +15,7 @@ namespace priorbench {
 
 TaskInputs::TaskInputs(const StudySpec& study, ModelResources resources)
     : study_(study), model_resources_(std::move(resources)), resources_(model_resources_("")) {
-  const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKind::test) > 0;
+  const bool wants_test = std::count(study.truth_kinds.begin(), study.truth_kinds.end(), TruthKindSpec{}) > 0;
   if (wants_test) {
     test_images_ = data::load_training_set(study.test_set);
     for (const auto index : study.test_indices) {
@@ -25,7 +25,7 @@ TaskInputs::TaskInputs(const StudySpec& study, ModelResources resources)
     }
     shape_ = test_images_->shape;
   } else {
-    shape_ = resources_.generator()->image_shape();
+    shape_ = model_resources_(study.truth_kinds.front().model).generator()->image_shape();
   }
   check_before_running();
 }
@@ -73,22 +73,40 @@ void TaskInputs::check_before_running() const {
   }
 }
 
-double TaskInputs::range_distance(const Task& task, std::span<const double> truth) const {
-  if (study_.model_file.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const auto key = std::make_pair(static_cast<int>(task.truth_kind), task.truth_number);
+double TaskInputs::range_distance(const Task& task, std::span<const double> truth, const std::string& model) const {
+  if (study_model_file(study_, model).empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto key = std::make_tuple(model, task.truth_kind_code, task.truth_number);
   if (const auto found = range_distances_.find(key); found != range_distances_.end()) return found->second;
   RangeDistanceOptions options;
   options.seed = study_.seed;
   options.task = static_cast<std::uint64_t>(task.truth_number);
-  const double distance = distance_to_range(*resources_.generator(), truth, options).distance;
+  const double distance = distance_to_range(*model_resources_(model).generator(), truth, options).distance;
   range_distances_.emplace(key, distance);
   return distance;
 }
 
+namespace {
+
+// The random stream of a generated truth: 0 (its latent) and 1 (the decoder noise of
+// generated_noisy) for [model], as in every earlier study; for [models.NAME], two streams
+// keyed by the name, so each family's truths are draws independent of the others'.
+std::uint64_t truth_stream(const std::string& model) {
+  if (model.empty()) return 0;
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a
+  for (const unsigned char c : model) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return (hash | 2u) & ~std::uint64_t{1};  // even, and never 0
+}
+
+}  // namespace
+
 std::vector<double> TaskInputs::truth_latent(const Task& task) const {
   if (task.truth_kind == TruthKind::test) return {};
-  const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth);
-  std::vector<double> latent(resources_.generator()->latent_dimension());
+  const CounterRandom random(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth,
+                             truth_stream(task.truth_model));
+  std::vector<double> latent(model_resources_(task.truth_model).generator()->latent_dimension());
   random.fill_normal(latent, 0);
   return latent;
 }
@@ -98,8 +116,8 @@ std::vector<double> TaskInputs::truth(const Task& task) const {
     const auto image = test_images_->image(static_cast<std::size_t>(task.test_index));
     return {image.begin(), image.end()};
   }
-  const auto generator = resources_.generator();
-  PB_REQUIRE(generator->image_shape() == shape_, study_.path, ": the model's images are ",
+  const auto generator = model_resources_(task.truth_model).generator();
+  PB_REQUIRE(generator->image_shape() == shape_, study_model_field(study_, task.truth_model), " makes images of ",
              generator->image_shape().height, "x", generator->image_shape().width, " but the test images are ",
              shape_.height, "x", shape_.width);
   const std::vector<double> latent = truth_latent(task);
@@ -108,7 +126,8 @@ std::vector<double> TaskInputs::truth(const Task& task) const {
   if (task.truth_kind == TruthKind::generated_noisy) {
     std::vector<double> variance(image.size());
     generator->decoder_variance(latent, variance);
-    const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth, 1);
+    const CounterRandom noise(study_.seed, static_cast<std::uint64_t>(task.truth_number), Purpose::study_truth,
+                              truth_stream(task.truth_model) + 1);
     for (std::size_t i = 0; i < image.size(); ++i) image[i] += std::sqrt(variance[i]) * noise.normal(i);
   }
   return image;

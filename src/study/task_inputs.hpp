@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "data/image_set.hpp"
@@ -36,14 +37,16 @@ class TaskInputs {
 
   ImageShape shape() const { return shape_; }
   std::vector<double> truth(const Task& task) const;
-  // z† of a generated truth (empty for a test truth). Keyed by the truth, not the task:
-  // every σ, d and replicate sees the same x†.
+  // z† of a generated truth (empty for a test truth), in the latent space of the model that
+  // made it (Task::truth_model). Keyed by the truth, not the task: every σ, d and
+  // replicate sees the same x†.
   std::vector<double> truth_latent(const Task& task) const;
   std::shared_ptr<const ForwardOperator> forward(const Task& task) const;
   Observation observe(const Task& task, std::shared_ptr<const ForwardOperator> forward,
                       std::span<const double> truth) const;
-  // min_z ‖x† − μ(z)‖ (DESIGN §3); once per truth and rank; NaN when the study has no generator.
-  double range_distance(const Task& task, std::span<const double> truth) const;
+  // min_z ‖x† − μ(z)‖ (DESIGN §3) for the generator of `model` ("" the [model], else a
+  // [models.NAME]); once per truth, model and rank; NaN when the study has no such generator.
+  double range_distance(const Task& task, std::span<const double> truth, const std::string& model = "") const;
 
  private:
   void check_before_running() const;
@@ -53,7 +56,7 @@ class TaskInputs {
   MethodResources resources_;  // of [model]
   std::optional<data::ImageSet> test_images_;
   ImageShape shape_;
-  mutable std::map<std::pair<int, std::int64_t>, double> range_distances_;
+  mutable std::map<std::tuple<std::string, std::int64_t, std::int64_t>, double> range_distances_;
 };
 
 }  // namespace priorbench

@@ -136,13 +136,27 @@ expect_failure "mismatch.toml: method 'flow_laplace' with model $vae: flow_lapla
 # 9. The same study with the flow named ([models.flow]) and chosen by the flow method:
 #    it runs beside the VAE's latent_map on the same tasks; the results record which model
 #    each method used and the SHA-256 of both; a changed flow file refuses the resume.
+#    Truths of both generators (generated, generated.flow); each method's range distance
+#    is to its own generator's range, and the latent credible level of z† is recorded only
+#    for a method of the model that made the truth ([models.twin] is the VAE's file under
+#    another name: a model of its own).
 cp flow.pt named-flow.pt
-sed -e 's/^name = "mismatch"/name = "families"/' -e '/^name = "flow_laplace"/a model = "flow"' mismatch.toml >families.toml
+sed -e 's/^name = "mismatch"/name = "families"/' -e '/^name = "flow_laplace"/a model = "flow"' \
+  -e 's/^kinds = \["test"\]/kinds = ["test", "generated", "generated.flow"]\ngenerated_count = 1/' \
+  mismatch.toml >families.toml
 cat >>families.toml <<TOML
 [models.flow]
 file = "named-flow.pt"
+[models.twin]
+file = "$vae"
 [[method]]
 name = "latent_map"
+[[method]]
+name = "latent_laplace"
+[[method]]
+name = "latent_laplace"
+label = "twin_laplace"
+model = "twin"
 TOML
 "$priorbench" run families.toml -o families.h5 >families.log
 "$python" - <<'PY'
@@ -161,11 +175,28 @@ vae = [line.split('"')[1] for line in open("families.toml") if line.startswith("
 with h5py.File("families.h5", "r") as f:
     assert text(f["methods/flow_laplace"].attrs["model"]) == "models.flow", f["methods/flow_laplace"].attrs["model"]
     assert text(f["methods/latent_map"].attrs["model"]) == "model", f["methods/latent_map"].attrs["model"]
-    lines = "model %s\nmodels.flow %s\n" % (sha(vae), sha("named-flow.pt"))
-    assert text(f.attrs["model_sha256"]) == hashlib.sha256(lines.encode()).hexdigest(), "model_sha256 is not over both models"
+    lines = "model %s\nmodels.flow %s\nmodels.twin %s\n" % (sha(vae), sha("named-flow.pt"), sha(vae))
+    assert text(f.attrs["model_sha256"]) == hashlib.sha256(lines.encode()).hexdigest(), "model_sha256 is not over the models"
     assert "models.flow named-flow.pt " + sha("named-flow.pt") in text(f.attrs["models"]), f.attrs["models"]
     assert np.all(f["metrics/converged"][()] == 1), "a method of the families study did not converge"
-    print("ok   families.h5: flow_laplace ran with [models.flow], latent_map with [model]; both hashed")
+    print("ok   families.h5: flow_laplace ran with [models.flow], latent_map with [model]; all hashed")
+
+    names = text(f["tasks"].attrs["truth_kind_names"])
+    assert names == "test,generated,generated_noisy,generated.flow", names
+    assert list(f["tasks/truth_kind"][()]) == [0, 1, 3], f["tasks/truth_kind"][()]
+    labels = text(f["methods"].attrs["labels"]).split(",")
+    column = {label: i for i, label in enumerate(labels)}
+    distance = f["metrics/range_distance"][()]
+    norm = f["tasks/truth_norm"][()]
+    for label in ("latent_map", "latent_laplace", "twin_laplace"):
+        assert np.array_equal(distance[:, column[label]], f["tasks/range_distance"][()]), label
+    assert np.all(distance[:, column["flow_laplace"]] / norm < 1e-8), "a flow's range is the whole image space"
+    assert distance[2, column["latent_map"]] / norm[2] > 1e-3, "a flow's truth is not on the VAE's range"
+    level = f["metrics/latent_credible_level"][()]
+    assert np.isfinite(level[1, column["latent_laplace"]]), "no latent level for the VAE's own truth"
+    assert np.all(np.isnan(np.delete(level[:, column["latent_laplace"]], 1))), "a latent level off the VAE's truths"
+    assert np.all(np.isnan(level[:, column["twin_laplace"]])), "a latent level for another model's truth"
+    print("ok   families.h5: truths of both generators; range distance and latent level per method's own model")
 PY
 cp python-flow.pt named-flow.pt
 expect_failure "resuming would mix two models: restore those models or use another output file" \

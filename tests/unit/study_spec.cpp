@@ -2,8 +2,8 @@
 // (study/method_tables.hpp, methods/method_fields.hpp): every key lands in its field,
 // defaults stay where a key is absent, every error names the file, the field and the
 // value, numbers that would wrap are refused, and the options recorded in a results file
-// list every field with the value it ran with; named models ([models.NAME]) and a method's
-// choice among them. And the provenance rule of `priorbench run`:
+// list every field with the value it ran with; named models ([models.NAME]), a method's
+// choice among them and the generated truths of each. And the provenance rule of `priorbench run`:
 // results under results/ only from a clean source tree, unless --allow-dirty.
 
 #include <gtest/gtest.h>
@@ -11,9 +11,13 @@
 #include <algorithm>
 #include <string>
 
+#include "core/random.hpp"
+#include "generative/linear_generator.hpp"
 #include "methods/method_fields.hpp"
+#include "methods/method_resources.hpp"
 #include "study/provenance.hpp"
 #include "study/study_spec.hpp"
+#include "study/task_inputs.hpp"
 #include "study/task_scheduler.hpp"
 #include "study/tasks.hpp"
 #include "test_support.hpp"
@@ -263,4 +267,85 @@ TEST(StudyModels, ErrorsNameTheModelAndTheMethod) {
   refused("[models.again]\nfile = \"model.pt\"\nroute = \"torchscript\"\n[[method]]\nname = \"white\"\n",
           {"s.toml: field 'models.again.route' is torchscript but the same file model.pt is loaded with route "
            "automatic elsewhere in the study; give it one route"});
+}
+
+namespace {
+
+// x = W z + b on 4x4 images with W_ij = scale · (i + 1) / (j + 2), b = 0.1.
+std::shared_ptr<const pb::Generator> linear_generator(std::size_t latent, double scale, double gamma2) {
+  const pb::ImageShape shape{4, 4};
+  pb::DenseMatrix weights(16, latent);
+  for (std::size_t i = 0; i < 16; ++i) {
+    for (std::size_t j = 0; j < latent; ++j)
+      weights(i, j) = scale * static_cast<double>(i + 1) / static_cast<double>(j + 2);
+  }
+  return std::make_shared<pb::LinearGenerator>(shape, std::move(weights), std::vector<double>(16, 0.1), gamma2);
+}
+
+}  // namespace
+
+// "generated.NAME": truths on the range of [models.NAME], decoded from a z† of that model's
+// latent dimension and drawn from a stream of its own; the results file numbers the kinds
+// after the three of [model], which keep the codes of every earlier file.
+TEST(StudyModels, EachModelMakesItsOwnGeneratedTruths) {
+  const pb::StudySpec study = pb::parse_study(
+      "[study]\nname = \"t\"\nseed = 5\n[model]\nfile = \"a.pt\"\n[models.wide]\nfile = \"b.pt\"\n"
+      "[truth]\nkinds = [\"generated\", \"generated.wide\", \"generated_noisy.wide\"]\ngenerated_count = 2\n"
+      "[operator]\nname = \"identity\"\n[noise]\nsigmas = [0.1]\n"
+      "[[method]]\nname = \"latent_map\"\n[[method]]\nname = \"latent_map\"\nlabel = \"wide_map\"\nmodel = \"wide\"\n",
+      "s.toml");
+  EXPECT_EQ(pb::truth_kind_names(study), (std::vector<std::string>{"test", "generated", "generated_noisy",
+                                                                   "generated.wide", "generated_noisy.wide"}));
+  EXPECT_EQ(pb::truth_kind_names(parse("[[method]]\nname = \"white\"\n")),
+            (std::vector<std::string>{"test", "generated", "generated_noisy"}));
+  const auto tasks = pb::enumerate_tasks(study);
+  ASSERT_EQ(tasks.size(), 6u);
+  const std::vector<std::int64_t> codes = {1, 1, 3, 3, 4, 4};
+  const std::vector<std::string> models = {"", "", "wide", "wide", "wide", "wide"};
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    EXPECT_EQ(tasks[t].truth_kind_code, codes[t]) << t;
+    EXPECT_EQ(tasks[t].truth_model, models[t]) << t;
+  }
+
+  const auto narrow = linear_generator(2, 0.05, 0.01), wide = linear_generator(3, 0.02, 0.04);
+  pb::LazyMethodResources files(pb::study_resource_files(study),
+                                [&](const std::string& path) { return path == "a.pt" ? narrow : wide; });
+  const pb::TaskInputs inputs(study, [&files](const std::string& model) { return files.view(model); });
+  const auto decoded = [](const pb::Generator& generator, const std::vector<double>& latent) {
+    std::vector<double> image(generator.image_size());
+    generator.decode(latent, 1, image);
+    return image;
+  };
+  // [model]'s truths are those of every earlier study: stream 0 of the truth's counter.
+  std::vector<double> expected(2);
+  pb::CounterRandom(5, 1, pb::Purpose::study_truth).fill_normal(expected, 0);
+  EXPECT_EQ(inputs.truth_latent(tasks[1]), expected);
+  EXPECT_EQ(inputs.truth(tasks[1]), decoded(*narrow, expected));
+  // [models.wide]'s: its own latent dimension, its own stream, the same z† with and without
+  // decoder noise.
+  const std::vector<double> latent = inputs.truth_latent(tasks[3]);
+  ASSERT_EQ(latent.size(), 3u);
+  EXPECT_NE(latent[0], expected[0]);
+  EXPECT_EQ(inputs.truth_latent(tasks[5]), latent);
+  const std::vector<double> clean = inputs.truth(tasks[3]), noisy = inputs.truth(tasks[5]);
+  EXPECT_EQ(clean, decoded(*wide, latent));
+  double squared = 0;
+  for (std::size_t i = 0; i < clean.size(); ++i) squared += (noisy[i] - clean[i]) * (noisy[i] - clean[i]);
+  EXPECT_GT(squared, 0.0);  // decoder noise of variance γ² = 0.04 per pixel, 16 pixels
+  EXPECT_LT(squared, 16 * 0.04 * 8);
+}
+
+TEST(StudyModels, GeneratedKindsNameAModelOfTheStudy) {
+  const auto refused = [](const std::string& kinds, const std::vector<std::string>& fragments) {
+    std::string text = study_with("[models.gan]\nfile = \"gan.pt\"\n[[method]]\nname = \"white\"\n");
+    text.replace(text.find("kinds = [\"test\"]"), 16, "kinds = " + kinds + "\ngenerated_count = 1");
+    expect_error([&] { pb::parse_study(text, "s.toml"); }, fragments);
+  };
+  refused("[\"generated.flow\"]",
+          {"s.toml: field 'truth.kinds' has 'generated.flow', but 'flow' is not a [models.NAME] table of the study",
+           "(known: gan)"});
+  refused("[\"test.gan\"]", {"s.toml: field 'truth.kinds' has unknown kind 'test.gan'", "generated.NAME"});
+  refused("[\"generated.gan\", \"test\", \"generated.gan\"]",
+          {"s.toml: field 'truth.kinds' lists 'generated.gan' twice"});
+  refused("[\"generated.\"]", {"'' is not a [models.NAME] table"});
 }
