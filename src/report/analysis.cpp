@@ -378,10 +378,15 @@ class Analyzer {
     }
   }
 
-  double relative_range_distance(const std::vector<std::size_t>& members) const {
+  // Median over truths of ‖x† − range‖ / ‖x†‖ for method m: the distance to the range of
+  // the method's own generator (the per-method metric `range_distance`, in files that
+  // record it), else to that of the study's [model] (/tasks/range_distance).
+  double relative_range_distance(const std::vector<std::size_t>& members, std::size_t m) const {
+    const MetricTable* own = results_.has_metric("range_distance") ? &results_.metric("range_distance") : nullptr;
     std::map<std::int64_t, double> per_truth;
     for (const std::size_t t : members) {
-      const double ratio = tasks_.range_distance[t] / tasks_.truth_norm[t];
+      const double distance = own != nullptr && std::isfinite(own->at(t, m)) ? own->at(t, m) : tasks_.range_distance[t];
+      const double ratio = distance / tasks_.truth_norm[t];
       if (std::isfinite(ratio)) per_truth.emplace(tasks_.truth_number[t], ratio);
     }
     std::vector<double> values;
@@ -409,7 +414,7 @@ class Analyzer {
             rate.slope = log_log_slope(observations, bootstrap(), stable_key("rate-sigma|" + label));
             rate.floor = floor_as_sigma_vanishes(observations, bootstrap(), stable_key("floor|" + label));
             rate.unit_kind = unit_kind;
-            rate.relative_range_distance = relative_range_distance(members);
+            rate.relative_range_distance = relative_range_distance(members, m);
             analysis_.sigma_rates.push_back(std::move(rate));
           }
         }

@@ -151,8 +151,11 @@ void read_methods(hid_t file, Results& results) {
   for (const auto& label : results.methods) {
     PB_REQUIRE(!label.empty(), h5::describe(methods, "labels"), " has an empty method label: '",
                text_attribute(methods, "labels"), "'");
-    results.method_kinds.push_back(
-        h5::exists(methods, label) ? optional_text_attribute(h5::open_group(methods, label), "name") : "");
+    const bool described = h5::exists(methods, label);
+    results.method_kinds.push_back(described ? optional_text_attribute(h5::open_group(methods, label), "name") : "");
+    // "model" ([model]) and an absent attribute (files of one model) are the same generator.
+    const std::string model = described ? optional_text_attribute(h5::open_group(methods, label), "model") : "";
+    results.method_models.push_back(model == "model" ? "" : model);
   }
 }
 

@@ -76,6 +76,10 @@ struct Results {
   std::int64_t width = 0;
   std::vector<std::string> methods;       // labels, in column order
   std::vector<std::string> method_kinds;  // `name` attribute of /methods/LABEL ("" if absent)
+  // `model` attribute of /methods/LABEL: "models.NAME" for a method of [models.NAME]; ""
+  // for [model] (attribute "model"), for methods without a generator, and in files of one
+  // model
+  std::vector<std::string> method_models;
   std::vector<std::string> truth_kind_names;
   TaskTable tasks;
   std::map<std::string, MetricTable> metrics;

@@ -935,7 +935,7 @@ std::string report_markdown(const Analysis& a, const std::string& claims_summary
   if (!r.study_hash.empty()) out << ", study hash `" << r.study_hash << "`";
   if (!r.git_version.empty()) out << ", written by priorbench " << r.priorbench_version << " (" << r.git_version << ")";
   out << ". Statistics: medians over truths with distribution-free order-statistic CIs; slopes with "
-      << bootstrap_note(a) << "s; paired sign and Wilcoxon tests, Holm-adjusted; quartiles of type 7. How to "
+      << bootstrap_note(a) << "; paired sign and Wilcoxon tests, Holm-adjusted; quartiles of type 7. How to "
       << "read this report: docs/report.md.\n\n";
   out << overview_markdown(a) << "\n";
   if (!claims_summary.empty()) out << "## The seed claims (claims.md)\n\n" << claims_summary << "\n";

@@ -92,6 +92,8 @@ def main(out, params_path):
             g = methods.create_group(label)
             g.attrs["name"] = fixed(kind)
             g.attrs["options"] = fixed("")
+            if label in CLAIM_MODELS:
+                g.attrs["model"] = fixed(CLAIM_MODELS[label])
         g = f.create_group("tasks")
         g.attrs["truth_kind_names"] = fixed("test,generated,generated_noisy")
         g["truth_kind"] = np.array([x[0] for x in tasks], dtype=np.int64)
@@ -130,7 +132,8 @@ def main(out, params_path):
 CLAIM_SIZES = [16, 64]  # n = 64: d < n (a null space) and d = n (gaussian: injective)
 CLAIM_TRUTHS = 12
 CLAIM_METHODS = [("laplace", "laplace"), ("latent_map", "latent_map"), ("latent_mcmc", "latent_mcmc"),
-                 ("white", "white")]
+                 ("white", "white"), ("gan_map", "latent_map")]
+CLAIM_MODELS = {"gan_map": "models.gan"}  # the `model` of a method of another generator (a study of several families)
 
 
 def claims_file(out, expected_path):
@@ -146,11 +149,16 @@ def claims_file(out, expected_path):
                    0.2 on test truths, 0.9 on generated ones; interval score 40σ; at d = 16
                    4 of 10 runs per cell not converged; latent credible level ≈ 1
       white        error 0.5, coverage 1.0 (useless wide intervals)
+      gan_map      a latent_map of another generator ([models.gan]), whose range lies 3× as
+                   far from the truths (its per-method `range_distance`): error 3 F_t + 0.3σ
 
     so that, per design cell (expected verdicts in the JSON file):
       claim 1  test d=64: latent_map supported, latent_mcmc not supported (2.5×);
                test d=16: latent_map not supported (3×), latent_mcmc not testable (sampler)
-      claim 2  test d=64: supported; test d=16: not supported (latent_map's range part falls)
+      claim 1  gan_map supported at both d (its floor is at its own range distance, 3× the
+               [model]'s in /tasks/range_distance)
+      claim 2  test d=64: supported; test d=16: not supported (latent_map's range part falls);
+               laplace is never paired with gan_map (another generator)
       claim 3  test d=64: supported; generated d=64: not supported (0.9 is not collapsed);
                d=16: not testable (sampler)
     """
@@ -163,7 +171,7 @@ def claims_file(out, expected_path):
     names = ["relative_error", "range_error", "null_error", "coverage_50", "coverage_90", "coverage_95",
              "mean_interval_width_50", "mean_interval_width_90", "mean_interval_width", "interval_score_50",
              "interval_score_90", "interval_score_95", "crps", "converged", "std_exact", "split_iterations",
-             "split_ksp_reason", "latent_credible_level", "seconds"]
+             "split_ksp_reason", "latent_credible_level", "seconds", "range_distance"]
     metrics = {name: np.full((t, m), np.nan) for name in names}
     for i, (kind, truth, d, sigma, rep) in enumerate(tasks):
         noise = lambda: np.exp(0.02 * rng.standard_normal())  # noqa: E731
@@ -176,29 +184,31 @@ def claims_file(out, expected_path):
             latent_map = (0.5 * c[kind, truth] * sigma * noise(), 3 * f * noise())
         mcmc = ((2.5 * f + 0.3 * sigma) * noise(), 0.0) if wide else (2.5 * f * noise(), 0.3 * f * noise())
         white = (0.5 * noise(), 0.0 if wide else 0.1)
-        parts = [laplace, latent_map, mcmc, white]
+        gan = ((3 * f + 0.3 * sigma) * noise(), 0.0)
+        parts = [laplace, latent_map, mcmc, white, gan]
         metrics["range_error"][i] = [p[0] for p in parts]
         metrics["null_error"][i] = [p[1] for p in parts]
         metrics["relative_error"][i] = [np.hypot(*p) for p in parts]
         cover_laplace = (0.95 if wide else 0.70) + 0.005 * rng.standard_normal()
         cover_mcmc = (0.2 if kind == 0 else 0.9) + 0.01 * rng.standard_normal()
-        metrics["coverage_95"][i] = [cover_laplace, np.nan, cover_mcmc, 1.0]
-        metrics["coverage_90"][i] = [cover_laplace - 0.05, np.nan, cover_mcmc * 0.9, 1.0]
-        metrics["coverage_50"][i] = [cover_laplace - 0.45, np.nan, cover_mcmc * 0.5, 1.0]
+        metrics["coverage_95"][i] = [cover_laplace, np.nan, cover_mcmc, 1.0, np.nan]
+        metrics["coverage_90"][i] = [cover_laplace - 0.05, np.nan, cover_mcmc * 0.9, 1.0, np.nan]
+        metrics["coverage_50"][i] = [cover_laplace - 0.45, np.nan, cover_mcmc * 0.5, 1.0, np.nan]
         for name, z in (("mean_interval_width_50", 0.674), ("mean_interval_width_90", 1.645),
                         ("mean_interval_width", 1.96)):
-            metrics[name][i] = [2 * z * sigma, np.nan, 2 * z * 0.1 * sigma, 2 * z * 0.4]
+            metrics[name][i] = [2 * z * sigma, np.nan, 2 * z * 0.1 * sigma, 2 * z * 0.4, np.nan]
         for name, scale in (("interval_score_50", 2.0), ("interval_score_90", 3.0), ("interval_score_95", 4.0)):
-            metrics[name][i] = [scale * sigma * noise(), np.nan, 10 * scale * sigma * noise(), 1.6]
-        metrics["crps"][i] = [0.5 * sigma * noise(), np.nan, 5 * sigma * noise(), 0.2]
-        metrics["std_exact"][i] = [1, np.nan, 0, 1]
+            metrics[name][i] = [scale * sigma * noise(), np.nan, 10 * scale * sigma * noise(), 1.6, np.nan]
+        metrics["crps"][i] = [0.5 * sigma * noise(), np.nan, 5 * sigma * noise(), 0.2, np.nan]
+        metrics["std_exact"][i] = [1, np.nan, 0, 1, np.nan]
         mcmc_converged = 0 if (not wide and (truth + rep) % 5 < 2) else 1
-        metrics["converged"][i] = [1, 1, mcmc_converged, 1]
+        metrics["converged"][i] = [1, 1, mcmc_converged, 1, 1]
         metrics["split_iterations"][i] = [0 if wide else 12] * m
         metrics["split_ksp_reason"][i] = [0 if wide else 2] * m
         metrics["latent_credible_level"][i] = [np.nan, np.nan, 1 - 1e-4 * rng.random() if kind == 1 else np.nan,
-                                               np.nan]
-        metrics["seconds"][i] = [0.01, 0.1, 1.0, 0.01]
+                                               np.nan, np.nan]
+        metrics["seconds"][i] = [0.01, 0.1, 1.0, 0.01, 0.1]
+        metrics["range_distance"][i] = [10.0 * f] * 3 + [np.nan, 30.0 * f]  # ‖x†‖ = 10
 
     with h5py.File(out, "w") as f:
         f.attrs["format"] = fixed("priorbench-study-1")
@@ -216,6 +226,8 @@ def claims_file(out, expected_path):
             g = methods.create_group(label)
             g.attrs["name"] = fixed(kind)
             g.attrs["options"] = fixed("")
+            if label in CLAIM_MODELS:
+                g.attrs["model"] = fixed(CLAIM_MODELS[label])
         g = f.create_group("tasks")
         g.attrs["truth_kind_names"] = fixed("test,generated,generated_noisy")
         for column, name in enumerate(("truth_kind", "truth_number", "data_size")):
@@ -243,6 +255,7 @@ def claims_file(out, expected_path):
     expected = [
         [1, "test", 16, "latent_map", "", not_supported], [1, "test", 64, "latent_map", "", supported],
         [1, "test", 16, "latent_mcmc", "", untestable], [1, "test", 64, "latent_mcmc", "", not_supported],
+        [1, "test", 16, "gan_map", "", supported], [1, "test", 64, "gan_map", "", supported],
         [2, "test", 16, "laplace", "latent_map", not_supported], [2, "test", 64, "laplace", "latent_map", supported],
         [3, "test", 16, "latent_mcmc", "laplace", untestable], [3, "test", 64, "latent_mcmc", "laplace", supported],
         [3, "generated", 16, "latent_mcmc", "laplace", untestable],
