@@ -166,6 +166,14 @@ class Judge {
   // The claims compare inference on one generator: a VAE's laplace against the VAE's
   // latent_map, not against a GAN's (a study of several families, docs/study-format.md).
   bool same_generator(std::size_t a, std::size_t b) const { return r_.method_models[a] == r_.method_models[b]; }
+  bool any_pair(const std::vector<std::size_t>& first, const std::vector<std::size_t>& second) const {
+    for (const std::size_t a : first) {
+      for (const std::size_t b : second) {
+        if (same_generator(a, b)) return true;
+      }
+    }
+    return false;
+  }
 
   // Claim 1, per test-truth cell and latent method.
   void claim_stall() {
@@ -234,6 +242,9 @@ class Judge {
     if (test < 0) return add(untestable(2, -1, 0, "no test truths in this file (the claim is about held-out images)"));
     if (laplace.empty() || latent_map.empty()) {
       return add(untestable(2, test, 0, "needs a laplace and a latent_map method; this study lacks one"));
+    }
+    if (!any_pair(laplace, latent_map)) {
+      return add(untestable(2, test, 0, "needs a laplace and a latent_map method of the same generator"));
     }
     for (const auto d : a_.data_sizes) {
       const Injectivity injective = injectivity(a_, d, t_);
@@ -346,6 +357,10 @@ class Judge {
     if (laplace.empty() || latent.empty()) {
       return add(
           untestable(3, -1, 0, "needs a laplace method and a latent method with pixel std; this study lacks one"));
+    }
+    if (!any_pair(laplace, latent)) {
+      return add(
+          untestable(3, -1, 0, "needs a laplace method and a latent method with pixel std of the same generator"));
     }
     const std::size_t first = report_.cells.size();
     for (const auto kind : a_.truth_kinds) {

@@ -47,6 +47,19 @@ with h5py.File('no-split.h5', 'r+') as f:
 "
 "$priorbench" report no-split.h5 --no-figures >/dev/null
 /usr/bin/python3 "$here/check_claims.py" no-split.h5 expected.json no-split-report --no-split
+# laplace of another generator than every latent method: claims 2 and 3 pair none, and say so.
+cp claims.h5 other-generator.h5
+/usr/bin/python3 -c "
+import h5py
+with h5py.File('other-generator.h5', 'r+') as f:
+    f['methods/laplace'].attrs['model'] = 'models.other'
+"
+"$priorbench" report other-generator.h5 --no-figures >/dev/null
+for reason in "Claim 2 (.*), test, –: \*\*not testable here\*\* — needs a laplace and a latent_map method of the same generator" \
+  "Claim 3 (.*), –, –: \*\*not testable here\*\* — needs a laplace method and a latent method with pixel std of the same generator"; do
+  grep -q -- "$reason" other-generator-report/claims.md ||
+    { echo "FAIL: claims.md does not say that no pair of one generator exists: $reason" >&2; exit 1; }
+done
 
 # The same file and seed give the same report, at 1 and at 2 ranks (rank 0 works alone).
 "$priorbench" report synthetic.h5 -o again --no-figures >/dev/null
