@@ -67,4 +67,13 @@ std::vector<std::int64_t> CounterRandom::sample_without_replacement(std::int64_t
   return order;
 }
 
+std::uint64_t stable_key(std::string_view label) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : label) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
 }  // namespace priorbench

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <petscvec.h>
@@ -38,6 +39,10 @@ enum class Purpose : std::uint64_t {
   flow_permutations = 52,      // the fixed permutations of a flow's layers (flow_model.cpp), keyed by layer
   test_values = 99,
 };
+
+// FNV-1a 64-bit of `label`: a stream or seed key made from a name, stable across
+// platforms and runs (the report's bootstrap intervals, per-model truth streams, study hashes).
+std::uint64_t stable_key(std::string_view label);
 
 class CounterRandom {
  public:

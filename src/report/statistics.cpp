@@ -219,15 +219,6 @@ std::vector<double> finite_values(std::span<const double> values) {
   return finite;
 }
 
-std::uint64_t stable_key(std::string_view label) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (const unsigned char c : label) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 const char* verdict_name(FloorVerdict verdict) {
   switch (verdict) {
     case FloorVerdict::flat:

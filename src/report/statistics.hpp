@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/random.hpp"
+
 namespace priorbench::report {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -82,8 +84,8 @@ struct BootstrapOptions {
   std::uint64_t seed = 1;
 };
 
-// FNV-1a 64-bit of `label`: the key of one interval's random stream.
-std::uint64_t stable_key(std::string_view label);
+// FNV-1a 64-bit of `label` (core/random.hpp): the key of one interval's random stream.
+using priorbench::stable_key;
 
 // Percentile bootstrap of the median: B resamples of the n values with replacement, the
 // type-7 median of each, the type-7 quantiles of those B medians. NaN bounds for n = 0;

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
+#include "core/random.hpp"
 #include "core/session.hpp"
 #include "core/task_checksum.hpp"
 #include "methods/method_factory.hpp"
@@ -93,13 +94,8 @@ void write_whole(hid_t location, const std::string& name, hid_t type, const std:
 }  // namespace
 
 std::string study_hash(const std::string& text) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (const unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(stable_key(text)));
   return hex;
 }
 

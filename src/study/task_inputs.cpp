@@ -92,12 +92,7 @@ namespace {
 // keyed by the name, so each family's truths are draws independent of the others'.
 std::uint64_t truth_stream(const std::string& model) {
   if (model.empty()) return 0;
-  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a
-  for (const unsigned char c : model) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return (hash | 2u) & ~std::uint64_t{1};  // even, and never 0
+  return (stable_key(model) | 2u) & ~std::uint64_t{1};  // even, and never 0
 }
 
 }  // namespace
