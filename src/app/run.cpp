@@ -149,8 +149,9 @@ CommandRunner register_run(CLI::App& app) {
     PB_REQUIRE(std::filesystem::is_directory(directory), "-o ", options->output, ": directory ", directory.string(),
                " does not exist");
     // One run per results file: the lock is held until this function returns or throws.
-    const auto lock = lock_on_rank0(options->output, "priorbench run", command_line_text(), session.comm());
-    if (lock) lock->remove_on_termination_signals();  // scancel and time limits leave no lock behind
+    // scancel and time limits leave no lock behind.
+    const auto lock = lock_on_rank0(options->output, "priorbench run", command_line_text(), session.comm(),
+                                    OnTerminationSignal::remove_lock);
     // The models' identity: a results file is never resumed with another model.
     const ModelIdentity models = model_identity(study);
     const bool has_models = !study.model_file.empty() || !study.named_models.empty();

@@ -56,6 +56,7 @@ bool same_holder(const LockHolder& a, const LockHolder& b) {
 // async-signal-safe functions (open, read, close, unlink, sigaction, raise), no allocation.
 struct SignalLock {
   char path[PATH_MAX] = {};
+  char draft[PATH_MAX] = {};
   char text[8192] = {};
   std::size_t length = 0;
   struct sigaction previous[3] = {};
@@ -67,6 +68,7 @@ constexpr int kTerminationSignals[3] = {SIGINT, SIGTERM, SIGHUP};
 extern "C" void remove_lock_on_signal(int signal) {
   if (g_signal_armed) {
     g_signal_armed = 0;
+    ::unlink(g_signal_lock.draft);  // named by our PID: never anyone else's
     char current[sizeof g_signal_lock.text + 1];
     const int descriptor = ::open(g_signal_lock.path, O_RDONLY | O_CLOEXEC);
     if (descriptor >= 0) {
@@ -142,30 +144,40 @@ std::string describe_holder(const LockHolder& holder) {
          (here ? " on this host (" + holder.host + ")" : " on host " + holder.host) + " since " + holder.started;
 }
 
-FileLock::FileLock(std::filesystem::path target, std::string user, std::string command, const Notice& notice)
+FileLock::FileLock(std::filesystem::path target, std::string user, std::string command, const Notice& notice,
+                   OnTerminationSignal on_signal)
     : target_(std::move(target)), lock_(lock_path_for(target_)), user_(std::move(user)) {
   text_ = lock_text({this_host(), static_cast<long>(::getpid()), utc_now(), std::move(command)});
-  // A few rounds: a lock can vanish or be taken over between our attempts.
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    if (try_create()) return;
-    const std::optional<LockHolder> holder = read_lock_holder(lock_);
-    if (!holder) {
-      if (!std::filesystem::exists(lock_)) continue;  // released meanwhile
-      refuse(std::nullopt);
+  draft_ = lock_.string() + ".new-" + std::to_string(::getpid());
+  // The handler is in place before the lock can exist, and the lock appears whole (written
+  // as a draft, then linked): a termination signal at any instant removes what is ours.
+  if (on_signal == OnTerminationSignal::remove_lock) remove_on_termination_signals();
+  try {
+    // A few rounds: a lock can vanish or be taken over between our attempts.
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      if (try_create()) return;
+      const std::optional<LockHolder> holder = read_lock_holder(lock_);
+      if (!holder) {
+        if (!std::filesystem::exists(lock_)) continue;  // released meanwhile
+        refuse(std::nullopt);
+      }
+      if (!is_stale(*holder)) refuse(holder);
+      take_over_stale(*holder, notice);
     }
-    if (!is_stale(*holder)) refuse(holder);
-    take_over_stale(*holder, notice);
+    refuse(read_lock_holder(lock_));
+  } catch (...) {
+    restore_signal_handlers();  // no destructor runs for a constructor that throws
+    throw;
   }
-  refuse(read_lock_holder(lock_));
 }
 
 void FileLock::remove_on_termination_signals() {
   const std::string path = lock_.string();
-  if (!held_ || g_signal_armed || path.size() >= sizeof g_signal_lock.path ||
-      text_.size() > sizeof g_signal_lock.text) {
+  if (g_signal_armed || draft_.size() >= sizeof g_signal_lock.draft || text_.size() > sizeof g_signal_lock.text) {
     return;  // a second lock, or one too long for the handler's memory: removed by its owner only
   }
   std::memcpy(g_signal_lock.path, path.c_str(), path.size() + 1);
+  std::memcpy(g_signal_lock.draft, draft_.c_str(), draft_.size() + 1);
   std::memcpy(g_signal_lock.text, text_.data(), text_.size());
   g_signal_lock.length = text_.size();
   struct sigaction action = {};
@@ -176,32 +188,56 @@ void FileLock::remove_on_termination_signals() {
   signals_armed_ = true;
 }
 
+void FileLock::restore_signal_handlers() {
+  if (!signals_armed_) return;
+  g_signal_armed = 0;
+  for (std::size_t i = 0; i < 3; ++i) ::sigaction(kTerminationSignals[i], &g_signal_lock.previous[i], nullptr);
+  signals_armed_ = false;
+}
+
 FileLock::~FileLock() {
-  if (signals_armed_) {
-    g_signal_armed = 0;
-    for (std::size_t i = 0; i < 3; ++i) ::sigaction(kTerminationSignals[i], &g_signal_lock.previous[i], nullptr);
-  }
+  restore_signal_handlers();
   if (!held_) return;
   // Only our own lock: if someone removed it by hand and another run took it, it stays theirs.
   if (read_small_file(lock_) == text_) ::unlink(lock_.c_str());
 }
 
+// Writes the lock under a name of our own, then links it to the lock's name: link() is
+// atomic and fails if the lock exists, and the lock never exists half-written, so every
+// reader and the signal handler see all of it. File systems without hard links get the
+// lock created in place with O_EXCL (a signal while it is written leaves it behind).
 bool FileLock::try_create() {
-  const int descriptor = ::open(lock_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  write_lock_file(draft_, O_TRUNC);
+  const bool linked = ::link(draft_.c_str(), lock_.c_str()) == 0;
+  const int code = errno;
+  ::unlink(draft_.c_str());
+  if (linked) {
+    held_ = true;  // from here the destructor removes it
+    return true;
+  }
+  if (code == EEXIST) return false;
+  PB_REQUIRE(code == EPERM || code == ENOTSUP || code == EOPNOTSUPP, user_, ": cannot create the lock file ",
+             lock_.string(), " of ", target_.string(), ": ", std::strerror(code));
+  if (!write_lock_file(lock_.string(), O_EXCL)) return false;
+  held_ = true;
+  return true;
+}
+
+// Writes text_ to `path` (opened with O_CREAT | `mode`); false when O_EXCL finds it exists.
+bool FileLock::write_lock_file(const std::string& path, int mode) {
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | mode | O_CLOEXEC, 0644);
   if (descriptor < 0) {
-    PB_REQUIRE(errno == EEXIST, user_, ": cannot create the lock file ", lock_.string(), " of ", target_.string(), ": ",
-               std::strerror(errno));
+    PB_REQUIRE(errno == EEXIST && (mode & O_EXCL), user_, ": cannot create the lock file ", path, " of ",
+               target_.string(), ": ", std::strerror(errno));
     return false;
   }
-  held_ = true;  // from here the destructor removes it, also when writing fails below
   const bool written =
       ::write(descriptor, text_.data(), text_.size()) == static_cast<ssize_t>(text_.size()) && ::fsync(descriptor) == 0;
   const int code = errno;
   ::close(descriptor);
   if (!written) {
-    ::unlink(lock_.c_str());
-    held_ = false;
-    PB_FAIL(user_, ": cannot write the lock file ", lock_.string(), ": ", std::strerror(code));
+    ::unlink(path.c_str());
+    PB_FAIL(user_, ": cannot write the lock file ", path, ": ", std::strerror(code));
   }
   return true;
 }
@@ -246,11 +282,11 @@ void FileLock::refuse(const std::optional<LockHolder>& holder) const {
 }
 
 std::unique_ptr<FileLock> lock_on_rank0(const std::filesystem::path& target, const std::string& user,
-                                        const std::string& command, MPI_Comm comm) {
+                                        const std::string& command, MPI_Comm comm, OnTerminationSignal on_signal) {
   std::unique_ptr<FileLock> lock;
   run_on_rank0(comm, [&] {
-    lock = std::make_unique<FileLock>(target, user, command,
-                                      [](const std::string& line) { std::cerr << line << std::endl; });
+    lock = std::make_unique<FileLock>(
+        target, user, command, [](const std::string& line) { std::cerr << line << std::endl; }, on_signal);
   });
   return lock;
 }

@@ -21,7 +21,9 @@
 // The lock is removed when its owner is destroyed (every exit path that unwinds the
 // stack: success, error, exception), and only while the file is still the owner's. A lock
 // may also be removed when SIGINT, SIGTERM or SIGHUP ends the process (Ctrl-C, scancel, a
-// job's time limit), which unwinds nothing: remove_on_termination_signals.
+// job's time limit), which unwinds nothing: OnTerminationSignal::remove_lock. The handler
+// is installed before the lock can exist, and the lock is linked into place whole from a
+// draft `TARGET.lock.new-PID`, so there is no instant at which a signal leaves it behind.
 
 #include <mpi.h>
 
@@ -55,6 +57,8 @@ bool is_stale(const LockHolder& holder);
 // "PID 12345 on host node17 since 2026-12-03T07:10:00Z (priorbench run ...)".
 std::string describe_holder(const LockHolder& holder);
 
+enum class OnTerminationSignal { keep_lock, remove_lock };
+
 class FileLock {
  public:
   using Notice = std::function<void(const std::string&)>;
@@ -62,27 +66,31 @@ class FileLock {
   // Takes the lock of `target` for this process, taking over a stale one (told through
   // `notice`), or throws naming the holder. `user` names the command in messages
   // ("priorbench run"); `command` is recorded in the lock.
-  FileLock(std::filesystem::path target, std::string user, std::string command, const Notice& notice);
+  // With `on_signal` = remove_lock, SIGINT, SIGTERM and SIGHUP first remove the lock (if
+  // still ours) until it is destroyed, then go to the handlers installed before (PETSc's,
+  // or the default: the process ends as it would have). One such lock per process at a
+  // time: the run's results file.
+  FileLock(std::filesystem::path target, std::string user, std::string command, const Notice& notice,
+           OnTerminationSignal on_signal = OnTerminationSignal::keep_lock);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
   const std::filesystem::path& path() const { return lock_; }
 
-  // Until this lock is destroyed, SIGINT, SIGTERM and SIGHUP first remove it (if still
-  // ours), then go to the handlers installed before (PETSc's, or the default: the process
-  // ends as it would have). One lock per process at a time: the run's results file.
-  void remove_on_termination_signals();
-
  private:
+  void remove_on_termination_signals();
+  void restore_signal_handlers();
   bool try_create();
+  bool write_lock_file(const std::string& path, int mode);
   void take_over_stale(const LockHolder& holder, const Notice& notice);
   [[noreturn]] void refuse(const std::optional<LockHolder>& holder) const;
 
   std::filesystem::path target_;
   std::filesystem::path lock_;
   std::string user_;
-  std::string text_;  // what this process wrote: the lock is removed only while it still holds this
+  std::string draft_;  // TARGET.lock.new-PID: the lock is written here first
+  std::string text_;   // what this process wrote: the lock is removed only while it still holds this
   bool held_ = false;
   bool signals_armed_ = false;
 };
@@ -91,6 +99,7 @@ class FileLock {
 // learns the outcome, and a refusal throws the same error on every rank. The lock lives
 // on rank 0 (null elsewhere) and must outlive everything that writes `target`.
 std::unique_ptr<FileLock> lock_on_rank0(const std::filesystem::path& target, const std::string& user,
-                                        const std::string& command, MPI_Comm comm);
+                                        const std::string& command, MPI_Comm comm,
+                                        OnTerminationSignal on_signal = OnTerminationSignal::keep_lock);
 
 }  // namespace priorbench

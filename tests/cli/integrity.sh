@@ -115,8 +115,9 @@ sed -e 's/training_limit = 2000/training_limit = 60000/' study.toml >slow.toml
 "$priorbench" run slow.toml -o live.h5 >live-1.log 2>&1 &
 first=$!
 pids+=("$first")
-for _ in $(seq 200); do [ -e live.h5.lock ] && break; sleep 0.05; done
+for _ in $(seq 1000); do [ -e live.h5.lock ] && break; sleep 0.01; done
 [ -e live.h5.lock ] || { echo "FAIL: the first run took no lock" >&2; exit 1; }
+kill -STOP "$first"  # it holds the lock however fast the machine: no race with the second
 status=0
 output=$("$priorbench" run slow.toml -o live.h5 2>&1) || status=$?
 [ "$status" -ne 0 ] && grep -qF "live.h5 is in use by PID $first on this host" <<<"$output" ||
@@ -130,12 +131,14 @@ grep -qF "taking over the stale lock live.h5.lock of PID $first" live-2.log || {
 "$priorbench" run slow.toml -o term.h5 >term.log 2>&1 &
 victim=$!
 pids+=("$victim")
-for _ in $(seq 200); do [ -e term.h5.lock ] && break; sleep 0.05; done
+# The lock appears whole with its handler already armed: SIGTERM the instant it exists.
+for _ in $(seq 1000); do [ -e term.h5.lock ] && break; sleep 0.01; done
 [ -e term.h5.lock ] || { echo "FAIL: the run took no lock" >&2; exit 1; }
-sleep 0.3  # past the instant between taking the lock and arming its signal handler
 kill -TERM "$victim"
-wait "$victim" 2>/dev/null || true
-[ ! -e term.h5.lock ] || { echo "FAIL: SIGTERM left the lock behind" >&2; exit 1; }
+status=0
+wait "$victim" 2>/dev/null || status=$?
+[ "$status" -eq 143 ] || { echo "FAIL: the run was not ended by SIGTERM (status $status)" >&2; exit 1; }
+[ -z "$(find . -name 'term.h5.lock*')" ] || { echo "FAIL: SIGTERM left the lock behind" >&2; exit 1; }
 
 # A flipped byte in task 3's rows: report leaves it out and says so, run does it again and
 # the file equals the clean one.
