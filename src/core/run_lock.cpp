@@ -196,10 +196,9 @@ void FileLock::restore_signal_handlers() {
 }
 
 FileLock::~FileLock() {
-  restore_signal_handlers();
-  if (!held_) return;
   // Only our own lock: if someone removed it by hand and another run took it, it stays theirs.
-  if (read_small_file(lock_) == text_) ::unlink(lock_.c_str());
+  if (held_ && read_small_file(lock_) == text_) ::unlink(lock_.c_str());
+  restore_signal_handlers();  // after: a signal until here still finds the handler
 }
 
 // Writes the lock under a name of our own, then links it to the lock's name: link() is
