@@ -22,11 +22,17 @@ PetscBLASInt blas_int(std::size_t value) {
 
 void gemm(bool transpose_a, bool transpose_b, double alpha, const DenseMatrix& a, const DenseMatrix& b, double beta,
           DenseMatrix& c) {
-  const std::size_t m = transpose_a ? a.cols() : a.rows();
-  const std::size_t k = transpose_a ? a.rows() : a.cols();
+  gemm(transpose_a, transpose_b, alpha, ConstMatrixView{a.data(), a.rows(), a.cols(), a.rows()}, b, beta, c);
+}
+
+void gemm(bool transpose_a, bool transpose_b, double alpha, ConstMatrixView a, const DenseMatrix& b, double beta,
+          DenseMatrix& c) {
+  const std::size_t m = transpose_a ? a.cols : a.rows;
+  const std::size_t k = transpose_a ? a.rows : a.cols;
   const std::size_t kb = transpose_b ? b.cols() : b.rows();
   const std::size_t n = transpose_b ? b.rows() : b.cols();
   PB_REQUIRE(k == kb && c.rows() == m && c.cols() == n, "gemm: shapes do not agree");
+  PB_REQUIRE(a.leading >= a.rows, "gemm: leading dimension ", a.leading, " below the ", a.rows, " rows");
   if (m == 0 || n == 0) {
     return;
   }
@@ -35,8 +41,8 @@ void gemm(bool transpose_a, bool transpose_b, double alpha, const DenseMatrix& a
     return;
   }
   const PetscBLASInt bm = blas_int(m), bn = blas_int(n), bk = blas_int(k);
-  const PetscBLASInt lda = blas_int(a.rows()), ldb = blas_int(b.rows()), ldc = blas_int(c.rows());
-  BLASgemm_(transpose_a ? "T" : "N", transpose_b ? "T" : "N", &bm, &bn, &bk, &alpha, a.data(), &lda, b.data(), &ldb,
+  const PetscBLASInt lda = blas_int(a.leading), ldb = blas_int(b.rows()), ldc = blas_int(c.rows());
+  BLASgemm_(transpose_a ? "T" : "N", transpose_b ? "T" : "N", &bm, &bn, &bk, &alpha, a.data, &lda, b.data(), &ldb,
             &beta, c.data(), &ldc);
 }
 

@@ -32,8 +32,19 @@ class DenseMatrix {
   std::vector<double> values_;
 };
 
+// A column-major matrix held elsewhere (a PETSc dense matrix's array), not owned:
+// rows × cols with leading dimension `leading` ≥ rows.
+struct ConstMatrixView {
+  const double* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+  std::size_t leading = 0;
+};
+
 // C = alpha op(A) op(B) + beta C, op = transpose when the flag is set.
 void gemm(bool transpose_a, bool transpose_b, double alpha, const DenseMatrix& a, const DenseMatrix& b, double beta,
+          DenseMatrix& c);
+void gemm(bool transpose_a, bool transpose_b, double alpha, ConstMatrixView a, const DenseMatrix& b, double beta,
           DenseMatrix& c);
 // y = alpha op(A) x + beta y.
 void gemv(bool transpose, double alpha, const DenseMatrix& a, std::span<const double> x, double beta,

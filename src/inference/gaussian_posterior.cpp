@@ -185,8 +185,12 @@ bool GaussianPosterior::use_dense_system() const {
   }
   const double dd = static_cast<double>(d), nn = static_cast<double>(n);
   const bool preconditioner_inexact = !forward_->gram_is_diagonal(prior_->diagonal_is_scalar());
+  // Where the pixel std is formed by the dense route anyway (K factored for it), the mean
+  // comes from that same factor: CG first would only add its iterations.
+  const bool dense_std = options_.variance == VarianceRoute::dense ||
+                         (options_.variance == VarianceRoute::automatic && nn * dd <= options_.dense_limit);
   return prior_->rank() >= d ||
-         (preconditioner_inexact && dd * nn * (dd + nn) + dd * dd * dd / 3 <= options_.dense_flop_limit);
+         (preconditioner_inexact && (dense_std || dd * nn * (dd + nn) + dd * dd * dd / 3 <= options_.dense_flop_limit));
 }
 
 SolveRecord GaussianPosterior::solve_data_system(Vec rhs, Vec solution) const {

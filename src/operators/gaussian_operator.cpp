@@ -38,6 +38,20 @@ void fill_local_rows(Mat matrix, Entry&& entry) {
   PB_PETSC(MatAssemblyEnd(matrix, MAT_FINAL_ASSEMBLY));
 }
 
+// The array of a dense PETSc matrix, read-only, returned to PETSc on destruction.
+class DenseArrayRead {
+ public:
+  explicit DenseArrayRead(Mat matrix) : matrix_(matrix) { PB_PETSC(MatDenseGetArrayRead(matrix_, &values_)); }
+  ~DenseArrayRead() { MatDenseRestoreArrayRead(matrix_, &values_); }
+  DenseArrayRead(const DenseArrayRead&) = delete;
+  DenseArrayRead& operator=(const DenseArrayRead&) = delete;
+  const PetscScalar* data() const { return values_; }
+
+ private:
+  Mat matrix_;
+  const PetscScalar* values_ = nullptr;
+};
+
 PetscInt checked_rows(PetscInt n, PetscInt d) {
   PB_REQUIRE(n >= 1 && d >= 1, "gaussian: the matrix needs positive dimensions, got ", d, " x ", n);
   return d;
@@ -61,6 +75,16 @@ GaussianOperator::GaussianOperator(MPI_Comm comm, PetscInt n, PetscInt d, std::u
 double GaussianOperator::entry(PetscInt i, PetscInt j) const {
   const auto index = static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(cols()) + static_cast<std::uint64_t>(j);
   return CounterRandom(seed_, 0, Purpose::gaussian_matrix).normal(index) / std::sqrt(static_cast<double>(rows()));
+}
+
+void GaussianOperator::apply_to_columns_impl(const DenseMatrix& x, DenseMatrix& y) const {
+  // One rank (apply_to_columns checks it): the local block is the whole d×n matrix.
+  PetscInt leading = 0;
+  PB_PETSC(MatDenseGetLDA(matrix_, &leading));
+  const DenseArrayRead values(matrix_);
+  const ConstMatrixView a{values.data(), static_cast<std::size_t>(rows()), static_cast<std::size_t>(cols()),
+                          static_cast<std::size_t>(leading)};
+  gemm(false, false, 1.0, a, x, 0.0, y);
 }
 
 void GaussianOperator::save(hid_t group) const {

@@ -356,9 +356,21 @@ TEST(GaussianPosterior, DenseDataSpaceRouteIsExactWhereTheRankExceedsTheDataOrTh
   EXPECT_EQ(low_rank.result.data_solver, "dense");
   expect_relative(low_rank.mean, reference.mean, 1e-12);
   expect_relative(low_rank.std, reference.std, 1e-12);
+  // Without a dense std, the flop limit decides ...
   pb::PosteriorOptions small_limit;  // d·n·(d + n) + d³/3 = 20·30·50 + 8000/3 > 30000
+  small_limit.variance = pb::VarianceRoute::none;
   small_limit.dense_flop_limit = 30000;
   EXPECT_EQ(solve(p, small_limit).result.data_solver, "krylov");
   small_limit.dense_flop_limit = 32700;
   EXPECT_EQ(solve(p, small_limit).result.data_solver, "dense");
+  // ... and where the std is formed densely anyway (its K factored), the mean uses that factor.
+  small_limit.dense_flop_limit = 30000;
+  small_limit.variance = pb::VarianceRoute::automatic;
+  const Outcome over_limit = solve(p, small_limit);
+  EXPECT_EQ(over_limit.result.data_solver, "dense");
+  EXPECT_EQ(over_limit.result.std_method, "dense");
+  expect_relative(over_limit.mean, reference.mean, 1e-12);
+  expect_relative(over_limit.std, reference.std, 1e-12);
+  small_limit.dense_limit = 599;  // n·d = 600: the std would be sampled, the flop limit decides again
+  EXPECT_EQ(solve(p, small_limit).result.data_solver, "krylov");
 }
