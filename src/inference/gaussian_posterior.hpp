@@ -13,8 +13,9 @@
 //           Woodbury algebra costs more than K itself: full-rank empirical) or A D Aᵀ is not
 //           diagonal and either the dense route costs at most dense_flop_limit
 //           (d·n·(d + n) + d³/3) or the pixel std is to be formed by the dense route anyway
-//           (n·d ≤ dense_limit), which factors K all the same. Without a diagonal A D Aᵀ the Woodbury preconditioner is
-//           only approximate, and CG stalls where A is ill-conditioned: blur of width 1 (smallest singular value ~5e-5)
+//           (n·d ≤ dense_limit), which factors K all the same. Without a diagonal A D Aᵀ the
+//           Woodbury preconditioner is only approximate, and CG stalls where A is
+//           ill-conditioned: blur of width 1 (smallest singular value ~5e-5)
 //           with the white prior at σ = 1e-4 ended at 10000 iterations, residual 3e-6,
 //           where the dense route takes about 20 ms at n = d = 784.
 //
