@@ -23,16 +23,17 @@
 // 64², 45 s at 256² on the 2-core test machine). Its cost per decode does not depend on
 // how good the model is; the methods' iteration counts do, somewhat.
 //
-// Cases: method/NAME/S for the six methods, each built by make_method from its typed options as a study
-// builds it, with these options: white (τ² from the training set), empirical (rank 64,
-// δ = 0.01; a full-rank covariance is refused above 4096 pixels), laplace (z0 =
-// latent_map), latent_map and latent_laplace (starts z = 0, encoder, 2 prior draws),
-// latent_mcmc with sampler = "pcn" as measured in docs/performance.md (4 chains × 4
-// temperatures, burn_in 200, samples 400: a fifth of pCN's default of 1000 + 2000, to keep
-// the 256² case near half a minute; ms_per_step gives that default's cost as 3000 ×
-// ms_per_step). Likelihood "seeds". white and empirical build
-// their prior from 256 training phantoms on their first run (untimed warm-up,
-// first_run_s), as a study does once.
+// Cases: method/NAME/S for white and empirical, method/NAME/S/route:R for the four
+// generator methods on both decoder routes (R = native, torchscript; docs/model-format.md).
+// Each is built by make_method from its typed options as a study builds it, with these
+// options: white (τ² from the training set), empirical (rank 64, δ = 0.01; a full-rank
+// covariance is refused above 4096 pixels), laplace (z0 = latent_map), latent_map and
+// latent_laplace (starts z = 0, encoder, 2 prior draws; the default optimizer), latent_mcmc
+// with sampler = "pcn" as measured in docs/performance.md (4 chains × 4 temperatures,
+// burn_in 200, samples 400: a fifth of pCN's default of 1000 + 2000, to keep the 256² case
+// near half a minute; ms_per_step gives that default's cost as 3000 × ms_per_step).
+// Likelihood "seeds". white and empirical build their prior from 256 training phantoms on
+// their first run (untimed warm-up, first_run_s), as a study does once.
 //
 // Counters: the Time column is the wall time of one replicate (manual time: barrier,
 // maximum over ranks); solver_iterations (the study's `iterations`: TAO, CG or chain-steps),
@@ -77,6 +78,8 @@
 #include "core/petsc.hpp"
 #include "core/random.hpp"
 #include "data/image_set.hpp"
+#include "generative/native/native_generator.hpp"
+#include "generative/torch/generator_loader.hpp"
 #include "generative/torch/torch_generator.hpp"
 #include "generative/torch/vae_model.hpp"
 #include "generative/torch/vae_training.hpp"
@@ -104,6 +107,8 @@ constexpr std::size_t kPriorImages = 256;
 constexpr std::size_t kHeldOut = 1'000'000;  // phantom index of the truth, outside every training set
 constexpr std::size_t kMcmcBurnIn = 200, kMcmcSamples = 400;
 const std::vector<PetscInt> kSides = {64, 128, 256};
+// How the decoder is evaluated (docs/model-format.md): the generator methods run on both.
+const std::vector<std::string> kRoutes = {"native", "torchscript"};
 
 // ---- synthetic phantoms ---------------------------------------------------------------
 
@@ -200,7 +205,7 @@ std::string model_for(PetscInt side) {
 
 struct SideContext {
   ImageShape shape;
-  std::shared_ptr<TorchGenerator> generator;
+  std::map<std::string, std::shared_ptr<const Generator>> generators;  // per route: native, torchscript
   std::shared_ptr<const ForwardOperator> forward;
   petsc::Vector truth;
   std::optional<Observation> observation;  // y = A x† + σ ε, random key (seed 1, task 0)
@@ -224,7 +229,7 @@ SideContext& context(PetscInt side) {
   if (all.empty()) PB_PETSC(PetscRegisterFinalize(release_contexts));
   SideContext& c = all[side];
   c.shape = {side, side};
-  c.generator = std::make_shared<TorchGenerator>(model_for(side));
+  for (const auto& route : kRoutes) c.generators[route] = load_generator(model_for(side), parse_generator_route(route));
   OperatorSpec spec;
   spec.name = "fourier";
   spec.acceleration = kAcceleration;
@@ -236,32 +241,46 @@ SideContext& context(PetscInt side) {
   c.observation = simulate_observation(c.forward, c.shape, truth, kSigma, {kSeed, 0});
   // Torch and FFTW initialize lazily: one decode, one VJP and A, Aᵀ before any case.
   const std::vector<double> z(kLatentDim, 0.0);
-  std::vector<double> image(c.generator->image_size()), gradient(kLatentDim);
-  c.generator->decode(z, 1, image);
-  c.generator->vjp(z, image, gradient);
+  for (const auto& [route, generator] : c.generators) {
+    std::vector<double> image(generator->image_size()), gradient(kLatentDim);
+    generator->decode(z, 1, image);
+    generator->vjp(z, image, gradient);
+  }
   auto back = c.forward->make_domain_vector();
   c.forward->apply_transpose(c.observation->data, back);
   return c;
 }
 
-MethodResources resources(PetscInt side) {
+MethodResources resources(PetscInt side, const std::string& route) {
   const auto training = [side]() -> TrainingImages {
     SideContext& c = context(side);
     if (!c.training) c.training = phantoms(side, 0, kPriorImages);
     return {c.training->count, static_cast<std::size_t>(c.training->shape.size()), c.training->pixels};
   };
-  return {training, [side]() -> std::shared_ptr<const Generator> { return context(side).generator; }};
+  return {training, [side, route]() -> std::shared_ptr<const Generator> { return context(side).generators.at(route); }};
 }
 
-MethodOptions method_options(const std::string& name) {
+// `solver` "" keeps the latent MAP's default (Levenberg–Marquardt); "lbfgs" selects L-BFGS.
+MethodOptions method_options(const std::string& name, const std::string& solver) {
   MethodOptions options = default_method_options(name, "bench_mri_scale");
   if (auto* empirical = std::get_if<EmpiricalOptions>(&options)) empirical->prior.rank = 64;
+  if (solver == "lbfgs") {
+    if (auto* latent_map = std::get_if<LatentMapMethodOptions>(&options)) {
+      latent_map->latent.map_solver = LatentMapSolver::lbfgs;
+    }
+  }
   if (auto* mcmc = std::get_if<LatentMcmcOptions>(&options)) {  // pCN, as measured in docs/performance.md
     mcmc->sampler = LatentSampler::pcn;
     mcmc->pcn.burn_in = kMcmcBurnIn;
     mcmc->pcn.samples = kMcmcSamples;
   }
   return options;
+}
+
+// Latent directions per batched forward-mode pass of either route.
+std::size_t jacobian_chunk_size(const Generator& generator) {
+  if (const auto* native = dynamic_cast<const NativeGenerator*>(&generator)) return native->jacobian_chunk_size();
+  return dynamic_cast<const TorchGenerator&>(generator).jacobian_chunk_size();
 }
 
 double relative_error(const SideContext& c, Vec estimate) {
@@ -272,14 +291,17 @@ double relative_error(const SideContext& c, Vec estimate) {
 
 // ---- the case -------------------------------------------------------------------------
 
-void bench_method(benchmark::State& state, const std::string& name, PetscInt side) {
+void bench_method(benchmark::State& state, const std::string& name, PetscInt side, const std::string& route,
+                  const std::string& solver) {
   SideContext& c = context(side);
-  const MemoryWatch& memory = watch_memory(name + "/" + std::to_string(side));
-  auto& method = c.methods[name];
+  const std::string key = name + "/" + std::to_string(side) + "/" + route + "/" + solver;
+  const MemoryWatch& memory = watch_memory(key);
+  const Generator& generator = *c.generators.at(route);
+  auto& method = c.methods[key];
   if (!method) {
-    method = make_method(method_options(name), resources(side));
+    method = make_method(method_options(name, solver), resources(side, route));
     if (name == "white" || name == "empirical") {  // the study's one-off prior, untimed
-      resources(side).training();
+      resources(side, route).training();
       const auto start = std::chrono::steady_clock::now();
       method->reconstruct(*c.observation);
       c.first_run_seconds[name] = bench::seconds_since(start);
@@ -288,9 +310,9 @@ void bench_method(benchmark::State& state, const std::string& name, PetscInt sid
   MethodOutcome outcome;
   std::int64_t jacobians = 0;
   const double seconds = timed_loop(state, [&] {
-    const std::int64_t before = c.generator->counts().jacobians;
+    const std::int64_t before = generator.counts().jacobians;
     outcome = method->reconstruct(*c.observation);
-    jacobians = c.generator->counts().jacobians - before;
+    jacobians = generator.counts().jacobians - before;
   });
   state.counters["n"] = static_cast<double>(c.shape.size());
   state.counters["d"] = static_cast<double>(c.forward->rows());
@@ -302,7 +324,7 @@ void bench_method(benchmark::State& state, const std::string& name, PetscInt sid
   state.counters["adjoint"] = static_cast<double>(outcome.adjoint_applications);
   state.counters["decoder_passes"] = static_cast<double>(outcome.decoder_passes);
   state.counters["jacobians"] = static_cast<double>(jacobians);
-  if (jacobians > 0) state.counters["jacobian_chunk"] = static_cast<double>(c.generator->jacobian_chunk_size());
+  if (jacobians > 0) state.counters["jacobian_chunk"] = static_cast<double>(jacobian_chunk_size(generator));
   if (name == "latent_mcmc") {
     state.counters["ms_per_step"] = 1e3 * seconds / static_cast<double>(kMcmcBurnIn + kMcmcSamples);
     state.counters["max_rhat"] = outcome.details.at("max_rhat");
@@ -355,9 +377,23 @@ const bool kRegistered = [] {
                                                  {"latent_map", 3}, {"latent_laplace", 3}, {"latent_mcmc", 1}};
   for (const PetscInt side : kSides) {
     for (const auto& [name, iterations] : methods) {
-      const std::string case_name = std::string("method/") + name + "/" + std::to_string(side);
-      configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), side), iterations);
+      const bool generator_method = std::string(name) != "white" && std::string(name) != "empirical";
+      for (const auto& route : kRoutes) {
+        if (!generator_method && route != kRoutes.front()) continue;  // no generator: one case
+        const std::string case_name = std::string("method/") + name + "/" + std::to_string(side) +
+                                      (generator_method ? "/route:" + route : std::string());
+        configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), side, route,
+                                               std::string()),
+                  iterations);
+      }
     }
+  }
+  // The latent MAP by L-BFGS instead of its default, for the comparison of docs/performance.md §6.
+  for (const PetscInt side : kSides) {
+    const std::string case_name = "method/latent_map/" + std::to_string(side) + "/route:native/solver:lbfgs";
+    configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string("latent_map"), side,
+                                           std::string("native"), std::string("lbfgs")),
+              3);
   }
   for (const std::size_t budget : {0, 256, 64}) {
     const std::string case_name = "jacobian/wide/256/budget_MiB:" + std::to_string(budget);
