@@ -122,6 +122,27 @@ std::vector<Complex> read_kspace_slice(hid_t file, const FastMriInfo& info, std:
   return values;
 }
 
+// Chunks of a dataset that were never written read as its fill value, zeros that look like
+// k-space: a file written in part (a killed writer) or one that declares far more k-space
+// than it stores would be "reconstructed" from them, at the cost of the declared size (a
+// few bytes can declare gigabytes). The stored size must be at least a sixteenth of the
+// declared one, so a reconstruction never reads more than 16 times what the file holds.
+// fastMRI stores its k-space uncompressed, and compression shrinks noisy floating-point
+// data far less than 16-fold.
+void require_stored_kspace(hid_t file, const FastMriInfo& info) {
+  const h5::Object dataset(H5Dopen2(file, kFastMriKspace, H5P_DEFAULT), H5Dclose);
+  const h5::Object type(H5Dget_type(dataset), H5Tclose);
+  const auto value_bytes = static_cast<long double>(H5Tget_size(type));
+  const long double declared = value_bytes * static_cast<long double>(info.kspace_slices) *
+                               static_cast<long double>(info.coils) *
+                               static_cast<long double>(info.kspace_shape.size());
+  const auto stored = static_cast<long double>(H5Dget_storage_size(dataset));
+  PB_REQUIRE(stored * 16 >= declared, h5::describe(file, kFastMriKspace), ": stores ",
+             static_cast<std::uint64_t>(stored), " bytes of its ", static_cast<std::uint64_t>(declared),
+             " declared bytes (", info.kspace_slices, " slices x ", info.coils, " coils x ", info.kspace_shape.height,
+             "x", info.kspace_shape.width, "): unwritten chunks would read as zeros; not reconstructing from them");
+}
+
 }  // namespace
 
 std::string FastMriInfo::describe() const {
@@ -169,6 +190,7 @@ ImageSet reconstruct_rss(const std::string& path) {
   require_memory({plane_values, info.kspace_slices}, sizeof(double),
                  detail::concat(path, ": ", info.kspace_slices, " reconstructed slices of ", info.kspace_shape.height,
                                 "x", info.kspace_shape.width));
+  require_stored_kspace(file, info);
   ImageSet set;
   set.shape = info.kspace_shape;
   set.count = info.kspace_slices;

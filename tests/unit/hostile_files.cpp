@@ -209,6 +209,24 @@ TEST(HostileInput, FastMriKspaceClaimingHugeExtentsIsRefusedBeforeReading) {
   expect_error([&] { pb::data::read_fastmri_info(path); }, {"kspace", "1048576 x 1048576", "too large for an image"});
 }
 
+TEST(HostileInput, FastMriKspaceThatIsMostlyUnwrittenIsNotReconstructed) {
+  // Found by the fastMRI harness: 14 bytes of input declared 4096 slices x 255 coils of
+  // 255 x 2 k-space in chunks never written, within the memory limit (a slice at a time);
+  // reconstructing its fill values took minutes.
+  TempDir directory("hostile-fastmri-unwritten");
+  const std::string path = directory.file("file_brain.h5");
+  const pb::h5::Object complex(H5Tcreate(H5T_COMPOUND, 8), H5Tclose);
+  H5Tinsert(complex, "r", 0, H5T_IEEE_F32LE);
+  H5Tinsert(complex, "i", 4, H5T_IEEE_F32LE);
+  {
+    const pb::h5::Object file = pb::h5::create_file(path, true);
+    write_unwritten_dataset(file, pb::data::kFastMriKspace, complex, {4096, 255, 255, 2});
+  }
+  MemoryLimit limit("64M");
+  expect_error([&] { pb::data::reconstruct_rss(path); },
+               {path, "kspace", "stores 0 bytes of its 4261478400 declared bytes", "4096 slices x 255 coils x 255x2"});
+}
+
 namespace {
 
 // A 10 x 9 x 8 float volume of 2 mm voxels holding a bright ellipsoid; with `offset`
