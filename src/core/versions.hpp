@@ -5,7 +5,7 @@
 
 namespace priorbench {
 
-// "PETSc ...; SLEPc ...; HDF5 x.y.z".
+// "PETSc ...; SLEPc ...; HDF5 x.y.z; OpenBLAS x.y.z ... CORE ..." (the BLAS kernels in use).
 std::string library_versions();
 
 }  // namespace priorbench
