@@ -9,10 +9,11 @@
 // VAE at 28² (untrained, written at start-up; timings do not depend on the weights) and the
 // shipped 64² MRI conv VAE (models/mri-vae-conv-64.pt, m = 32).
 //
-// The shipped normalizing flow (models/fmnist-flow-realnvp.pt, m = n = 784; TorchScript
-// only) under `flow/`: decode, inverse and log-determinant at batch 1 and 16, one JVP and one
-// VJP, flow_map's objective gradient (decode_and_log_det_gradient: a decode, the inverse
-// inside log_det_jacobian and one backward sweep through both) and the 784 × 784 Jacobian.
+// The shipped normalizing flow (models/fmnist-flow-realnvp.pt, m = n = 784) on both routes
+// under `flow/ROUTE/`: decode, inverse and log-determinant at batch 1 and 16, one JVP and one
+// VJP, flow_map's objective gradient (decode_and_log_det_gradient; TorchScript: a decode,
+// the inverse inside log_det_jacobian and one backward sweep through both; native: one sweep
+// each way) and the 784 × 784 Jacobian.
 //
 // Roofline in the same run, both of its roofs: `roofline/dgemm:512` times a square DGEMM of
 // 512, and `NAME/roofline/stream` reads an array as large as model NAME's weights
@@ -258,13 +259,16 @@ void bench_torch_jacobian(benchmark::State& state, const std::string& name, Jaco
   }
 }
 
-const Generator& shipped_flow() {
-  static const auto flow = load_generator(source_model("fmnist-flow-realnvp.pt"), GeneratorRoute::torchscript);
+// The shipped flow on one route ("native" or "torchscript"), loaded once per route.
+const Generator& shipped_flow(const std::string& route) {
+  static std::map<std::string, std::shared_ptr<Generator>> flows;
+  auto& flow = flows[route];
+  if (!flow) flow = load_generator(source_model("fmnist-flow-realnvp.pt"), parse_generator_route(route));
   return *flow;
 }
 
-void bench_flow_decode(benchmark::State& state, std::size_t batch) {
-  const auto& g = shipped_flow();
+void bench_flow_decode(benchmark::State& state, const std::string& route, std::size_t batch) {
+  const auto& g = shipped_flow(route);
   const auto z = normals(batch * g.latent_dimension(), 1);
   std::vector<double> x(batch * g.image_size());
   for (auto _ : state) {
@@ -274,33 +278,33 @@ void bench_flow_decode(benchmark::State& state, std::size_t batch) {
 }
 
 // The images the flow's inverse and log-determinant are timed at: decoded prior draws.
-std::vector<double> flow_images(std::size_t batch) {
-  const auto& g = shipped_flow();
+std::vector<double> flow_images(const std::string& route, std::size_t batch) {
+  const auto& g = shipped_flow(route);
   std::vector<double> x(batch * g.image_size());
   g.decode(normals(batch * g.latent_dimension(), 1), batch, x);
   return x;
 }
 
-void bench_flow_inverse(benchmark::State& state, std::size_t batch) {
-  const auto x = flow_images(batch);
+void bench_flow_inverse(benchmark::State& state, const std::string& route, std::size_t batch) {
+  const auto x = flow_images(route, batch);
   std::vector<double> z(x.size());
   for (auto _ : state) {
-    shipped_flow().flow()->inverse(x, batch, z);
+    shipped_flow(route).flow()->inverse(x, batch, z);
     benchmark::DoNotOptimize(z.data());
   }
 }
 
-void bench_flow_log_det(benchmark::State& state, std::size_t batch) {
-  const auto x = flow_images(batch);
+void bench_flow_log_det(benchmark::State& state, const std::string& route, std::size_t batch) {
+  const auto x = flow_images(route, batch);
   std::vector<double> log_dets(batch);
   for (auto _ : state) {
-    shipped_flow().flow()->log_det_inverse(x, batch, log_dets);
+    shipped_flow(route).flow()->log_det_inverse(x, batch, log_dets);
     benchmark::DoNotOptimize(log_dets.data());
   }
 }
 
-void bench_flow_jvp(benchmark::State& state) {
-  const auto& g = shipped_flow();
+void bench_flow_jvp(benchmark::State& state, const std::string& route) {
+  const auto& g = shipped_flow(route);
   const auto z = normals(g.latent_dimension(), 2), v = normals(g.latent_dimension(), 3);
   std::vector<double> out(g.image_size());
   for (auto _ : state) {
@@ -309,8 +313,8 @@ void bench_flow_jvp(benchmark::State& state) {
   }
 }
 
-void bench_flow_vjp(benchmark::State& state) {
-  const auto& g = shipped_flow();
+void bench_flow_vjp(benchmark::State& state, const std::string& route) {
+  const auto& g = shipped_flow(route);
   const auto z = normals(g.latent_dimension(), 2), u = normals(g.image_size(), 4);
   std::vector<double> out(g.latent_dimension());
   for (auto _ : state) {
@@ -320,8 +324,8 @@ void bench_flow_vjp(benchmark::State& state) {
 }
 
 // flow_map's gradient piece for the misfit ½‖f(z) − x‖²: cotangents f(z) − x.
-void bench_flow_objective_gradient(benchmark::State& state) {
-  const auto& g = shipped_flow();
+void bench_flow_objective_gradient(benchmark::State& state, const std::string& route) {
+  const auto& g = shipped_flow(route);
   const auto z = normals(g.latent_dimension(), 2), target = normals(g.image_size(), 5);
   std::vector<double> x(g.image_size()), gradient(g.latent_dimension()), log_det(1);
   const auto misfit = [&](std::span<const double> images, std::span<double> cotangents) {
@@ -333,8 +337,8 @@ void bench_flow_objective_gradient(benchmark::State& state) {
   }
 }
 
-void bench_flow_jacobian(benchmark::State& state) {
-  const auto& g = shipped_flow();
+void bench_flow_jacobian(benchmark::State& state, const std::string& route) {
+  const auto& g = shipped_flow(route);
   const auto z = normals(g.latent_dimension(), 2);
   DenseMatrix jacobian;
   for (auto _ : state) {
@@ -344,19 +348,22 @@ void bench_flow_jacobian(benchmark::State& state) {
 }
 
 void register_flow_benchmarks() {
-  const auto add = [](const std::string& label, auto&&... arguments) {
-    benchmark::RegisterBenchmark(("flow/torchscript/" + label).c_str(), arguments...)->Unit(benchmark::kMicrosecond);
-  };
-  for (const std::size_t batch : {1, 16}) {
-    const auto suffix = "/batch:" + std::to_string(batch);
-    add("decode" + suffix, bench_flow_decode, batch);
-    add("inverse" + suffix, bench_flow_inverse, batch);
-    add("log_det" + suffix, bench_flow_log_det, batch);
+  for (const std::string route : {"native", "torchscript"}) {
+    const auto add = [&](const std::string& label, auto&&... arguments) {
+      benchmark::RegisterBenchmark(("flow/" + route + "/" + label).c_str(), arguments...)
+          ->Unit(benchmark::kMicrosecond);
+    };
+    for (const std::size_t batch : {1, 16}) {
+      const auto suffix = "/batch:" + std::to_string(batch);
+      add("decode" + suffix, bench_flow_decode, route, batch);
+      add("inverse" + suffix, bench_flow_inverse, route, batch);
+      add("log_det" + suffix, bench_flow_log_det, route, batch);
+    }
+    add("jvp", bench_flow_jvp, route);
+    add("vjp", bench_flow_vjp, route);
+    add("decode_and_log_det_gradient", bench_flow_objective_gradient, route);
+    add("jacobian", bench_flow_jacobian, route);
   }
-  add("jvp", bench_flow_jvp);
-  add("vjp", bench_flow_vjp);
-  add("decode_and_log_det_gradient", bench_flow_objective_gradient);
-  add("jacobian", bench_flow_jacobian);
 }
 
 const bool kRegistered = [] {

@@ -63,8 +63,8 @@
 //       keep it for every later task, so that first run is an untimed warm-up (after the
 //       training set is loaded) and its time is reported as first_run_s; the generator
 //       methods have no per-study set-up and run without a warm-up.
-//   method/flow_map|flow_laplace/route:flow/sigma:S  the flow methods with the shipped flow
-//       (models/fmnist-flow-realnvp.pt, m = n = 784, TorchScript), one run each.
+//   method/flow_map|flow_laplace/route:R/sigma:S  the flow methods with the shipped flow
+//       (models/fmnist-flow-realnvp.pt, m = n = 784) on both routes, one run each.
 //
 // Timing as in the other benchmarks: barrier, maximum over ranks, manual time. The
 // problem and methods live on PETSC_COMM_SELF (a study runs each task on one rank), so
@@ -196,8 +196,10 @@ Context& context() {
   PB_PETSC(PetscRegisterFinalize(release_context));
   Context& c = slot.emplace();
   for (const auto& route : kRoutes) c.generators[route] = load_generator(model_path(), parse_generator_route(route));
-  // The shipped flow under the pseudo-route "flow" (TorchScript: the native route has no flows).
-  c.generators["flow"] = load_generator(flow_model_path(), GeneratorRoute::torchscript);
+  // The shipped flow on both routes, under the keys "flow/native" and "flow/torchscript".
+  for (const auto& route : kRoutes) {
+    c.generators["flow/" + route] = load_generator(flow_model_path(), parse_generator_route(route));
+  }
   c.generator = c.generators.at("native");
   const data::ImageSelection image = data::load_image(kTestImage);
   c.shape = image.shape;
@@ -489,8 +491,12 @@ const bool kRegistered = [] {
   }
   for (const double sigma : kSigmas) {
     for (const char* name : {"flow_map", "flow_laplace"}) {
-      const std::string case_name = std::string("method/") + name + "/route:flow/sigma:" + sigma_text(sigma);
-      configure(benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), "flow", sigma), 1);
+      for (const auto& route : kRoutes) {
+        const std::string case_name = std::string("method/") + name + "/route:" + route + "/sigma:" + sigma_text(sigma);
+        configure(
+            benchmark::RegisterBenchmark(case_name.c_str(), bench_method, std::string(name), "flow/" + route, sigma),
+            1);
+      }
     }
   }
   return true;

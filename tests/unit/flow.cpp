@@ -13,8 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <span>
 
 #include "core/random.hpp"
 #include "generative/flow_density.hpp"
@@ -69,13 +71,130 @@ double log_abs_determinant(pb::DenseMatrix matrix) {
 
 }  // namespace
 
-TEST(Flow, LoadsAsAFlowOnTheTorchScriptRoute) {
-  const auto flow = untrained_flow();
+TEST(Flow, LoadsAsAFlowOnEitherRoute) {
+  const auto flow = untrained_flow();  // the automatic route: native for a flow of priorbench train
   ASSERT_NE(flow->flow(), nullptr);
   EXPECT_EQ(flow->latent_dimension(), 784u);
-  EXPECT_EQ(flow->route(), "torchscript");
+  EXPECT_EQ(flow->route(), "native");
   EXPECT_FALSE(flow->has_encoder());
   EXPECT_EQ(flow->decoder_variance_kind(), pb::DecoderVariance::none);
+  const auto torchscript = pb::load_generator(temp().file("untrained_flow.pt"), pb::GeneratorRoute::torchscript);
+  ASSERT_NE(torchscript->flow(), nullptr);
+  EXPECT_EQ(torchscript->route(), "torchscript");
+}
+
+namespace {
+
+// max |a − b| / max |b|: the difference relative to the magnitude of the result.
+double relative_difference(std::span<const double> a, std::span<const double> b) {
+  EXPECT_EQ(a.size(), b.size());
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    difference = std::max(difference, std::abs(a[i] - b[i]));
+    magnitude = std::max(magnitude, std::abs(b[i]));
+  }
+  EXPECT_GT(magnitude, 0.0) << "a zero reference tests nothing";
+  return difference / magnitude;
+}
+
+// Every operation of the Generator and FlowDensity interfaces on both routes of one file,
+// at latents of scale 0.8 (a batch of 3), to 1e-12 relative to each result's magnitude.
+void expect_routes_agree(const std::string& path) {
+  SCOPED_TRACE(path);
+  const auto native = pb::load_generator(path, pb::GeneratorRoute::native);
+  const auto torch = pb::load_generator(path, pb::GeneratorRoute::torchscript);
+  ASSERT_EQ(native->route(), "native");
+  const std::size_t n = native->image_size(), batch = 3;
+  const auto z = normals(batch * n, 30, 0.8), v = normals(batch * n, 31), u = normals(batch * n, 32);
+  const auto y = normals(batch * n, 33, 0.3);
+  const auto compare = [&](const char* what, auto&& call) {
+    std::vector<double> a, b;
+    call(*native, a);
+    call(*torch, b);
+    EXPECT_LE(relative_difference(a, b), 1e-12) << what;
+  };
+  compare("decode", [&](const pb::Generator& g, std::vector<double>& out) {
+    out.resize(batch * n);
+    g.decode(z, batch, out);
+  });
+  compare("jvp", [&](const pb::Generator& g, std::vector<double>& out) {
+    out.resize(batch * n);
+    g.jvp(z, batch, v, out);
+  });
+  compare("vjp", [&](const pb::Generator& g, std::vector<double>& out) {
+    out.resize(batch * n);
+    g.vjp(z, batch, u, out);
+  });
+  compare("jacobian", [&](const pb::Generator& g, std::vector<double>& out) {
+    pb::DenseMatrix jacobian;
+    g.jacobian(std::span(z).first(n), jacobian);
+    out = jacobian.values();
+  });
+  const auto misfit_cotangents = [&](std::span<const double> images, std::span<double> cotangents) {
+    for (std::size_t i = 0; i < images.size(); ++i) cotangents[i] = images[i] - y[i];
+  };
+  compare("decode_and_vjp", [&](const pb::Generator& g, std::vector<double>& out) {
+    std::vector<double> means(batch * n);
+    out.resize(batch * n);
+    g.decode_and_vjp(z, batch, means, misfit_cotangents, out);
+  });
+  std::vector<double> images(batch * n);
+  torch->decode(z, batch, images);
+  compare("inverse", [&](const pb::Generator& g, std::vector<double>& out) {
+    out.resize(batch * n);
+    g.flow()->inverse(images, batch, out);
+  });
+  compare("log_det_inverse", [&](const pb::Generator& g, std::vector<double>& out) {
+    out.resize(batch);
+    g.flow()->log_det_inverse(images, batch, out);
+  });
+  for (const bool gradient : {true, false}) {
+    compare(gradient ? "gradient of decode_and_log_det_gradient" : "log-dets of decode_and_log_det_gradient",
+            [&](const pb::Generator& g, std::vector<double>& out) {
+              std::vector<double> x(batch * n), gradients(batch * n), log_dets(batch);
+              g.flow()->decode_and_log_det_gradient(z, batch, x, misfit_cotangents, gradients, log_dets);
+              out = gradient ? gradients : log_dets;
+            });
+  }
+}
+
+}  // namespace
+
+TEST(Flow, NativeRouteMatchesTorchScriptOnTheShippedFlow) {
+  const char* source = std::getenv("PRIORBENCH_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "PRIORBENCH_SOURCE_DIR is not set (ctest sets it)";
+  expect_routes_agree(std::string(source) + "/models/fmnist-flow-realnvp.pt");
+}
+
+// Untrained flows far from the identity, of shapes that make every size odd somewhere:
+// 28² with two levels, and 6×5 with three levels (30, 15, 8 variables; conditioning halves
+// 15, 7, 4) and a different width per level.
+TEST(Flow, NativeRouteMatchesTorchScriptOnUntrainedFlows) {
+  untrained_flow();
+  expect_routes_agree(temp().file("untrained_flow.pt"));
+  pb::FlowModelOptions options;
+  options.shape = {6, 5};
+  options.couplings = {2, 1, 2};
+  options.hidden = {7, 5, 3};
+  options.coupling_init_scale = 1.0;
+  const auto path = temp().file("odd_flow.pt");
+  pb::save_untrained_flow(options, 11, path);
+  expect_routes_agree(path);
+}
+
+// The native route takes the centred pre-processing only: a logit flow stays on TorchScript
+// when the route is automatic, and asking for native says why not.
+TEST(Flow, ALogitFlowStaysOnTorchScript) {
+  pb::FlowModelOptions options;
+  options.shape = {6, 5};
+  options.couplings = {1, 1};
+  options.hidden = {4};
+  options.preprocessing = pb::FlowPreprocessing::logit;
+  const auto path = temp().file("logit_flow.pt");
+  pb::save_untrained_flow(options, 12, path);
+  EXPECT_EQ(pb::load_generator(path)->route(), "torchscript");
+  expect_error([&] { pb::load_generator(path, pb::GeneratorRoute::native); },
+               {path, "not recognized", "logit pre-processing"});
 }
 
 TEST(Flow, DecodeAndInverseUndoEachOther) {

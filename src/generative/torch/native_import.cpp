@@ -8,6 +8,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.hpp"
+#include "generative/torch/flow_module.hpp"
 #include "generative/torch/gan_module.hpp"
 #include "generative/torch/torch_model.hpp"
 #include "generative/torch/vae_module.hpp"
@@ -208,7 +209,104 @@ native::NativeDecoderWeights decoder_weights(const torch::jit::Module& module, c
   return weights;
 }
 
+// c{level}_{step}, as flow_model.cpp names a step's parameters.
+std::string flow_step_name(std::size_t level, std::size_t step) {
+  std::string name = "c";
+  name += std::to_string(level);
+  name += '_';
+  name += std::to_string(step);
+  return name;
+}
+
+std::vector<std::int64_t> int_list_attribute(const torch::jit::Module& module, const std::string& name) {
+  PB_REQUIRE(module.hasattr(name) && module.attr(name).isIntList(), "no int list attribute '", name, "'");
+  const auto list = module.attr(name).toIntList();
+  return std::vector<std::int64_t>(list.begin(), list.end());
+}
+
+// The options `priorbench train --kind flow` would have been given: steps per level and
+// conditioner widths read off the parameters c{level}_{step}_…
+FlowModelOptions inferred_flow_options(const torch::jit::Module& module, const ModelInfo& info) {
+  FlowModelOptions options;
+  options.shape = info.shape;
+  options.preprocessing =
+      string_attribute(module, "preprocessing") == "logit" ? FlowPreprocessing::logit : FlowPreprocessing::none;
+  if (options.preprocessing == FlowPreprocessing::logit) options.alpha = float_attribute(module, "alpha");
+  options.couplings.clear();
+  options.hidden.clear();
+  for (std::size_t level = 0; has_parameter(module, flow_step_name(level, 0) + "_an_logs"); ++level) {
+    std::size_t steps = 0;
+    while (has_parameter(module, flow_step_name(level, steps) + "_an_logs")) ++steps;
+    options.couplings.push_back(steps);
+    options.hidden.push_back(static_cast<std::size_t>(parameter(module, flow_step_name(level, 0) + "_c0_w").size(0)));
+  }
+  validate(options);
+  return options;
+}
+
+native::NativeFlowWeights flow_weights(const torch::jit::Module& module, const FlowModelOptions& options) {
+  native::NativeFlowWeights weights;
+  weights.shape = options.shape;
+  weights.level_sizes = flow_level_sizes(options);
+  for (std::size_t level = 0; level < options.couplings.size(); ++level) {
+    weights.steps.emplace_back();
+    for (std::size_t step = 0; step < options.couplings[level]; ++step) {
+      const std::string name = flow_step_name(level, step);
+      native::FlowStepWeights w;
+      w.actnorm_log_scale = values_of(parameter(module, name + "_an_logs"));
+      w.actnorm_bias = values_of(parameter(module, name + "_an_bias"));
+      w.permutation = int_list_attribute(module, name + "_perm");
+      for (int layer = 0; layer < 3; ++layer) {
+        w.conditioner[layer] = dense_weights(module, name + "_c" + std::to_string(layer));
+      }
+      weights.steps.back().push_back(std::move(w));
+    }
+  }
+  return weights;
+}
+
+// "" when every permutation of the model is the reference's (they are attributes, not code).
+std::string permutation_mismatch(const torch::jit::Module& reference, const torch::jit::Module& model,
+                                 const FlowModelOptions& options) {
+  for (std::size_t level = 0; level < options.couplings.size(); ++level) {
+    for (std::size_t step = 0; step < options.couplings[level]; ++step) {
+      for (const char* suffix : {"_perm", "_iperm"}) {
+        const std::string name = flow_step_name(level, step) + suffix;
+        if (int_list_attribute(model, name) != int_list_attribute(reference, name)) {
+          return "attribute '" + name + "' differs from the permutation priorbench train writes";
+        }
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
+
+NativeFlowImport import_native_flow(const TorchGenerator& generator) {
+  const auto& module = generator.implementation().module;
+  if (generator.info().kind != GeneratorKind::flow) return {std::nullopt, "not a flow"};
+  try {
+    const FlowModelOptions options = inferred_flow_options(module, generator.info());
+    if (options.preprocessing != FlowPreprocessing::none) {
+      return {std::nullopt, "the native route takes flows with centred pixels; this one has the logit pre-processing"};
+    }
+    torch::jit::Module reference;
+    {
+      const DefaultGeneratorRestorer restorer;
+      reference = reloaded(torch_detail::build_flow_module(options, at::kDouble));
+    }
+    auto mismatch = parameter_mismatch(reference, module);
+    if (mismatch.empty()) mismatch = code_mismatch(reference, module);
+    if (mismatch.empty()) mismatch = permutation_mismatch(reference, module, options);
+    if (!mismatch.empty()) return {std::nullopt, mismatch};
+    return {flow_weights(module, options), ""};
+  } catch (const Error& error) {
+    return {std::nullopt, error.what()};
+  } catch (const std::exception& error) {
+    return {std::nullopt, torch_detail::summarize(error)};
+  }
+}
 
 NativeImport import_native_decoder(const TorchGenerator& generator) {
   const auto& module = generator.implementation().module;

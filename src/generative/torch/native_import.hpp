@@ -16,6 +16,7 @@
 #include <string>
 
 #include "generative/native/native_decoder.hpp"
+#include "generative/native/native_flow.hpp"
 #include "generative/torch/torch_generator.hpp"
 
 namespace priorbench {
@@ -26,5 +27,16 @@ struct NativeImport {
 };
 
 NativeImport import_native_decoder(const TorchGenerator& generator);
+
+// The same for a flow of kind "flow" (flow_model.hpp): recognized when its options, read
+// off its parameter shapes (steps per level, conditioner widths), build a module with the
+// same parameters, the same code and the same permutations, and its pre-processing is the
+// centring (`none`; a logit flow stays on the TorchScript route).
+struct NativeFlowImport {
+  std::optional<native::NativeFlowWeights> weights;  // when recognized
+  std::string mismatch;                              // else why not, one line
+};
+
+NativeFlowImport import_native_flow(const TorchGenerator& generator);
 
 }  // namespace priorbench
