@@ -178,6 +178,17 @@ double max_abs_difference(const std::vector<double>& a, const std::vector<double
   return result;
 }
 
+double max_relative_difference(std::span<const double> a, std::span<const double> b) {
+  EXPECT_EQ(a.size(), b.size());
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    difference = std::max(difference, std::abs(a[i] - b[i]));
+    magnitude = std::max(magnitude, std::abs(b[i]));
+  }
+  EXPECT_GT(magnitude, 0.0) << "a zero reference tests nothing";
+  return difference / magnitude;
+}
+
 double max_abs(const std::vector<double>& a) {
   double result = 0;
   for (const double v : a) result = std::max(result, std::abs(v));

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ class DenseForwardOperator final : public ForwardOperator {
 };
 
 double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b);
+// max |a − b| / max |b|: the difference relative to the magnitude of the result; fails the
+// test when the sizes differ or b is all zeros (a zero reference tests nothing).
+double max_relative_difference(std::span<const double> a, std::span<const double> b);
 double max_abs(const std::vector<double>& a);
 
 // A fresh directory STEM_PID under the system's temporary directory, removed with its contents.

@@ -85,18 +85,6 @@ TEST(Flow, LoadsAsAFlowOnEitherRoute) {
 
 namespace {
 
-// max |a − b| / max |b|: the difference relative to the magnitude of the result.
-double relative_difference(std::span<const double> a, std::span<const double> b) {
-  EXPECT_EQ(a.size(), b.size());
-  double difference = 0, magnitude = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    difference = std::max(difference, std::abs(a[i] - b[i]));
-    magnitude = std::max(magnitude, std::abs(b[i]));
-  }
-  EXPECT_GT(magnitude, 0.0) << "a zero reference tests nothing";
-  return difference / magnitude;
-}
-
 // Every operation of the Generator and FlowDensity interfaces on both routes of one file,
 // at latents of scale 0.8 (a batch of 3), to 1e-12 relative to each result's magnitude.
 void expect_routes_agree(const std::string& path) {
@@ -111,7 +99,7 @@ void expect_routes_agree(const std::string& path) {
     std::vector<double> a, b;
     call(*native, a);
     call(*torch, b);
-    EXPECT_LE(relative_difference(a, b), 1e-12) << what;
+    EXPECT_LE(pb::testing_support::max_relative_difference(a, b), 1e-12) << what;
   };
   compare("decode", [&](const pb::Generator& g, std::vector<double>& out) {
     out.resize(batch * n);

@@ -35,6 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using priorbench::testing_support::expect_error;
+using priorbench::testing_support::max_relative_difference;
 using priorbench::testing_support::TempDir;
 
 constexpr double kTolerance = 1e-12;
@@ -60,18 +61,6 @@ std::vector<double> normals(std::size_t count, std::uint64_t stream, double scal
 
 double dot(std::span<const double> a, std::span<const double> b) {
   return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
-// max |a − b| / max |b|: the error relative to the magnitude of the result.
-double relative_difference(std::span<const double> a, std::span<const double> b) {
-  EXPECT_EQ(a.size(), b.size());
-  double difference = 0, magnitude = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    difference = std::max(difference, std::abs(a[i] - b[i]));
-    magnitude = std::max(magnitude, std::abs(b[i]));
-  }
-  EXPECT_GT(magnitude, 0.0) << "a zero reference tests nothing";
-  return difference / magnitude;
 }
 
 struct Routes {
@@ -101,7 +90,7 @@ void expect_routes_agree(const Routes& routes, double scale = 1.0) {
   std::vector<double> a(batch * n), b(batch * n);
   native.decode(z, batch, a);
   torchscript.decode(z, batch, b);
-  EXPECT_LT(relative_difference(a, b), kTolerance) << "decode";
+  EXPECT_LT(max_relative_difference(a, b), kTolerance) << "decode";
 
   std::vector<double> variance_a(n), variance_b(n);
   native.decoder_variance(first, variance_a);
@@ -110,31 +99,31 @@ void expect_routes_agree(const Routes& routes, double scale = 1.0) {
     EXPECT_EQ(variance_a, std::vector<double>(n, 0.0));
     EXPECT_EQ(variance_b, std::vector<double>(n, 0.0));
   } else {
-    EXPECT_LT(relative_difference(variance_a, variance_b), kTolerance) << "decoder_variance";
+    EXPECT_LT(max_relative_difference(variance_a, variance_b), kTolerance) << "decoder_variance";
   }
 
   std::vector<double> jv_a(n), jv_b(n), jtu_a(m), jtu_b(m);
   native.jvp(first, std::span<const double>(v).first(m), jv_a);
   torchscript.jvp(first, std::span<const double>(v).first(m), jv_b);
-  EXPECT_LT(relative_difference(jv_a, jv_b), kTolerance) << "jvp";
+  EXPECT_LT(max_relative_difference(jv_a, jv_b), kTolerance) << "jvp";
   native.vjp(first, std::span<const double>(u).first(n), jtu_a);
   torchscript.vjp(first, std::span<const double>(u).first(n), jtu_b);
-  EXPECT_LT(relative_difference(jtu_a, jtu_b), kTolerance) << "vjp";
+  EXPECT_LT(max_relative_difference(jtu_a, jtu_b), kTolerance) << "vjp";
 
   native.jvp(z, batch, v, a);
   torchscript.jvp(z, batch, v, b);
-  EXPECT_LT(relative_difference(a, b), kTolerance) << "batched jvp";
+  EXPECT_LT(max_relative_difference(a, b), kTolerance) << "batched jvp";
   std::vector<double> gradients_a(batch * m), gradients_b(batch * m);
   native.vjp(z, batch, u, gradients_a);
   torchscript.vjp(z, batch, u, gradients_b);
-  EXPECT_LT(relative_difference(gradients_a, gradients_b), kTolerance) << "batched vjp";
+  EXPECT_LT(max_relative_difference(gradients_a, gradients_b), kTolerance) << "batched vjp";
 
   pb::DenseMatrix jacobian_a, jacobian_b;
   native.jacobian(first, jacobian_a);
   torchscript.jacobian(first, jacobian_b);
   ASSERT_EQ(jacobian_a.rows(), n);
   ASSERT_EQ(jacobian_a.cols(), m);
-  EXPECT_LT(relative_difference(jacobian_a.values(), jacobian_b.values()), kTolerance) << "jacobian";
+  EXPECT_LT(max_relative_difference(jacobian_a.values(), jacobian_b.values()), kTolerance) << "jacobian";
 
   // Cotangents that depend on the means, as a misfit's do: u_b = μ(z_b) − x_b.
   const auto misfit = [&](std::span<const double> means, std::span<double> cotangents) {
@@ -142,8 +131,8 @@ void expect_routes_agree(const Routes& routes, double scale = 1.0) {
   };
   native.decode_and_vjp(z, batch, a, misfit, gradients_a);
   torchscript.decode_and_vjp(z, batch, b, misfit, gradients_b);
-  EXPECT_LT(relative_difference(a, b), kTolerance) << "decode_and_vjp means";
-  EXPECT_LT(relative_difference(gradients_a, gradients_b), kTolerance) << "decode_and_vjp gradients";
+  EXPECT_LT(max_relative_difference(a, b), kTolerance) << "decode_and_vjp means";
+  EXPECT_LT(max_relative_difference(gradients_a, gradients_b), kTolerance) << "decode_and_vjp gradients";
 }
 
 pb::VaeModelOptions mlp(std::vector<std::size_t> hidden, pb::ImageShape shape, std::size_t m,
@@ -351,22 +340,22 @@ TEST(NativeRoute, MemoryBudgetChunksChangeNothingBeyondRounding) {
   pb::DenseMatrix jacobian_a, jacobian_b;
   native.jacobian(std::span<const double>(z).first(m), jacobian_a);
   small.jacobian(std::span<const double>(z).first(m), jacobian_b);
-  EXPECT_LT(relative_difference(jacobian_b.values(), jacobian_a.values()), kTolerance);
+  EXPECT_LT(max_relative_difference(jacobian_b.values(), jacobian_a.values()), kTolerance);
 
   std::vector<double> a(batch * n), b(batch * n), gradients_a(batch * m), gradients_b(batch * m);
   native.jvp(z, batch, v, a);
   small.jvp(z, batch, v, b);
-  EXPECT_LT(relative_difference(b, a), kTolerance);
+  EXPECT_LT(max_relative_difference(b, a), kTolerance);
   native.vjp(z, batch, u, gradients_a);
   small.vjp(z, batch, u, gradients_b);
-  EXPECT_LT(relative_difference(gradients_b, gradients_a), kTolerance);
+  EXPECT_LT(max_relative_difference(gradients_b, gradients_a), kTolerance);
   const auto copy_u = [&](std::span<const double>, std::span<double> out) {
     std::copy(u.begin(), u.end(), out.begin());
   };
   native.decode_and_vjp(z, batch, a, copy_u, gradients_a);
   small.decode_and_vjp(z, batch, b, copy_u, gradients_b);
-  EXPECT_LT(relative_difference(b, a), kTolerance);
-  EXPECT_LT(relative_difference(gradients_b, gradients_a), kTolerance);
+  EXPECT_LT(max_relative_difference(b, a), kTolerance);
+  EXPECT_LT(max_relative_difference(gradients_b, gradients_a), kTolerance);
 }
 
 pb::GanModelOptions gan(pb::VaeArchitecture architecture, std::vector<std::size_t> hidden,

@@ -116,14 +116,6 @@ void gather_columns(std::vector<double>& block, std::size_t rows, std::size_t co
   }
 }
 
-// Start of level ℓ's factored-out part in z: the parts sit in level order, and the last
-// level's variables end z.
-std::size_t factored_offset(const std::vector<std::size_t>& sizes, std::size_t level) {
-  std::size_t offset = 0;
-  for (std::size_t j = 0; j < level && j + 1 < sizes.size(); ++j) offset += sizes[j] - sizes[j + 1];
-  return offset;
-}
-
 }  // namespace
 
 NativeFlow::NativeFlow(native::NativeFlowWeights weights, std::string description, std::size_t memory_budget)
@@ -149,6 +141,16 @@ NativeFlow::NativeFlow(native::NativeFlowWeights weights, std::string descriptio
 
 NativeFlow::~NativeFlow() = default;
 
+// Level ℓ's own variables — those not carried on to level ℓ + 1 (all of the last level's) —
+// are entries [kept, D_ℓ) of h and [offset, offset + D_ℓ − kept) of z: the parts sit in z
+// in level order, so the last level's variables end it.
+NativeFlow::LevelPart NativeFlow::level_part(std::size_t level) const {
+  LevelPart part;
+  part.kept = level + 1 < level_sizes_.size() ? level_sizes_[level + 1] : 0;
+  for (std::size_t j = 0; j < level; ++j) part.offset += level_sizes_[j] - level_sizes_[j + 1];
+  return part;
+}
+
 std::vector<double> NativeFlow::forward(std::span<const double> latents, std::size_t items, std::span<double> images,
                                         std::size_t tangents_per_item, std::span<const double> directions,
                                         std::span<double> tangents, Tape* tape) const {
@@ -163,9 +165,7 @@ std::vector<double> NativeFlow::forward(std::span<const double> latents, std::si
   }
   for (std::size_t level = levels; level-- > 0;) {
     const std::size_t size = level_sizes_[level];
-    // The variables that join at this level: the last level's start the sweep.
-    const std::size_t kept = level + 1 < levels ? level_sizes_[level + 1] : 0;
-    const std::size_t offset = level + 1 < levels ? factored_offset(level_sizes_, level) : n - size;
+    const auto [kept, offset] = level_part(level);  // the variables that join at this level
     for (std::size_t col = 0; col < columns; ++col) {
       std::copy_n(source(col) + offset, size - kept, block.data() + col * n + kept);
     }
@@ -266,8 +266,7 @@ void NativeFlow::backward(const Tape& tape, std::span<const double> cotangents, 
         for (std::size_t i = 0; i < a; ++i) h[i] += a_bar[item * a + i];
       }
     }
-    const std::size_t kept = level + 1 < levels ? level_sizes_[level + 1] : 0;
-    const std::size_t offset = level + 1 < levels ? factored_offset(level_sizes_, level) : n - size;
+    const auto [kept, offset] = level_part(level);
     for (std::size_t item = 0; item < items; ++item) {
       std::copy_n(block.data() + item * n + kept, size - kept, gradients.data() + item * n + offset);
     }
@@ -301,8 +300,7 @@ void NativeFlow::inverse_pass(std::span<const double> images, std::size_t items,
         }
       }
     }
-    const std::size_t kept = level + 1 < levels ? level_sizes_[level + 1] : 0;
-    const std::size_t offset = level + 1 < levels ? factored_offset(level_sizes_, level) : n - size;
+    const auto [kept, offset] = level_part(level);
     for (std::size_t item = 0; item < items; ++item) {
       std::copy_n(block.data() + item * n + kept, size - kept, latents.data() + item * n + offset);
     }

@@ -83,6 +83,11 @@ class NativeFlow final : public Generator, public FlowDensity {
  private:
   struct Step;
   struct Tape;
+  struct LevelPart {
+    std::size_t kept = 0;    // variables of h carried on to the next level
+    std::size_t offset = 0;  // where the level's own variables start in z
+  };
+  LevelPart level_part(std::size_t level) const;
   // x = f(z) for `items` latents, with `tangents_per_item` tangent columns per item pushed
   // forward beside them (directions: items × tangents_per_item × n, item-major); a tape
   // for the reverse sweep when `tape` is not null. Returns ℓ(f(z)) per item.

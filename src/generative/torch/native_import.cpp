@@ -311,7 +311,7 @@ NativeFlowImport import_native_flow(const TorchGenerator& generator) {
 NativeImport import_native_decoder(const TorchGenerator& generator) {
   const auto& module = generator.implementation().module;
   if (generator.info().kind == GeneratorKind::flow) {
-    return {std::nullopt, "the native route has no flows (a flow runs on the torchscript route)"};
+    return {std::nullopt, "a flow, not a decoder (import_native_flow reads flows)"};
   }
   try {
     const bool gan = generator.info().kind == GeneratorKind::gan;
