@@ -203,12 +203,15 @@ TEST(NativeRoute, ShippedConvModelsMatchTorchScript) {
   }
 }
 
-TEST(NativeRoute, ShippedGanMatchesTorchScript) {
-  const auto routes = load_routes(shipped_model("fmnist-gan-conv-m16.pt"));
-  EXPECT_EQ(routes.native->decoder_variance_kind(), pb::DecoderVariance::none);
-  EXPECT_FALSE(routes.native->has_encoder());
-  expect_routes_agree(routes);
-  expect_routes_agree(routes, 3.0);
+TEST(NativeRoute, ShippedGansMatchTorchScript) {
+  for (const char* name : {"fmnist-gan-conv-m16.pt", "mri-gan-conv-64.pt"}) {
+    SCOPED_TRACE(name);
+    const auto routes = load_routes(shipped_model(name));
+    EXPECT_EQ(routes.native->decoder_variance_kind(), pb::DecoderVariance::none);
+    EXPECT_FALSE(routes.native->has_encoder());
+    expect_routes_agree(routes);
+    expect_routes_agree(routes, 3.0);
+  }
 }
 
 TEST(NativeRoute, NativeGeneratorDescribesTheModelAndDelegatesTheEncoder) {
