@@ -7,11 +7,14 @@
 // the Gauss–Newton Hessian of −log p(x | y) in x (the log-determinant's curvature and the
 // residual terms of ½‖f⁻¹(x)‖² dropped), written in the flow's coordinates, where it is the
 // latent Laplace covariance of inference/latent_laplace.hpp with m = n. The pixel std is
-// sqrt diag of it, computed there densely (one n×n Jacobian, n applications of A, an n×n
-// Cholesky): exact for the Gaussian it defines, and at n = 784 cheaper than the low-rank
-// eigen-decomposition of the prior-preconditioned misfit Hessian (hIPPYlib's route), which
-// pays off only where n×n matrices no longer fit. Memory: three n×n matrices, checked
-// before any work (docs/methods.md).
+// sqrt diag of it. Two routes (docs/methods.md):
+//   rank = 0 (the default)  dense: one n×n Jacobian, n applications of A, an n×n Cholesky;
+//                           exact for the Gaussian it defines, and at n = 784 the cheaper;
+//   rank = k > 0            hIPPYlib's low-rank route (inference/low_rank_laplace.hpp): the
+//                           k leading eigenpairs of the prior-preconditioned misfit Hessian
+//                           by SLEPc, matrix-free; exact for k = d, otherwise the discarded
+//                           directions' variance reduction is left out. One n×n matrix.
+// Memory is checked before any work.
 
 #include <memory>
 
@@ -21,6 +24,7 @@ namespace priorbench {
 
 struct FlowLaplaceMethodOptions {
   FlowOptions flow;
+  std::size_t rank = 0;  // 0: the dense route; k > 0: the k leading eigenpairs (k ≤ d, checked per task)
   void validate(const FieldNamer& field) const { flow.validate(field); }
 };
 

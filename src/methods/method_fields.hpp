@@ -58,7 +58,10 @@ struct MethodFields {
   }
   void operator()(LatentMapMethodOptions& o) const { visit_latent_fields(o.latent, v); }
   void operator()(FlowMapMethodOptions& o) const { visit_flow_fields(o.flow, v); }
-  void operator()(FlowLaplaceMethodOptions& o) const { visit_flow_fields(o.flow, v); }
+  void operator()(FlowLaplaceMethodOptions& o) const {
+    visit_flow_fields(o.flow, v);
+    v.count("rank", o.rank);
+  }
   void operator()(LatentLaplaceMethodOptions& o) const { visit_latent_fields(o.latent, v); }
   // The sampler first: only its own keys follow, so a key of the other sampler is unknown.
   void operator()(LatentMcmcOptions& o) const {

@@ -1,8 +1,10 @@
 // The latent-method tests again at 2 MPI ranks (operators, data and the laplace prior's
 // factor are split across ranks; generators run replicated), plus rank-count
 // independence: the same problem built on PETSC_COMM_SELF (one rank) gives the same
-// latent MAP, and every rank returns the same numbers.
+// latent MAP, and every rank returns the same numbers; the low-rank Laplace route at full
+// rank equals the dense one.
 #include "../unit/latent_methods.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "inference/low_rank_laplace.hpp"
 
 namespace {
 
@@ -33,6 +35,16 @@ TEST(LatentMethodsAtTwoRanks, SameAsOneRankAndSameOnEveryRank) {
       const auto self_laplace = pb::latent_laplace(*self_problem, self_map.latent);
       EXPECT_TRUE(same_on_every_rank(world_laplace.image_std));
       EXPECT_LT(pb::testing_support::relative_difference(world_laplace.image_std, self_laplace.image_std), 1e-12);
+
+      // The low-rank route (flow_laplace's rank = k) with k = min(d, m), the rank of A J:
+      // the same pixel std, from a SLEPc SVD on both ranks.
+      if (likelihood != LatentLikelihood::seeds) continue;  // it needs Σ = σ² I
+      pb::LowRankLaplaceOptions low_rank;
+      low_rank.rank = std::min(world_problem->data_size(), world_problem->latent_dimension());
+      const auto world_low_rank = pb::low_rank_laplace(*world_problem, self_map.latent, low_rank);
+      EXPECT_TRUE(same_on_every_rank(world_low_rank.image_std));
+      EXPECT_LT(pb::testing_support::relative_difference(world_low_rank.image_std, self_laplace.image_std), 1e-8)
+          << name;
     }
   }
 }

@@ -8,7 +8,9 @@
 //                 start's (gradient_rtol); x* within ‖L‖
 //                 times that of the posterior mean (the MAP of a Gaussian); both solvers
 //   flow_laplace  its pixel std is sqrt diag of the posterior covariance to 1e-8 (the
-//                 Gauss–Newton Hessian is exact: f is affine, ℓ constant)
+//                 Gauss–Newton Hessian is exact: f is affine, ℓ constant); its low-rank
+//                 route equals that at rank d and over-states the std, monotonically in
+//                 k, below
 //   refusals      a VAE is refused by both methods, naming the model, before any work
 //   the −ℓ term   on the untrained RealNVP, flow_map's x* is a stationary point of
 //                 F(z) = Φ(f(z)) + ½‖z‖² − ℓ(f(z)) (central differences), and differs from
@@ -16,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/random.hpp"
@@ -200,6 +203,45 @@ TEST(FlowMethods, FlowLaplaceOfAnAffineFlowIsTheGaussianPosterior) {
   EXPECT_EQ(outcome.std_method, "gauss-newton");
   EXPECT_LE(distance(outcome.latent, exact_latent(mean)), outcome.details.at("latent_gradient_norm") + 1e-12);
   EXPECT_LT(relative_difference(pb::petsc::gather_all(outcome.std), std), 1e-8);
+}
+
+// hIPPYlib's low-rank route: with k = d leading eigenpairs of the misfit Hessian (its rank)
+// it is the same Gaussian; with fewer, each discarded direction only adds variance, so the
+// std falls monotonically in k towards the exact one.
+TEST(FlowMethods, LowRankFlowLaplaceIsExactAtRankDAndOverstatesBelow) {
+  const auto [mean, std] = gaussian_posterior();
+  pb::FlowLaplaceMethodOptions options;
+  options.rank = kD;
+  const auto full = run(options, affine().path);
+  EXPECT_TRUE(full.converged) << full.warning;
+  EXPECT_EQ(full.std_method, "gauss-newton-low-rank");
+  EXPECT_TRUE(full.std_exact);
+  EXPECT_EQ(full.details.at("laplace_rank"), kD);
+  EXPECT_LT(relative_difference(pb::petsc::gather_all(full.std), std), 1e-8);
+  EXPECT_LT(relative_difference(pb::petsc::gather_all(full.mean),
+                                pb::petsc::gather_all(run(pb::FlowLaplaceMethodOptions{}, affine().path).mean)),
+            1e-12);
+
+  auto previous = pb::petsc::gather_all(full.std);
+  for (const std::size_t rank : {8u, 3u, 1u}) {
+    options.rank = rank;
+    const auto truncated = run(options, affine().path);
+    EXPECT_FALSE(truncated.std_exact);
+    const auto values = pb::petsc::gather_all(truncated.std);
+    double largest_increase = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      EXPECT_GE(values[i], previous[i] - 1e-12) << "rank " << rank << ", pixel " << i;
+      largest_increase = std::max(largest_increase, values[i] - previous[i]);
+    }
+    EXPECT_GT(largest_increase, 1e-6) << "rank " << rank;  // the discarded directions are informative here
+    previous = values;
+  }
+}
+
+TEST(FlowMethods, LowRankFlowLaplaceRefusesARankAboveTheDataSize) {
+  pb::FlowLaplaceMethodOptions options;
+  options.rank = kD + 1;
+  expect_error([&] { run(options, affine().path); }, {"rank 13 is outside [1, min(d, m)] = [1, 12]"});
 }
 
 TEST(FlowMethods, AModelThatIsNotAFlowIsRefused) {
