@@ -54,6 +54,15 @@ void TaskInputs::check_before_running() const {
   };
   check_model("");
   for (const auto& [name, model] : study_.named_models) check_model(name);
+  // flow_laplace's low-rank route keeps at most d eigenpairs (the misfit Hessian's rank).
+  const auto check_low_rank = [&](std::uint64_t d) {
+    for (const auto& method : methods) {
+      const auto* flow = std::get_if<FlowLaplaceMethodOptions>(&method.options);
+      PB_REQUIRE(flow == nullptr || flow->rank <= d, study_.path, ": method '", method.label, "': field 'rank' has ",
+                 flow ? flow->rank : 0, ", more than the data size d = ", d,
+                 " (the misfit Hessian has rank at most d)");
+    }
+  };
   OperatorSpec spec = study_.operator_spec;
   const auto check = [&](const std::string& field, const std::string& value) {
     try {
@@ -65,6 +74,7 @@ void TaskInputs::check_before_running() const {
   for (const auto d : study_.data_sizes) {
     spec.data_size = static_cast<PetscInt>(d);
     check("data_sizes", std::to_string(d));
+    check_low_rank(d > 0 ? static_cast<std::uint64_t>(d) : shape_.size());
   }
   spec.data_size = 0;
   for (const auto r : study_.accelerations) {

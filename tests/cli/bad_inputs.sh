@@ -155,6 +155,9 @@ study negd.toml 's/^data_sizes = \[100\]/data_sizes = [-5]/'
 hostile run-data-size-negative "data_sizes" run negd.toml -o out.h5
 study std.toml 's/^name = "white"/name = "white"\nstd = "bogus"/'
 hostile run-unknown-std "bogus" run std.toml -o out.h5
+study lowrank.toml "s|^\\[data\\]|[model]\\nfile = \"$here/../../models/fmnist-flow-realnvp.pt\"\\n\\n[data]|" \
+  's/^name = "white"/name = "flow_laplace"\nrank = 101/'
+hostile run-flow-laplace-rank-above-d "'rank' has 101, more than the data size d = 100" run lowrank.toml -o out.h5
 study nodata.toml 's/^training_limit = 100/training = "missing.h5:\/images"\ntraining_limit = 100/'
 hostile run-missing-training-set "missing.h5" run nodata.toml -o out.h5
 study nosigma.toml 's/^sigmas = \[0.1\]/sigmas = [-0.1]/'
