@@ -55,6 +55,7 @@ void TaskInputs::check_before_running() const {
   check_model("");
   for (const auto& [name, model] : study_.named_models) check_model(name);
   // flow_laplace's low-rank route keeps at most d eigenpairs (the misfit Hessian's rank).
+  // An operator's default d (data size 0) is only bounded by n here; each task checks it.
   const auto check_low_rank = [&](std::uint64_t d) {
     for (const auto& method : methods) {
       const auto* flow = std::get_if<FlowLaplaceMethodOptions>(&method.options);
