@@ -26,8 +26,14 @@ else
 fi
 
 bash scripts/install-deps.sh
+# One build at a time: two fuzz.sh started side by side (one harness each) would otherwise
+# rebuild the same tree at once and fail to link.
+mkdir -p build
+exec 9>build/.fuzz-build.lock
+flock 9
 [ -f build/fuzz/build.ninja ] || cmake --preset fuzz
 cmake --build --preset fuzz -j "$(nproc)"
+flock -u 9
 
 fuzzers=${FUZZERS:-$(sed -n '/^set(PRIORBENCH_FUZZERS/,/)/p' fuzz/CMakeLists.txt | tr -d '()' | tail -n +2)}
 # Fatal on every report; leaks are checked after each input that allocated more than it
